@@ -144,6 +144,17 @@ enum err cfg_load(const struct cfg_var *vars, size_t count)
 	return ERR_OK;
 }
 
+void cfg_free(const struct cfg_var *vars, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (vars[i].type != CFG_STRING)
+			continue;
+		const char **target = vars[i].target;
+		free((char *)*target);
+		*target = NULL;
+	}
+}
+
 void cfg_print(const struct cfg_var *vars, size_t count, int fd)
 {
 	for (size_t i = 0; i < count; i++) {

@@ -39,6 +39,9 @@ struct cfg_var {
 
 /* Loads every variable of the table; logs each problem; ERR_INVALID if any. */
 enum err cfg_load(const struct cfg_var *vars, size_t count) MUST_CHECK;
+/* Frees the strings cfg_load stored for the table and clears their targets
+ * (for programs and tests that load settings more than once). */
+void cfg_free(const struct cfg_var *vars, size_t count);
 /* Prints the table as "NAME=value  # help" lines, secrets masked. */
 void cfg_print(const struct cfg_var *vars, size_t count, int fd);
 /* Parses a whole decimal number within [min, max]; false when it is not one. */

@@ -27,7 +27,9 @@ enum {
 	HTTP_PATH_ARGS_MAX = 4,       /* {placeholders} in one route pattern */
 	HTTP_PATH_MAX = 2048,         /* bytes of a request path */
 	HTTP_HEADER_VALUE_MAX = 8192, /* bytes of one response header value */
-	HTTP_DETAILS_MAX = 32         /* validation problems reported at once */
+	HTTP_DETAILS_MAX = 32,        /* validation problems reported at once */
+	HTTP_QUERY_MAX = 8192,        /* bytes of a query string that are looked at */
+	HTTP_STRING_MAX = 1000000     /* PARAM_STRING characters when max is 0 */
 };
 
 enum param_source {
@@ -36,7 +38,8 @@ enum param_source {
 };
 
 enum param_type {
-	PARAM_STRING, /* valid UTF-8 without NUL; min/max bound its length in characters */
+	PARAM_STRING, /* valid UTF-8 without NUL or control characters other than tab,
+	                 LF and CR; min/max bound its length in characters */
 	PARAM_INT,    /* a whole number (JSON number or decimal text); min/max bound it */
 	PARAM_BOOL,   /* JSON true/false, or true/false/1/0 in a query */
 	PARAM_UUID,   /* a lowercase hyphenated UUID (upper case is folded) */
@@ -51,7 +54,9 @@ struct param_spec {
 	enum param_type type;
 	bool required;
 	long min;                   /* PARAM_INT: smallest; PARAM_STRING: shortest (chars) */
-	long max;                   /* PARAM_INT: largest; PARAM_STRING: longest (chars) */
+	long max;                   /* PARAM_INT: largest; PARAM_STRING: longest (chars).
+	                               min == max == 0: PARAM_INT takes any long, and
+	                               PARAM_STRING 0..HTTP_STRING_MAX characters */
 	const char *const *choices; /* PARAM_ENUM: NULL-terminated allowed values */
 	const char *fallback;       /* value used when absent (as text), or NULL */
 };
@@ -104,6 +109,7 @@ struct http_req {
 	const char *error_message;   /* set by http_error */
 	struct json_object *error_details; /* array set by http_error_detail */
 	bool body_read;              /* the body was consumed */
+	long long body_consumed;     /* bytes of the body read so far */
 };
 
 /* --- Request ------------------------------------------------------------ */
@@ -120,10 +126,22 @@ const char *http_param(const struct http_req *req, const char *name);
 long http_param_int(const struct http_req *req, const char *name);
 /* A declared PARAM_BOOL's value; false when absent without a default. */
 bool http_param_bool(const struct http_req *req, const char *name);
-/* A raw query-string value (percent-decoded, pool-owned), or NULL. */
+/* A raw query-string value (percent-decoded, '+' as space, pool-owned), or
+ * NULL. The first occurrence of a repeated name wins. */
 const char *http_query(const struct http_req *req, const char *name);
+/* Like http_query and gives the decoded length (a %00 is kept as a NUL byte
+ * so validators can see it). */
+const char *http_query_len(const struct http_req *req, const char *name, size_t *len);
+/* The {placeholder} name as a UUID (lower-cased, pool-owned); ERR_NOT_FOUND
+ * when it is not one, since a malformed id names no resource. */
+enum err http_path_uuid(struct http_req *req, const char *name, const char **out) MUST_CHECK;
+/* Validates every declared parameter of req->route (query and JSON body)
+ * and stores the values; ERR_INVALID with one detail per problem. Used by
+ * the dispatcher after the body is parsed. */
+enum err http_params_validate(struct http_req *req) MUST_CHECK;
 /* Reads up to n bytes of the raw body (ROUTE_STREAM routes); returns the
- * count, 0 at the end, -1 on a read error. Never reads past CONTENT_LENGTH. */
+ * count, 0 at the end, -1 on a read error or when the body ends before
+ * CONTENT_LENGTH bytes (logged). Never reads past CONTENT_LENGTH. */
 ssize_t http_read(struct http_req *req, void *dst, size_t n);
 
 /* --- Response ----------------------------------------------------------- */
@@ -131,6 +149,10 @@ ssize_t http_read(struct http_req *req, void *dst, size_t n);
 /* Adds a response header; a name or value with CR, LF or NUL is refused
  * (ERR_INTERNAL). The strings are copied. */
 enum err http_add_header(struct http_req *req, const char *name, const char *value) MUST_CHECK;
+/* Every send writes "Status:", Content-Type, X-Request-ID, the added headers
+ * and the body; a second send for the same request is refused (ERR_INTERNAL,
+ * logged). JSON responses also carry Cache-Control: no-store unless a
+ * Cache-Control header was added. */
 /* Writes status and a JSON body; takes ownership of obj. */
 enum err http_send_json(struct http_req *req, int status, struct json_object *obj);
 /* Writes status with no body (204, or 201 without content). */
@@ -145,13 +167,21 @@ enum err http_send_redirect(struct http_req *req, int status, const char *locati
  * none). The file name is encoded per RFC 6266 (filename*=UTF-8''...). */
 enum err http_send_accel(struct http_req *req, const char *internal_uri,
                          const char *content_type, const char *filename);
+/* The Content-Disposition value for filename: `attachment; filename="..."`
+ * with an ASCII fallback (quotes, backslashes, '%', controls and non-ASCII
+ * become '_') and `filename*=UTF-8''...` percent-encoded (RFC 6266, 5987).
+ * The name first goes through valid_display_filename. Pool-owned. */
+const char *http_content_disposition(struct pool *pool, const char *filename);
 /* Records a human message for the error the handler is about to return;
  * returns e so handlers can write `return http_error(req, ERR_CONFLICT, ...)`. */
 enum err http_error(struct http_req *req, enum err e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Adds a {field, problem} entry to the error's details. */
 void http_error_detail(struct http_req *req, const char *field, const char *problem);
-/* Writes the JSON error body for e (used by the dispatcher; handlers return). */
+/* Writes the JSON error body for e (used by the dispatcher; handlers return).
+ * The message is http_error's, except for 5xx errors, which always use the
+ * default sentence so internals never reach clients; details go out with
+ * ERR_INVALID only. */
 void http_send_error(struct http_req *req, enum err e);
 
 /* --- JSON helpers ------------------------------------------------------- */

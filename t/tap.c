@@ -63,5 +63,7 @@ int tap_done(void)
 	printf("1..%d\n", tap_count);
 	if (tap_failed)
 		tap_diag("%d of %d checks failed", tap_failed, tap_count);
+	/* The plan must be out before any exit-time checker (LeakSanitizer) ends us. */
+	fflush(stdout);
 	return tap_failed ? 1 : 0;
 }

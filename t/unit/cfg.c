@@ -20,8 +20,16 @@ static const struct cfg_var table[] = {
 	{"T_FLAG", CFG_BOOL, "false", 0, 0, 0, &s_flag, "a flag"},
 };
 
+/* Loads the table afresh, freeing what the previous load stored. */
+static enum err load(void)
+{
+	cfg_free(table, CFG_COUNT(table));
+	return cfg_load(table, CFG_COUNT(table));
+}
+
 static void reset(void)
 {
+	cfg_free(table, CFG_COUNT(table));
 	unsetenv("T_NAME");
 	unsetenv("T_SECRET");
 	unsetenv("T_SECRET_FILE");
@@ -31,14 +39,14 @@ static void reset(void)
 
 int main(void)
 {
-	int devnull = fileno(fopen("/dev/null", "w"));
-	log_set_fd(devnull);
+	FILE *devnull = fopen("/dev/null", "w");
+	log_set_fd(devnull ? fileno(devnull) : -1);
 
 	reset();
-	ok(cfg_load(table, CFG_COUNT(table)) == ERR_INVALID, "a missing required value fails");
+	ok(load() == ERR_INVALID, "a missing required value fails");
 
 	setenv("T_SECRET", "s3cr3t-value", 1);
-	ok(cfg_load(table, CFG_COUNT(table)) == ERR_OK, "defaults load");
+	ok(load() == ERR_OK, "defaults load");
 	is_str(s_name, "lectern", "string default");
 	is_long(s_port, 8000, "int default");
 	ok(!s_flag, "bool default");
@@ -58,13 +66,13 @@ int main(void)
 		reset();
 		setenv("T_SECRET", "s3cr3t-value", 1);
 		setenv(cases[i].var, cases[i].value, 1);
-		ok(cfg_load(table, CFG_COUNT(table)) == cases[i].want, "%s=\"%s\"", cases[i].var, cases[i].value);
+		ok(load() == cases[i].want, "%s=\"%s\"", cases[i].var, cases[i].value);
 	}
 	reset();
 	setenv("T_SECRET", "s3cr3t-value", 1);
 	setenv("T_FLAG", "on", 1);
 	setenv("T_PORT", "443", 1);
-	ok(cfg_load(table, CFG_COUNT(table)) == ERR_OK && s_flag && s_port == 443, "values are parsed");
+	ok(load() == ERR_OK && s_flag && s_port == 443, "values are parsed");
 
 	reset();
 	char path[] = "/tmp/lectern-cfg-XXXXXX";
@@ -72,14 +80,14 @@ int main(void)
 	ok(fd >= 0 && write(fd, "from-a-file\n", 12) == 12, "secret file written");
 	close(fd);
 	setenv("T_SECRET_FILE", path, 1);
-	ok(cfg_load(table, CFG_COUNT(table)) == ERR_OK, "a _FILE variable is read");
+	ok(load() == ERR_OK, "a _FILE variable is read");
 	is_str(s_secret, "from-a-file", "the file's trailing newline is dropped");
 	unlink(path);
-	ok(cfg_load(table, CFG_COUNT(table)) == ERR_INVALID, "a missing _FILE fails");
+	ok(load() == ERR_INVALID, "a missing _FILE fails");
 
 	reset();
 	setenv("T_SECRET", "never-printed-1", 1);
-	ok(cfg_load(table, CFG_COUNT(table)) == ERR_OK, "loaded for printing");
+	ok(load() == ERR_OK, "loaded for printing");
 	int fds[2];
 	ok(pipe(fds) == 0, "pipe");
 	cfg_print(table, CFG_COUNT(table), fds[1]);
@@ -90,5 +98,9 @@ int main(void)
 	ok(strstr(out, "never-printed-1") == NULL && strstr(out, "T_SECRET=(secret)") != NULL,
 	   "secrets are masked when printed");
 	ok(strstr(out, "T_PORT=8000") != NULL, "other values are printed");
+	cfg_free(table, CFG_COUNT(table));
+	ok(s_name == NULL && s_secret == NULL, "cfg_free clears the strings");
+	if (devnull)
+		fclose(devnull);
 	return tap_done();
 }

@@ -1,0 +1,43 @@
+/* ratelimit: fixed-window request counting in Redis, one script run per check.
+ *
+ * The counter of key lives at "<key>:<window number>" (window number = Unix
+ * time / window_seconds), so each window starts from zero and old counters
+ * expire on their own. The check and the count are one Lua script (EVALSHA,
+ * loaded with EVAL when Redis does not know it), hence atomic. */
+#ifndef LECTERN_RATELIMIT_H
+#define LECTERN_RATELIMIT_H
+
+#include <stdbool.h>
+
+#include "cache.h"
+#include "err.h"
+
+enum {
+	RATELIMIT_KEY_MAX = 200,          /* longest key or block key */
+	RATELIMIT_LIMIT_MAX = 1000000000, /* largest limit */
+	RATELIMIT_WINDOW_MAX = 86400 * 31 /* longest window, seconds */
+};
+
+struct ratelimit_result {
+	bool allowed;     /* this request may go on */
+	bool blocked;     /* refused because block_key exists (nothing counted) */
+	long limit;       /* the limit applied */
+	long remaining;   /* requests left in this window after this one, >= 0 */
+	long reset;       /* Unix seconds when this window ends */
+	long retry_after; /* seconds to wait when refused (>= 1), else 0 */
+};
+
+/* Counts one request against key in the current window, unless block_key (may
+ * be NULL) exists: then the request is refused as blocked and not counted
+ * (retry_after is the block's remaining lifetime when it has one). Requests
+ * beyond limit are refused with remaining 0. ERR_INVALID for an empty or
+ * oversize key or a limit/window out of range; Redis failures as cache_command. */
+enum err ratelimit_hit(struct cache *c, const char *key, const char *block_key, long limit,
+                       long window_seconds, struct ratelimit_result *out) MUST_CHECK;
+
+/* Reads key's count in the current window without counting; allowed says
+ * whether one more request would be. */
+enum err ratelimit_peek(struct cache *c, const char *key, long limit, long window_seconds,
+                        struct ratelimit_result *out) MUST_CHECK;
+
+#endif

@@ -1,0 +1,273 @@
+package Lectern::Test;
+
+# A private Lectern stack for integration tests: free ports, a temporary
+# lab directory, `tools/lab up` with the programs already built, and
+# `tools/lab down` plus removal of the directory when the test ends, also
+# when it dies. Core Perl modules only.
+#
+#   use Lectern::Test qw(start_stack);
+#   my $stack = start_stack();
+#   my ($status, $headers, $json, $body) =
+#       $stack->request(GET => '/health', { 'X-Request-ID' => 'abc12345' });
+#   my ($status, $headers) = $stack->request(GET => '/health', {}, undef, { https => 1 });
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Fcntl qw(:flock);
+use Exporter qw(import);
+use File::Basename qw(dirname);
+use File::Path qw(remove_tree);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::PP;
+use Test::More;
+
+our @EXPORT_OK = qw(start_stack free_ports src_dir build_dir);
+
+my %live;    # lab dir -> stack, so END can stop what DESTROY did not
+
+sub src_dir {
+	return $ENV{LECTERN_SRCDIR} // abs_path(dirname(__FILE__) . '/../../..');
+}
+
+sub build_dir {
+	return $ENV{LECTERN_BUILDDIR} // src_dir();
+}
+
+# free_ports(N): N distinct TCP ports that are free on this machine now.
+sub free_ports {
+	my ($n) = @_;
+	my @socks;
+	for (1 .. $n) {
+		my $s = IO::Socket::INET->new(
+			Listen    => 1,
+			LocalAddr => '127.0.0.1',
+			LocalPort => 0,
+			Proto     => 'tcp',
+			ReuseAddr => 0,
+		) or die "no free port: $!";
+		push @socks, $s;
+	}
+	my @ports = map { $_->sockport } @socks;
+	close $_ for @socks;
+	return @ports;
+}
+
+# start_stack(%opts): starts the stack and returns it. Options:
+#   env => { NAME => value }   extra environment for tools/lab and the pools
+#                              (e.g. LAB_RATE_LIMIT => 1000)
+sub start_stack {
+	my (%opts) = @_;
+	my $src  = src_dir();
+	my $dir  = tempdir('lectern-lab-XXXXXX', TMPDIR => 1, CLEANUP => 0);
+	# nginx's workers (nobody) and Postgres (postgres) must traverse it.
+	chmod 0755, $dir;
+	my ($http, $https, $pg, $redis) = free_ports(4);
+	my %env = (
+		LAB_DIR          => $dir,
+		LAB_HTTP_PORT    => $http,
+		LAB_HTTPS_PORT   => $https,
+		LAB_PG_PORT      => $pg,
+		LAB_REDIS_PORT   => $redis,
+		LAB_SKIP_INSTALL => 1,
+		LAB_SKIP_BUILD   => 1,
+		LAB_BIN_DIR      => build_dir(),
+		LAB_PG_FAST      => 1,
+		LAB_WORKERS      => 2,
+		%{ $opts{env} // {} },
+	);
+	my $self = bless {
+		dir    => $dir,
+		src    => $src,
+		env    => \%env,
+		owner  => $$,
+		http   => "http://127.0.0.1:$http",
+		https  => "https://127.0.0.1:$https",
+		ports  => { http => $http, https => $https, pg => $pg, redis => $redis },
+		client => HTTP::Tiny->new(timeout => 30, max_redirect => 0, keep_alive => 0),
+	}, __PACKAGE__;
+	$live{$dir} = $self;
+	# A copy of a ready cluster saves initdb, the slowest step of `up`.
+	if (my $tmpl = pg_template()) {
+		mkdir "$dir/postgres";
+		system('cp', '-a', "$tmpl/data", "$dir/postgres/data") == 0
+			or remove_tree("$dir/postgres/data");
+	}
+	my $rc = $self->lab('up');
+	if ($rc != 0) {
+		my $log = $self->slurp("$dir/up.log") // '';
+		diag("tools/lab up failed ($rc):\n$log");
+		die "the lab stack did not start\n";
+	}
+	my $demo = $self->slurp("$dir/etc/demo.txt") // '';
+	($self->{demo_email})    = $demo =~ /^email: (\S+)$/m;
+	($self->{demo_password}) = $demo =~ /^password: (\S+)$/m;
+	return $self;
+}
+
+# pg_template(): a cleanly stopped cluster in the build tree, made once for
+# the whole test run by tools/lab-postgres (under a lock, as tests run in
+# parallel); undef when it cannot be made, and every stack then runs initdb.
+# LECTERN_PG_TEMPLATE=0 turns it off. `make clean` removes it.
+sub pg_template {
+	return undef if defined $ENV{LECTERN_PG_TEMPLATE} && !$ENV{LECTERN_PG_TEMPLATE};
+	my $base = build_dir() . '/t';
+	my $tmpl = "$base/pg-template";
+	return $tmpl if -f "$tmpl/data/PG_VERSION";
+	mkdir $base;
+	open(my $lock, '>', "$tmpl.lock") or return undef;
+	flock($lock, LOCK_EX) or return undef;
+	return $tmpl if -f "$tmpl/data/PG_VERSION";
+	my $work = "$tmpl.tmp$$";
+	remove_tree($work);
+	mkdir $work or return undef;
+	chmod 0755, $work;
+	my ($port) = free_ports(1);
+	my $tool = src_dir() . '/tools/lab-postgres';
+	local $ENV{LAB_PG_FAST} = 1;
+	my $ok = system("$tool start $work $port >$work.log 2>&1") == 0
+		&& system("$tool stop $work >>$work.log 2>&1") == 0
+		&& -f "$work/data/PG_VERSION"
+		&& rename($work, $tmpl);
+	unlink "$work.log" if $ok;
+	remove_tree($work) unless $ok;
+	return $ok ? $tmpl : undef;
+}
+
+# lab(COMMAND): runs tools/lab COMMAND for this stack; output to up.log.
+sub lab {
+	my ($self, @args) = @_;
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		$ENV{$_} = $self->{env}{$_} for keys %{ $self->{env} };
+		open(STDOUT, '>>', "$self->{dir}/up.log") or die "open: $!";
+		open(STDERR, '>&', \*STDOUT) or die "dup: $!";
+		open(STDIN, '<', '/dev/null');
+		exec("$self->{src}/tools/lab", @args) or die "exec tools/lab: $!";
+	}
+	waitpid($pid, 0);
+	return $? >> 8;
+}
+
+sub slurp {
+	my ($self, $file) = @_;
+	open(my $fh, '<', $file) or return undef;
+	local $/;
+	return scalar <$fh>;
+}
+
+sub dir            { $_[0]{dir} }
+sub http_url       { $_[0]{http} }
+sub https_url      { $_[0]{https} }
+sub port           { $_[0]{ports}{ $_[1] } }
+sub demo_email     { $_[0]{demo_email} }
+sub demo_password  { $_[0]{demo_password} }
+
+# request(METHOD, PATH, {HEADERS}, BODY, {https => 1}): BODY may be a string
+# or a reference (sent as JSON). Returns (status, {lowercased headers}, the
+# decoded JSON body or undef, the raw body). HTTPS goes through curl (core
+# Perl has no TLS); a header seen twice comes back as an array reference.
+sub request {
+	my ($self, $method, $path, $headers, $body, $o) = @_;
+	my %h = %{ $headers // {} };
+	if (ref $body) {
+		$body = JSON::PP->new->canonical->encode($body);
+		$h{'Content-Type'} //= 'application/json';
+	}
+	my ($status, $rh, $content);
+	if ($o && $o->{https}) {
+		($status, $rh, $content) = $self->curl($method, "$self->{https}$path", \%h, $body, $o->{curl_args});
+	} else {
+		my $res = $self->{client}->request($method, "$self->{http}$path",
+			{ headers => \%h, defined $body ? (content => $body) : () });
+		($status, $rh, $content) = ($res->{status}, $res->{headers}, $res->{content});
+	}
+	my $json;
+	if (defined $content && length $content) {
+		$json = eval { JSON::PP->new->allow_nonref->decode($content) };
+	}
+	return ($status, $rh, $json, $content);
+}
+
+# curl(METHOD, URL, {HEADERS}, BODY, [extra args]) -> (status, {headers}, body)
+sub curl {
+	my ($self, $method, $url, $headers, $body, $extra) = @_;
+	my $out = "$self->{dir}/curl.out";
+	my @cmd = ('curl', '-s', '-k', '-D', "$out.h", '-o', "$out.b", '-X', $method, '--max-time', '30', @{ $extra // [] });
+	push @cmd, '-H', "$_: $headers->{$_}" for sort keys %$headers;
+	if (defined $body) {
+		open(my $fh, '>', "$out.in") or die "open: $!";
+		print $fh $body;
+		close $fh;
+		push @cmd, '--data-binary', "\@$out.in";
+	}
+	push @cmd, $url;
+	system(@cmd);
+	return (599, {}, '') if $? != 0;
+	my $head = $self->slurp("$out.h") // '';
+	my $content = $self->slurp("$out.b") // '';
+	# Only the last response's header block counts (after any 100 Continue).
+	my @blocks = grep { /\S/ } split /\r?\n\r?\n/, $head;
+	my @lines = split /\r?\n/, ($blocks[-1] // '');
+	my ($status) = (shift(@lines) // '') =~ m{^HTTP/\S+\s+(\d+)};
+	my %rh;
+	for (@lines) {
+		my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+		$k = lc $k;
+		if (exists $rh{$k}) {
+			$rh{$k} = [ ref $rh{$k} ? @{ $rh{$k} } : $rh{$k}, $v ];
+		} else {
+			$rh{$k} = $v;
+		}
+	}
+	return ($status // 599, \%rh, $content);
+}
+
+# register(EMAIL, PASSWORD, NAME) -> (status, json) through nginx.
+sub register {
+	my ($self, $email, $password, $name) = @_;
+	my ($status, undef, $json) = $self->request(POST => '/api/v1/auth/register', {},
+		{ email => $email, password => $password, name => $name // 'Test User' });
+	return ($status, $json);
+}
+
+# login(EMAIL, PASSWORD) -> (status, json) through nginx.
+sub login {
+	my ($self, $email, $password) = @_;
+	my ($status, undef, $json) = $self->request(POST => '/api/v1/auth/login', {},
+		{ email => $email, password => $password });
+	return ($status, $json);
+}
+
+sub stop {
+	my ($self) = @_;
+	return if $self->{stopped} || $self->{owner} != $$;
+	$self->{stopped} = 1;
+	delete $live{ $self->{dir} };
+	my $rc = $self->lab('down');
+	diag("tools/lab down failed:\n" . ($self->slurp("$self->{dir}/up.log") // '')) if $rc != 0;
+	if ($ENV{LECTERN_KEEP_LAB}) {
+		diag("lab directory kept: $self->{dir}");
+	} else {
+		remove_tree($self->{dir});
+	}
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	local ($?, $!, $@);
+	$self->stop;
+}
+
+END {
+	local $?;
+	$_->stop for values %live;
+}
+
+# A signal still runs END (and so stops the stacks).
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
+
+1;
