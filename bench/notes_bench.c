@@ -1,0 +1,135 @@
+/* notes_bench: time of the extractive notes for a document of N pages.
+ *   notes_bench [PAGES [RUNS]]     a generated course text, about 3 KB a page
+ *   notes_bench -f FILE [RUNS]     a text file (what the extractors produce)
+ * Prints the input size, the sentences and the best and mean time per run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "mem.h"
+#include "notes.h"
+#include "text.h"
+
+enum { BENCH_FILE_MAX = 64 * 1024 * 1024, BENCH_PAGE_WORDS = 480, BENCH_VOCABULARY = 3000 };
+
+static unsigned long long bench_rand(unsigned long long *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 33;
+}
+
+/* Pseudo-words from syllables, drawn with a Zipf-like skew as in real text,
+ * mixed with English function words; headings every few pages. */
+static void generate(struct buf *b, long pages)
+{
+	static const char *const syl[] = {
+	    "pro", "te", "in", "mem",  "bra", "ne", "cel", "lu",  "lar", "en", "zy",  "me", "gen",
+	    "o",   "mi", "to", "chon", "dri", "a",  "syn", "the", "sis", "re", "spi", "ra", "tion"};
+	static const char *const glue[] = {"the", "of",   "and", "in",   "is",    "a",
+	                                   "to",  "that", "by",  "with", "which", "from",
+	                                   "as",  "are",  "for", "this"};
+	static char words[BENCH_VOCABULARY][32];
+	unsigned long long seed = 42;
+	for (int i = 0; i < BENCH_VOCABULARY; i++) {
+		int n = 2 + (int)(bench_rand(&seed) % 3);
+		words[i][0] = '\0';
+		for (int k = 0; k < n; k++)
+			strncat(words[i], syl[bench_rand(&seed) % 26],
+			        sizeof(words[i]) - strlen(words[i]) - 1);
+	}
+	for (long p = 0; p < pages; p++) {
+		if (p % 5 == 0)
+			buf_printf(b, "# Chapter %ld\n\n", p / 5 + 1);
+		buf_printf(b, "## Section %ld.%ld\n\n", p / 5 + 1, p % 5 + 1);
+		long w = 0, in_sentence = 0;
+		while (w < BENCH_PAGE_WORDS) {
+			unsigned long long r = bench_rand(&seed);
+			const char *word = (r % 3 == 0)
+			                       ? glue[r % 16]
+			                       : words[(r % BENCH_VOCABULARY) *
+			                               (r % BENCH_VOCABULARY) / BENCH_VOCABULARY];
+			if (in_sentence == 0) {
+				char cap[32];
+				snprintf(cap, sizeof(cap), "%s", word);
+				cap[0] = (char)(cap[0] - 32 * (cap[0] >= 'a' && cap[0] <= 'z'));
+				buf_puts(b, cap);
+			} else {
+				buf_printf(b, " %s", word);
+			}
+			w++;
+			if (++in_sentence >= 12 + (long)(r % 14)) {
+				buf_puts(b, (r % 7 == 0) ? ".\n\n" : (r % 5 == 0) ? ".\n" : ". ");
+				in_sentence = 0;
+			}
+		}
+		buf_puts(b, ".\n\n");
+	}
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	struct buf text;
+	buf_init(&text);
+	long pages = 100, runs = 5;
+	int at = 1;
+	if (argc > 2 && strcmp(argv[1], "-f") == 0) {
+		FILE *f = fopen(argv[2], "rb");
+		if (!f) {
+			perror(argv[2]);
+			return 1;
+		}
+		char chunk[65536];
+		size_t n;
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && text.len < BENCH_FILE_MAX)
+			buf_append(&text, chunk, n);
+		fclose(f);
+		at = 3;
+	} else if (argc > 1) {
+		if (!cfg_parse_long(argv[1], 1, 100000, &pages)) {
+			fprintf(stderr, "usage: notes_bench [PAGES [RUNS]] | -f FILE [RUNS]\n");
+			return 2;
+		}
+		at = 2;
+	}
+	if (argc > at && !cfg_parse_long(argv[at], 1, 1000, &runs)) {
+		fprintf(stderr, "RUNS must be 1-1000\n");
+		return 2;
+	}
+	if (at != 3)
+		generate(&text, pages);
+
+	struct pool *p = pool_new();
+	struct text_sentence *s = NULL;
+	size_t ns = text_split(p, text.data, text.len, NOTES_SENTENCES_MAX, &s);
+	pool_free(p);
+
+	double best = 1e18, total = 0;
+	size_t md_len = 0;
+	for (long r = 0; r < runs; r++) {
+		struct pool *pool = pool_new();
+		struct notes n;
+		double t0 = now_ms();
+		if (notes_extract(pool, text.data, text.len, &n) != ERR_OK)
+			return 1;
+		double dt = now_ms() - t0;
+		md_len = strlen(n.markdown);
+		best = dt < best ? dt : best;
+		total += dt;
+		pool_free(pool);
+	}
+	printf("input %zu bytes (%s%ld pages), %zu sentences (ceiling %d), notes %zu bytes: "
+	       "best %.1f ms, mean %.1f ms over %ld runs\n",
+	       text.len, at == 3 ? "file, " : "", at == 3 ? 0L : pages, ns, NOTES_SENTENCES_MAX,
+	       md_len, best, total / (double)runs, runs);
+	buf_clear(&text);
+	return 0;
+}
