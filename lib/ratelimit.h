@@ -8,6 +8,7 @@
 #define LECTERN_RATELIMIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cache.h"
 #include "err.h"
@@ -15,7 +16,8 @@
 enum {
 	RATELIMIT_KEY_MAX = 200,          /* longest key or block key */
 	RATELIMIT_LIMIT_MAX = 1000000000, /* largest limit */
-	RATELIMIT_WINDOW_MAX = 86400 * 31 /* longest window, seconds */
+	RATELIMIT_WINDOW_MAX = 86400 * 31, /* longest window, seconds */
+	RATELIMIT_BATCH_GROUP = 16        /* items counted by one script run */
 };
 
 struct ratelimit_result {
@@ -34,6 +36,21 @@ struct ratelimit_result {
  * oversize key or a limit/window out of range; Redis failures as cache_command. */
 enum err ratelimit_hit(struct cache *c, const char *key, const char *block_key, long limit,
                        long window_seconds, struct ratelimit_result *out) MUST_CHECK;
+
+/* One request of a batch: its counter key and optional block key. */
+struct ratelimit_item {
+	const char *key;
+	const char *block_key; /* may be NULL */
+};
+
+/* As ratelimit_hit for n items at once, all against the same limit and
+ * window, out[i] for items[i] (items of one key count in order). Up to
+ * RATELIMIT_BATCH_GROUP items go in one script run, so one Redis round
+ * trip; more take one per group. On an error no out[] is valid (the groups
+ * before it were counted). */
+enum err ratelimit_hit_batch(struct cache *c, const struct ratelimit_item *items, size_t n,
+                             long limit, long window_seconds,
+                             struct ratelimit_result *out) MUST_CHECK;
 
 /* Reads key's count in the current window without counting; allowed says
  * whether one more request would be. */

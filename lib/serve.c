@@ -506,9 +506,7 @@ out:
 	return fd;
 }
 
-/* Picks the listening socket as serve.h describes; *unix_path is set when
- * we created a unix socket (removed again at exit). */
-static int serve_socket(const struct serve_opts *opts, const char **unix_path)
+int serve_socket(const struct serve_opts *opts, const char **unix_path)
 {
 	*unix_path = NULL;
 	const char *pid_text = getenv("LISTEN_PID");

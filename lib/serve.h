@@ -38,6 +38,11 @@ struct serve_opts {
 	const char *socket_mode; /* octal mode for a unix socket we create ("0660") */
 };
 
+/* Picks the listening socket as described above (systemd's fd 3, spawn-fcgi's
+ * fd 0, else opts->listen); *unix_path is set when a unix socket was created
+ * here, for the caller to remove at exit. -1 (logged) when there is none. */
+int serve_socket(const struct serve_opts *opts, const char **unix_path);
+
 /* Serves svc until told to stop; returns the process exit status. */
 int serve_run(const struct service *svc, const struct serve_opts *opts);
 

@@ -76,7 +76,6 @@ enum err auth_refresh(struct http_req *req);
 enum err auth_logout(struct http_req *req);
 enum err auth_verify(struct http_req *req);
 enum err auth_me(struct http_req *req);
-enum err auth_gate(struct http_req *req);
 enum err auth_health(struct http_req *req);
 
 #endif

@@ -1,5 +1,6 @@
-/* lectern-auth: users, sessions and the gate nginx asks about every
- * protected request. Settings, routes and start-up live here. */
+/* lectern-auth: users and sessions. The gate nginx asks about every
+ * protected request is lectern-gate (fcgi/gate). Settings, routes and
+ * start-up live here. */
 #include <stdlib.h>
 
 #include "auth.h"
@@ -76,7 +77,6 @@ static const struct route auth_routes[] = {
 	 ROUTE_AUTH | ROUTE_JSON | ROUTE_OPTIONAL_BODY},
 	{"GET", "/verify", auth_verify, NULL, 0, ROUTE_AUTH},
 	{"GET", "/me", auth_me, NULL, 0, ROUTE_AUTH},
-	{"GET", "/_check", auth_gate, NULL, 0, 0},
 	{"GET", "/health", auth_health, NULL, 0, 0},
 };
 

@@ -263,6 +263,12 @@ is($body->{status}, 'ok', 'auth is healthy');
 is($body->{checks}{database}{status}, 'ok', 'database check');
 is($body->{checks}{redis}{status}, 'ok', 'redis check');
 
+# --- the OpenAPI document describes these routes ------------------------------
+($st, $h, $body) = call(GET => '/api/v1/docs');
+is($st, 200, '/api/v1/docs answers 200 without a token');
+like($body->{openapi} // '', qr/^3\./, 'an OpenAPI 3 document');
+ok($body->{paths}{$_}, "the document describes $_") for qw(/auth/register /auth/login /auth/refresh /auth/logout /auth/verify /auth/me);
+
 # --- failed logins are limited per email ------------------------------------
 ($st) = call(POST => '/api/v1/auth/register', {}, { email => 'carol@example.org', password => 'carol password', name => 'Carol' });
 for (1 .. 10) {

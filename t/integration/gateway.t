@@ -3,7 +3,7 @@
 use strict;
 use warnings;
 use Test::More;
-use Lectern::Test qw(start_stack);
+use Lectern::Test qw(start_stack src_dir);
 
 my $stack = start_stack();
 
@@ -165,6 +165,17 @@ SKIP: {
 {
 	my @r = $stack->request(GET => '/api/v1/documents/', { 'X-User-Id' => '00000000-0000-0000-0000-000000000001' });
 	ok($r[0] == 401 || $r[0] == 503, 'a forged X-User-Id alone does not authenticate');
+}
+
+# Redis down: the gate cannot ask about revocation or count the request;
+# nginx maps its 503 (an auth subrequest cannot pass one on) to a JSON 503.
+# Last, since it stops the stack's Redis.
+SKIP: {
+	my ($status, $session) = $stack->login('gateway-test@example.com', 'correct horse battery');
+	skip("lectern-auth is not running (login answered $status)", 7) unless $status == 200 && ref $session eq 'HASH';
+	system(src_dir() . '/tools/lab-redis', 'stop', $stack->dir . '/redis');
+	my @r = $stack->request(GET => '/api/v1/auth/me', { Authorization => "Bearer $session->{token}" });
+	is_json_error(@r, 503, 'unavailable', 'Redis down: a valid token gets a JSON 503');
 }
 
 done_testing();

@@ -1,0 +1,149 @@
+/* gate: the decision for a batch of checks, and its answers. */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gate.h"
+#include "log.h"
+
+const char *gate_bearer(const char *authorization)
+{
+	const char *h = authorization;
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h ? h : NULL;
+}
+
+/* A claim goes out as a header value: no control bytes may reach it. */
+static bool header_safe(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void refuse(struct gate_verdict *v, int status, const char *reason)
+{
+	v->status = status;
+	v->reason = reason;
+}
+
+void gate_decide(const struct gate_config *cfg, const char *const *authorization, size_t n,
+                 long long now, struct pool *pool, struct gate_verdict *out)
+{
+	struct ratelimit_item items[GATE_BATCH_MAX];
+	struct ratelimit_result results[GATE_BATCH_MAX];
+	size_t which[GATE_BATCH_MAX]; /* items[k] belongs to out[which[k]] */
+	size_t nitems = 0;
+
+	if (n > GATE_BATCH_MAX) {
+		log_error("gate: %zu checks in one batch; deciding the first %d", n, GATE_BATCH_MAX);
+		for (size_t i = GATE_BATCH_MAX; i < n; i++) {
+			memset(&out[i], 0, sizeof(out[i]));
+			refuse(&out[i], 500, NULL);
+		}
+		n = GATE_BATCH_MAX;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct gate_verdict *v = &out[i];
+		memset(v, 0, sizeof(*v));
+		const char *jwt = gate_bearer(authorization[i]);
+		if (!jwt) {
+			refuse(v, 401, "missing");
+			continue;
+		}
+		unsigned char digest[GATE_DIGEST_LEN];
+		unsigned int dlen = 0;
+		bool memo = cfg->memo && strlen(jwt) <= TOKEN_MAX &&
+		            EVP_Digest(jwt, strlen(jwt), digest, &dlen, EVP_sha256(), NULL) &&
+		            dlen == GATE_DIGEST_LEN;
+		if (!memo || !gate_memo_get(cfg->memo, digest, now, pool, &v->claims)) {
+			const char *why = NULL;
+			if (token_verify(cfg->keys, jwt, cfg->issuer, cfg->audience, now, pool, &v->claims,
+			                 &why) != ERR_OK) {
+				log_info("gate refused a token: %s", why ? why : "invalid");
+				refuse(v, 401, why && strcmp(why, "expired") == 0 ? "expired" : "invalid");
+				continue;
+			}
+			if (memo)
+				gate_memo_put(cfg->memo, digest, &v->claims);
+		}
+		const char *key = pool_printf(pool, "rl:u:%s", v->claims.sub);
+		const char *revoked = pool_printf(pool, "revoked:%s", v->claims.jti);
+		if (strlen(key) > RATELIMIT_KEY_MAX || strlen(revoked) > RATELIMIT_KEY_MAX ||
+		    !header_safe(v->claims.sub) || !header_safe(v->claims.email) ||
+		    !header_safe(v->claims.role)) {
+			/* Only a token we signed gets here: a bug, not an attack. */
+			log_error("gate: a verified token has claims that cannot be used");
+			refuse(v, 500, NULL);
+			continue;
+		}
+		items[nitems].key = key;
+		items[nitems].block_key = revoked;
+		which[nitems++] = i;
+	}
+	if (nitems == 0)
+		return;
+	/* Revocation and the count of every valid token: one round trip. */
+	enum err e = ratelimit_hit_batch(cfg->cache, items, nitems, cfg->rate_limit, cfg->rate_window,
+	                                 results);
+	for (size_t k = 0; k < nitems; k++) {
+		struct gate_verdict *v = &out[which[k]];
+		if (e != ERR_OK) {
+			refuse(v, e == ERR_UNAVAILABLE || e == ERR_TIMEOUT ? 503 : 500, NULL);
+			continue;
+		}
+		v->rl = results[k];
+		if (v->rl.blocked) {
+			refuse(v, 401, "revoked");
+			continue;
+		}
+		v->counted = true;
+		if (!v->rl.allowed)
+			refuse(v, 403, "rate_limited");
+		else
+			v->status = 204;
+	}
+}
+
+static const char *status_line(int status)
+{
+	switch (status) {
+	case 204:
+		return "204 No Content";
+	case 401:
+		return "401 Unauthorized";
+	case 403:
+		return "403 Forbidden";
+	case 503:
+		return "503 Service Unavailable";
+	default:
+		return "500 Internal Server Error";
+	}
+}
+
+void gate_format(const struct gate_verdict *v, struct buf *b)
+{
+	buf_printf(b, "Status: %s\r\n", status_line(v->status));
+	if (v->status != 204)
+		buf_puts(b, "Content-Length: 0\r\n");
+	if (v->reason)
+		buf_printf(b, "X-Auth-Error: %s\r\n", v->reason);
+	if (v->counted) {
+		const struct ratelimit_result *rl = &v->rl;
+		buf_printf(b, "X-RateLimit-Limit: %ld\r\nX-RateLimit-Remaining: %ld\r\nX-RateLimit-Reset: %ld\r\n",
+		           rl->limit, rl->remaining, rl->reset);
+		if (!rl->allowed)
+			buf_printf(b, "Retry-After: %ld\r\n", rl->retry_after > 0 ? rl->retry_after : 1);
+	}
+	if (v->status == 204)
+		buf_printf(b, "X-User-Id: %s\r\nX-User-Email: %s\r\nX-User-Role: %s\r\n", v->claims.sub,
+		           v->claims.email ? v->claims.email : "",
+		           v->claims.role ? v->claims.role : "user");
+	buf_puts(b, "\r\n");
+}

@@ -1,0 +1,85 @@
+/* gate: the answer to nginx's auth_request for every protected request.
+ *
+ * For each check: the bearer token of the Authorization header is verified
+ * (signature, algorithm, kid, iss, aud, exp, nbf); then, for the valid
+ * ones, one Redis script run per batch refuses revoked tokens
+ * ("revoked:<jti>") and counts the request against the user's limit
+ * ("rl:u:<sub>"). The answers are the contract's (CONTRACT.md; nginx only
+ * understands 2xx, 401 and 403 from an auth subrequest):
+ *   204 + X-User-Id, X-User-Email, X-User-Role and X-RateLimit-*;
+ *   401 + X-Auth-Error: missing | invalid | expired | revoked;
+ *   403 + X-Auth-Error: rate_limited, X-RateLimit-* and Retry-After
+ *       (nginx turns it into the JSON 429);
+ *   503 when Redis cannot be asked (nginx makes that a JSON 503 from the
+ *       gate's status, snippets/errors.conf).
+ * This is the only implementation of that decision; lectern-gate serves it. */
+#ifndef LECTERN_GATE_H
+#define LECTERN_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cache.h"
+#include "mem.h"
+#include "ratelimit.h"
+#include "token.h"
+
+enum {
+	GATE_BATCH_MAX = 256,      /* checks decided together */
+	GATE_MEMO_SLOTS = 512,     /* verified tokens remembered per process */
+	GATE_DIGEST_LEN = 32       /* SHA-256 */
+};
+
+/* Tokens this process verified before, by the SHA-256 of their text, each
+ * until its exp: a token seen again skips the signature and claim checks,
+ * which give the same answer until then (the keyring, issuer and audience
+ * are fixed for the life of the process). Revocation and the rate limit are
+ * still asked of Redis every time. Direct-mapped: a newer token takes the
+ * slot of an older one. */
+struct gate_memo;
+
+/* An empty memo; free with gate_memo_free. */
+struct gate_memo *gate_memo_new(void);
+void gate_memo_free(struct gate_memo *m);
+/* The claims of a remembered token that are still valid at now (strings
+ * copied into pool); false when it is not remembered or has expired. */
+bool gate_memo_get(struct gate_memo *m, const unsigned char digest[GATE_DIGEST_LEN], long long now,
+                   struct pool *pool, struct token_claims *out);
+/* Remembers a verified token's claims (copied) until claims->exp. */
+void gate_memo_put(struct gate_memo *m, const unsigned char digest[GATE_DIGEST_LEN],
+                   const struct token_claims *claims);
+
+/* What the decision needs; owned by the caller. */
+struct gate_config {
+	const struct token_keyring *keys;
+	const char *issuer;
+	const char *audience;
+	long rate_limit;    /* requests per window per user */
+	long rate_window;   /* seconds */
+	struct cache *cache;
+	struct gate_memo *memo; /* NULL: every token is verified in full */
+};
+
+/* The decision for one check. */
+struct gate_verdict {
+	int status;                  /* 204, 401, 403, 500 or 503 */
+	const char *reason;          /* X-Auth-Error value, or NULL */
+	struct token_claims claims;  /* valid when the token verified */
+	bool counted;                /* rl holds the rate-limit figures */
+	struct ratelimit_result rl;
+};
+
+/* The bearer token of an Authorization header value, or NULL when there
+ * is none ("Bearer" is matched without regard to case). */
+const char *gate_bearer(const char *authorization);
+
+/* Decides n checks (n <= GATE_BATCH_MAX) given each one's Authorization
+ * header value (NULL when absent) at time now, with at most one Redis
+ * round trip per RATELIMIT_BATCH_GROUP valid tokens. Claims live in pool. */
+void gate_decide(const struct gate_config *cfg, const char *const *authorization, size_t n,
+                 long long now, struct pool *pool, struct gate_verdict *out);
+
+/* Writes the CGI answer of v (status line, headers, empty body) into b. */
+void gate_format(const struct gate_verdict *v, struct buf *b);
+
+#endif

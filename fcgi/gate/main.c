@@ -1,0 +1,327 @@
+/* lectern-gate: nginx's auth_request target, one event loop per process
+ * over kept-alive FastCGI connections (lib/fcgi_mux).
+ *
+ * Each loop turn takes every complete check, verifies their tokens, asks
+ * Redis about all of them in one script run, and answers them all. The
+ * parent process only forks LECTERN_WORKERS loops on the shared listening
+ * socket, replaces any that die, and stops them on SIGTERM or SIGINT. */
+#include <errno.h>
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fcgi_mux.h"
+#include "gate.h"
+#include "log.h"
+#include "program.h"
+
+enum {
+	GATE_WORKERS_MAX = 64,       /* processes in one gate */
+	GATE_BACKOFF_MIN_MS = 100,   /* first delay before replacing a crashing worker */
+	GATE_BACKOFF_MAX_MS = 5000,  /* longest delay */
+	GATE_HEALTHY_MS = 1000,      /* a worker that lived this long was not crash-looping */
+	GATE_TICK_MS = 1000,         /* longest wait of the parent and of a worker */
+	GATE_BACKLOG = 1024,
+	GATE_STATS_SECONDS = 60      /* how often a busy worker logs its counters */
+};
+
+static struct {
+	const char *redis_url;
+	long redis_timeout_ms;
+	const char *jwt_keys;
+	const char *jwt_issuer;
+	const char *jwt_audience;
+	long rate_limit;
+	long rate_window;
+	long conns_max;
+} gate_cfg;
+
+/* The auth service's names and defaults, so both read one environment file. */
+static const struct cfg_var gate_vars[] = {
+	{"LECTERN_REDIS_URL", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &gate_cfg.redis_url,
+	 "redis://[:password@]host:port[/db]"},
+	{"LECTERN_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, &gate_cfg.redis_timeout_ms,
+	 "Redis connect and command timeout in milliseconds"},
+	{"LECTERN_JWT_KEYS", CFG_STRING, NULL, 1, 65536, CFG_REQUIRED | CFG_SECRET, &gate_cfg.jwt_keys,
+	 "token keys, one \"KID SECRET\" line each"},
+	{"LECTERN_JWT_ISSUER", CFG_STRING, "lectern", 1, 256, 0, &gate_cfg.jwt_issuer,
+	 "iss of access tokens"},
+	{"LECTERN_JWT_AUDIENCE", CFG_STRING, "lectern-api", 1, 256, 0, &gate_cfg.jwt_audience,
+	 "aud of access tokens"},
+	{"LECTERN_RATE_LIMIT", CFG_INT, "100", 1, 1000000000, 0, &gate_cfg.rate_limit,
+	 "requests per window per user"},
+	{"LECTERN_RATE_WINDOW", CFG_INT, "60", 1, 86400, 0, &gate_cfg.rate_window,
+	 "rate-limit window in seconds"},
+	{"LECTERN_GATE_CONNECTIONS", CFG_INT, "512", 1, 100000, 0, &gate_cfg.conns_max,
+	 "open FastCGI connections per gate process"},
+};
+
+/* --- One worker --------------------------------------------------------- */
+
+static volatile sig_atomic_t gate_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	gate_stop = 1;
+}
+
+/* Answers one batch of checks. */
+static void gate_answer(const struct gate_config *cfg, struct fcgi_mux *mux,
+                        struct fcgi_mux_req **reqs, size_t n, struct buf *answer)
+{
+	const char *authorization[GATE_BATCH_MAX];
+	struct gate_verdict verdicts[GATE_BATCH_MAX];
+	struct pool *pool = pool_new();
+	for (size_t i = 0; i < n; i++)
+		authorization[i] = fcgi_mux_param(reqs[i], "HTTP_AUTHORIZATION");
+	gate_decide(cfg, authorization, n, (long long)time(NULL), pool, verdicts);
+	for (size_t i = 0; i < n; i++) {
+		answer->len = 0;
+		gate_format(&verdicts[i], answer);
+		fcgi_mux_respond(mux, reqs[i], answer->data, answer->len);
+	}
+	pool_free(pool);
+}
+
+/* One line with the counters, when there was traffic since the last one
+ * (since < the count); returns the count of checks so far. */
+static unsigned long gate_stats(const struct fcgi_mux *mux, unsigned long since)
+{
+	struct fcgi_mux_stats st;
+	fcgi_mux_stats(mux, &st);
+	if (st.requests > since || since == 0)
+		log_info("gate stats: checks=%lu connections=%lu open=%lu refused=%lu dropped=%lu",
+		         st.requests, st.accepted, st.open, st.refused, st.dropped);
+	return st.requests;
+}
+
+static int worker_main(int listen_fd)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	int status = 1;
+	struct token_keyring *keys = NULL;
+	struct cache *cache = NULL;
+	struct fcgi_mux *mux = NULL;
+	struct gate_memo *memo = gate_memo_new();
+	struct buf answer;
+	buf_init(&answer);
+	if (token_keyring_parse(gate_cfg.jwt_keys, &keys) != ERR_OK)
+		goto out;
+	/* Redis down now is retried on each batch (and answered 503 meanwhile). */
+	enum err e = cache_connect(gate_cfg.redis_url, gate_cfg.redis_timeout_ms, &cache);
+	if (e != ERR_OK && e != ERR_UNAVAILABLE)
+		goto out;
+	struct fcgi_mux_limits limits = {.conns_max = (size_t)gate_cfg.conns_max};
+	if (fcgi_mux_new(listen_fd, &limits, &mux) != ERR_OK)
+		goto out;
+	struct gate_config cfg = {
+		.keys = keys,
+		.issuer = gate_cfg.jwt_issuer,
+		.audience = gate_cfg.jwt_audience,
+		.rate_limit = gate_cfg.rate_limit,
+		.rate_window = gate_cfg.rate_window,
+		.cache = cache,
+		.memo = memo,
+	};
+	struct fcgi_mux_req *reqs[GATE_BATCH_MAX];
+	unsigned long requests = 0;
+	time_t next_stats = time(NULL) + GATE_STATS_SECONDS;
+	while (!gate_stop) {
+		size_t n = fcgi_mux_poll(mux, GATE_TICK_MS, reqs, GATE_BATCH_MAX);
+		if (n > 0)
+			gate_answer(&cfg, mux, reqs, n, &answer);
+		time_t now = time(NULL);
+		if (now >= next_stats) {
+			next_stats = now + GATE_STATS_SECONDS;
+			requests = gate_stats(mux, requests);
+		}
+	}
+	gate_stats(mux, 0);
+	status = 0;
+out:
+	fcgi_mux_free(mux);
+	gate_memo_free(memo);
+	cache_close(cache);
+	token_keyring_free(keys);
+	buf_clear(&answer);
+	return status;
+}
+
+/* --- The parent ------------------------------------------------------------ */
+
+struct gate_slot {
+	pid_t pid;               /* 0 when none runs */
+	struct timespec started;
+	struct timespec restart; /* earliest next fork */
+	long backoff_ms;
+};
+
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
+}
+
+static void add_ms(struct timespec *t, long ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static void on_child(int sig) { (void)sig; }
+
+static void signal_all(const struct gate_slot *slots, long n)
+{
+	for (long i = 0; i < n; i++)
+		if (slots[i].pid > 0)
+			kill(slots[i].pid, SIGTERM);
+}
+
+/* Forks the workers, replaces the ones that die (with a growing delay when
+ * they die young) and stops them all on SIGTERM or SIGINT. */
+static int supervise(int fd, long nworkers)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child; /* an ignored SIGCHLD might never be queued */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+
+	struct gate_slot *slots = xcalloc((size_t)nworkers, sizeof(*slots));
+	bool stopping = false;
+	int status = 0;
+	log_info("gate serving with %ld workers", nworkers);
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long live = 0, wait_ms = GATE_TICK_MS;
+		for (long i = 0; i < nworkers; i++) {
+			struct gate_slot *w = &slots[i];
+			if (w->pid > 0) {
+				live++;
+				continue;
+			}
+			long due = ms_between(&now, &w->restart);
+			if (stopping || due > 0) {
+				if (!stopping && due < wait_ms)
+					wait_ms = due;
+				continue;
+			}
+			pid_t pid = fork();
+			if (pid < 0) {
+				log_error("fork: %s", strerror(errno));
+				w->restart = now;
+				add_ms(&w->restart, GATE_BACKOFF_MAX_MS);
+				continue;
+			}
+			if (pid == 0) {
+				free(slots);
+				_exit(worker_main(fd));
+			}
+			w->pid = pid;
+			w->started = now;
+			live++;
+		}
+		if (stopping && live == 0)
+			break;
+		struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			if (!stopping)
+				log_info("signal %d: stopping %ld workers", sig, live);
+			stopping = true;
+			signal_all(slots, nworkers);
+		}
+		int wst;
+		pid_t dead;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		while ((dead = waitpid(-1, &wst, WNOHANG)) > 0) {
+			for (long i = 0; i < nworkers; i++) {
+				struct gate_slot *w = &slots[i];
+				if (w->pid != dead)
+					continue;
+				w->pid = 0;
+				bool clean = WIFEXITED(wst) && WEXITSTATUS(wst) == 0;
+				if (stopping) {
+					if (!clean)
+						status = 1;
+					break;
+				}
+				if (WIFSIGNALED(wst))
+					log_error("worker %ld died of signal %d", (long)dead, WTERMSIG(wst));
+				else
+					log_warn("worker %ld exited with status %d", (long)dead,
+					         WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
+				if (ms_between(&w->started, &now) < GATE_HEALTHY_MS) {
+					w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : GATE_BACKOFF_MIN_MS;
+					if (w->backoff_ms > GATE_BACKOFF_MAX_MS)
+						w->backoff_ms = GATE_BACKOFF_MAX_MS;
+				} else {
+					w->backoff_ms = 0;
+				}
+				w->restart = now;
+				add_ms(&w->restart, w->backoff_ms);
+				break;
+			}
+		}
+	}
+	free(slots);
+	log_info("stopped");
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct program_common common;
+	int status = program_start("gate", argc, argv, gate_vars, CFG_COUNT(gate_vars), &common);
+	if (status != PROGRAM_CONTINUE)
+		return status;
+	struct token_keyring *check = NULL;
+	if (token_keyring_parse(gate_cfg.jwt_keys, &check) != ERR_OK) {
+		log_error("config LECTERN_JWT_KEYS: not a valid keyring; not starting");
+		return 1;
+	}
+	token_keyring_free(check);
+	if (common.workers > GATE_WORKERS_MAX) {
+		log_error("config LECTERN_WORKERS: at most %d gate processes", GATE_WORKERS_MAX);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	const char *unix_path = NULL;
+	struct serve_opts opts = program_serve_opts(&common);
+	opts.backlog = GATE_BACKLOG;
+	int fd = serve_socket(&opts, &unix_path);
+	if (fd < 0)
+		return 1;
+	status = supervise(fd, common.workers);
+	if (unix_path)
+		unlink(unix_path);
+	close(fd);
+	return status;
+}
