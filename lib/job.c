@@ -312,6 +312,15 @@ enum err job_wait(struct db *db, const char *id, long timeout_ms, struct pool *p
 			if (e || job_finished(out))
 				goto out;
 		}
+		/* A notification that arrived while job_get read its result is
+		 * already queued in libpq and will never show on the socket: look
+		 * at the queue before every wait. */
+		if (job_notified(db_conn(db), idbuf)) {
+			e = job_get(db, idbuf, pool, out);
+			if (e || job_finished(out))
+				goto out;
+			continue;
+		}
 		long long left = deadline - job_now_ms();
 		if (left <= 0) {
 			e = ERR_TIMEOUT;
@@ -324,19 +333,9 @@ enum err job_wait(struct db *db, const char *id, long timeout_ms, struct pool *p
 			continue;
 		}
 		int rc = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
-		if (rc < 0)
-			continue; /* EINTR: the deadline decides */
-		if (rc > 0 && pfd.revents) {
-			if (!PQconsumeInput(conn)) {
-				generation = 0;
-				continue;
-			}
-			if (job_notified(conn, idbuf)) {
-				e = job_get(db, idbuf, pool, out);
-				if (e || job_finished(out))
-					goto out;
-			}
-		}
+		if (rc > 0 && pfd.revents && !PQconsumeInput(conn))
+			generation = 0; /* the connection broke: reconnect and LISTEN again */
+		/* EINTR, a timeout or input: the top of the loop decides. */
 	}
 out:
 	if (db_conn(db) && generation == db_generation(db)) {

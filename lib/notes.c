@@ -635,6 +635,24 @@ static size_t pick_terms(struct doc *d, struct term ***out)
 
 /* ---- output ---- */
 
+/* Drops ranked sentences whose text repeats a better-ranked one (running
+ * headers and footers of PDFs repeat on every page), keeping the order. */
+static size_t drop_repeats(const struct doc *d, struct node **ranked, size_t n)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct text_sentence *s = &d->s[ranked[i]->sentence];
+		bool repeat = false;
+		for (size_t k = 0; k < kept && !repeat; k++) {
+			const struct text_sentence *t = &d->s[ranked[k]->sentence];
+			repeat = t->len == s->len && memcmp(t->text, s->text, s->len) == 0;
+		}
+		if (!repeat)
+			ranked[kept++] = ranked[i];
+	}
+	return kept;
+}
+
 /* The plain summary: the best sentences that fit, in document order. */
 static const char *make_summary(struct pool *pool, struct doc *d, struct node **ranked,
                                 size_t nranked, bool *used)
@@ -737,6 +755,7 @@ enum err notes_extract(struct pool *pool, const char *text, size_t len, struct n
 		for (size_t i = 0; i < d.nnodes; i++)
 			ranked[nr++] = &d.nodes[i];
 	qsort(ranked, nr, sizeof(*ranked), cmp_rank);
+	nr = drop_repeats(&d, ranked, nr);
 	bool *used = pool_alloc(d.scratch, d.ns + 1);
 	out->summary = make_summary(pool, &d, ranked, nr, used);
 

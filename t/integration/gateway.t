@@ -155,8 +155,8 @@ SKIP: {
 	my ($status, $session) = $stack->register('gateway-test@example.com', 'correct horse battery', 'Gate Keeper');
 	skip("lectern-auth is not running (register answered $status)", 9) unless $status == 201 && ref $session eq 'HASH';
 	my $auth = { Authorization => "Bearer $session->{token}" };
-	my @r = $stack->request(GET => '/api/v1/documents/', $auth);
-	is_json_error(@r, 503, 'unavailable', 'documents with a token while the service is not running');
+	my @r = $stack->request(GET => '/api/v1/quizzes/', $auth);
+	is_json_error(@r, 503, 'unavailable', 'quizzes with a token while the service is not running');
 	like($r[1]{'x-ratelimit-limit'} // '', qr/^\d+$/, 'X-RateLimit-Limit on an authenticated answer');
 	like($r[1]{'x-ratelimit-remaining'} // '', qr/^\d+$/, 'X-RateLimit-Remaining on an authenticated answer');
 }
@@ -164,7 +164,7 @@ SKIP: {
 # A forged identity header never changes who the gate says the caller is.
 {
 	my @r = $stack->request(GET => '/api/v1/documents/', { 'X-User-Id' => '00000000-0000-0000-0000-000000000001' });
-	ok($r[0] == 401 || $r[0] == 503, 'a forged X-User-Id alone does not authenticate');
+	is($r[0], 401, 'a forged X-User-Id alone does not authenticate');
 }
 
 # Redis down: the gate cannot ask about revocation or count the request;

@@ -286,10 +286,44 @@ static void test_large(void)
 	buf_clear(&b);
 }
 
+/* Counts how often needle stands in hay. */
+static int occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A line repeated on every page (a running header) appears once at most. */
+static void test_repeats(void)
+{
+	struct pool *pool = pool_new();
+	struct buf b;
+	buf_init(&b);
+	static const char *topics[] = {"Glaciers carve deep valleys as they slowly move downhill.",
+	                               "Rivers deposit sediment where their current slows down.",
+	                               "Wind erosion shapes dunes across wide desert plains.",
+	                               "Coastal waves grind cliffs into sand over many centuries."};
+	for (int page = 0; page < 12; page++)
+		buf_printf(&b, "Introduction to physical geography lecture notes for the course.\n%s\n\f",
+		           topics[page % 4]);
+	struct notes n;
+	if (ok(notes_extract(pool, b.data, b.len, &n) == ERR_OK, "notes of a text with a running header")) {
+		const char *header = "Introduction to physical geography lecture notes for the course.";
+		ok(occurrences(n.summary, header) <= 1, "the repeated line is in the summary once at most");
+		ok(occurrences(n.markdown, header) <= 1, "the repeated line is in the notes once at most");
+		ok(occurrences(n.markdown, topics[0]) <= 1, "a topic line is in the notes once at most");
+	}
+	buf_clear(&b);
+	pool_free(pool);
+}
+
 int main(void)
 {
 	test_chapter();
 	test_small();
 	test_large();
+	test_repeats();
 	return tap_done();
 }

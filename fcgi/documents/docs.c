@@ -1,0 +1,377 @@
+/* documents: reading, listing, downloading and deleting one's documents. */
+#include <stdio.h>
+#include <string.h>
+
+#include "documents.h"
+#include "event.h"
+#include "health.h"
+#include "job.h"
+#include "log.h"
+#include "outbox.h"
+
+/* A text column as a JSON string, or null for SQL NULL. */
+static struct json_object *str_or_null(const PGresult *res, int row, int col)
+{
+	const char *v = db_value(res, row, col);
+	return v ? json_object_new_string(v) : NULL;
+}
+
+static long long col_ll(const PGresult *res, int row, int col)
+{
+	const char *v = db_value(res, row, col);
+	long long n = 0;
+	if (v)
+		sscanf(v, "%lld", &n);
+	return n;
+}
+
+struct json_object *docs_json(const PGresult *res, int row, bool with_content)
+{
+	struct json_object *o = json_object_new_object();
+	const char *id = db_value(res, row, 0);
+	const char *pages = db_value(res, row, 8);
+	const char *summary = db_value(res, row, 9);
+	json_object_object_add(o, "document_id", json_object_new_string(id));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "filename", str_or_null(res, row, 1));
+	json_object_object_add(o, "file_type", str_or_null(res, row, 2));
+	json_object_object_add(o, "content_type", str_or_null(res, row, 3));
+	json_object_object_add(o, "file_size", json_object_new_int64(col_ll(res, row, 4)));
+	json_object_object_add(o, "sha256", str_or_null(res, row, 5));
+	json_object_object_add(o, "status", str_or_null(res, row, 6));
+	json_object_object_add(o, "error", str_or_null(res, row, 7));
+	json_object_object_add(o, "pages",
+	                       pages ? json_object_new_int64(col_ll(res, row, 8)) : NULL);
+	struct json_object *meta = json_object_new_object();
+	json_object_object_add(meta, "filename", str_or_null(res, row, 1));
+	json_object_object_add(meta, "size", json_object_new_int64(col_ll(res, row, 4)));
+	json_object_object_add(meta, "type", str_or_null(res, row, 2));
+	json_object_object_add(meta, "pages",
+	                       pages ? json_object_new_int64(col_ll(res, row, 8)) : NULL);
+	json_object_object_add(o, "metadata", meta);
+	/* The client shows these as text: "" until the worker has them. */
+	if (with_content) {
+		const char *content = db_value(res, row, DOCS_COL_CONTENT);
+		json_object_object_add(o, "content",
+		                       json_object_new_string(content ? content : ""));
+	}
+	json_object_object_add(o, "summary", json_object_new_string(summary ? summary : ""));
+	const char *ng = db_value(res, row, 10);
+	json_object_object_add(o, "notes_generated", json_object_new_boolean(ng && ng[0] == 't'));
+	json_object_object_add(o, "created_at", str_or_null(res, row, 11));
+	json_object_object_add(o, "updated_at", str_or_null(res, row, 12));
+	return o;
+}
+
+struct json_object *docs_note_json(const PGresult *res, int row)
+{
+	struct json_object *o = json_object_new_object();
+	const char *id = db_value(res, row, 0);
+	json_object_object_add(o, "note_id", json_object_new_string(id));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "document_id", str_or_null(res, row, 1));
+	json_object_object_add(o, "content", str_or_null(res, row, 2));
+	json_object_object_add(o, "format", json_object_new_string("markdown"));
+	json_object_object_add(o, "generator", str_or_null(res, row, 3));
+	json_object_object_add(o, "created_at", str_or_null(res, row, 4));
+	return o;
+}
+
+static enum err not_found(struct http_req *req)
+{
+	return http_error(req, ERR_NOT_FOUND, "No such document.");
+}
+
+enum err docs_path_id(struct http_req *req, const char **out)
+{
+	enum err e = http_path_uuid(req, "id", out);
+	return e == ERR_OK ? e : not_found(req);
+}
+
+enum err docs_load(struct http_req *req, const char *id, PGresult **out)
+{
+	const char *params[] = {id, req->user_id};
+	PGresult *res = NULL;
+	enum err e = db_exec_prepared(docs_db, "docs_get",
+	                              "SELECT " DOCS_SQL_FULL
+	                              " FROM documents WHERE id = $1 AND user_id = $2",
+	                              2, params, &res);
+	if (e != ERR_OK)
+		return e;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return not_found(req);
+	}
+	*out = res;
+	return ERR_OK;
+}
+
+/* Adds the Link header of a page of the list (RFC 8288). */
+static enum err list_links(struct http_req *req, long limit, long offset, long long total)
+{
+	struct buf b;
+	buf_init(&b);
+	if (offset + limit < total)
+		buf_printf(&b, "</api/v1/documents?limit=%ld&offset=%ld>; rel=\"next\"", limit,
+		           offset + limit);
+	if (offset > 0) {
+		long prev = offset - limit > 0 ? offset - limit : 0;
+		buf_printf(&b, "%s</api/v1/documents?limit=%ld&offset=%ld>; rel=\"prev\"",
+		           b.len ? ", " : "", limit, prev);
+	}
+	enum err e = b.len ? http_add_header(req, "Link", b.data) : ERR_OK;
+	buf_clear(&b);
+	return e;
+}
+
+enum err docs_list(struct http_req *req)
+{
+	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
+	char slimit[24], soffset[24];
+	snprintf(slimit, sizeof(slimit), "%ld", limit);
+	snprintf(soffset, sizeof(soffset), "%ld", offset);
+	const char *params[] = {req->user_id, slimit, soffset};
+	PGresult *res = NULL, *count = NULL;
+	enum err e =
+	    db_exec_prepared(docs_db, "docs_list",
+	                     "SELECT " DOCS_SQL_SUMMARY " FROM documents WHERE user_id = $1 "
+	                     "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+	                     3, params, &res);
+	if (e == ERR_OK)
+		e = db_exec_prepared(docs_db, "docs_count",
+		                     "SELECT count(*) FROM documents WHERE user_id = $1", 1, params,
+		                     &count);
+	if (e != ERR_OK)
+		goto out;
+	long long total = col_ll(count, 0, 0);
+	struct json_object *arr = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_object_array_add(arr, docs_json(res, i, false));
+	char stotal[24];
+	snprintf(stotal, sizeof(stotal), "%lld", total);
+	e = http_add_header(req, "X-Total-Count", stotal);
+	if (e == ERR_OK)
+		e = list_links(req, limit, offset, total);
+	if (e != ERR_OK) {
+		json_object_put(arr);
+		goto out;
+	}
+	e = http_send_json(req, 200, arr);
+out:
+	PQclear(res);
+	PQclear(count);
+	return e;
+}
+
+enum err docs_get(struct http_req *req)
+{
+	const char *id = NULL;
+	PGresult *res = NULL;
+	enum err e = docs_path_id(req, &id);
+	if (e == ERR_OK)
+		e = docs_load(req, id, &res);
+	if (e != ERR_OK)
+		return e;
+	e = http_send_json(req, 200, docs_json(res, 0, true));
+	PQclear(res);
+	return e;
+}
+
+/* Loads the columns named in sql (with $1 id, $2 owner) into values. */
+static enum err owned_row(struct http_req *req, const char *id, const char *sql, int ncols,
+                          const char **values)
+{
+	const char *params[] = {id, req->user_id};
+	enum err e = db_row(docs_db, sql, 2, params, req->pool, ncols, values);
+	return e == ERR_NOT_FOUND ? not_found(req) : e;
+}
+
+enum err docs_download(struct http_req *req)
+{
+	const char *id = NULL, *v[3];
+	enum err e = docs_path_id(req, &id);
+	if (e == ERR_OK)
+		e = owned_row(req, id,
+		              "SELECT storage_key, filename, content_type FROM documents "
+		              "WHERE id = $1 AND user_id = $2",
+		              3, v);
+	if (e != ERR_OK)
+		return e;
+	struct store_download dl;
+	e = store_download(docs_store, v[0], req->pool, &dl);
+	if (e != ERR_OK)
+		return e;
+	if (dl.kind == STORE_DOWNLOAD_REDIRECT)
+		return http_send_redirect(req, 302, dl.location);
+	return http_send_accel(req, dl.location, v[2], v[1]);
+}
+
+/* Queues a job of kind for document id (input adds note_id when given). */
+static enum err queue(struct http_req *req, const char *kind, const char *id, const char *note_id,
+                      char job_id[EVENT_ID_LEN + 1])
+{
+	struct json_object *in = json_object_new_object();
+	json_object_object_add(in, "document_id", json_object_new_string(id));
+	if (note_id)
+		json_object_object_add(in, "note_id", json_object_new_string(note_id));
+	const char *text = pool_strdup(req->pool, http_json_text(in, NULL));
+	json_object_put(in);
+	return job_add(docs_db, NULL, kind, text, DOCS_JOB_ATTEMPTS, job_id);
+}
+
+enum err docs_process(struct http_req *req)
+{
+	const char *id = NULL;
+	char job_id[EVENT_ID_LEN + 1];
+	enum err e = docs_path_id(req, &id);
+	if (e != ERR_OK)
+		return e;
+	const char *params[] = {id, req->user_id};
+	PGresult *res = NULL;
+	e = db_begin(docs_db);
+	if (e == ERR_OK)
+		e = db_exec_prepared(docs_db, "docs_reprocess",
+		                     "UPDATE documents SET status = 'processing', error = NULL, "
+		                     "updated_at = now() WHERE id = $1 AND user_id = $2",
+		                     2, params, &res);
+	if (e == ERR_OK && db_affected(res) != 1)
+		e = not_found(req);
+	if (e == ERR_OK)
+		e = queue(req, DOCS_JOB_PROCESS, id, NULL, job_id);
+	if (e == ERR_OK)
+		e = db_commit(docs_db);
+	else
+		db_rollback(docs_db);
+	PQclear(res);
+	if (e != ERR_OK)
+		return e;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "document_id", json_object_new_string(id));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "job_id", json_object_new_string(job_id));
+	json_object_object_add(o, "status", json_object_new_string("processing"));
+	json_object_object_add(o, "message", json_object_new_string("Processing has started."));
+	return http_send_json(req, 202, o);
+}
+
+enum err docs_notes(struct http_req *req)
+{
+	const char *id = NULL, *v[1];
+	enum err e = docs_path_id(req, &id);
+	if (e == ERR_OK)
+		e = owned_row(req, id, "SELECT id FROM documents WHERE id = $1 AND user_id = $2", 1,
+		              v);
+	if (e != ERR_OK)
+		return e;
+	const char *params[] = {id, req->user_id};
+	PGresult *res = NULL;
+	e = db_exec_prepared(docs_db, "docs_notes",
+	                     "SELECT " DOCS_SQL_NOTE
+	                     " FROM notes WHERE document_id = $1 AND user_id = $2 "
+	                     "ORDER BY created_at DESC, id DESC",
+	                     2, params, &res);
+	if (e != ERR_OK)
+		return e;
+	struct json_object *arr = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_object_array_add(arr, docs_note_json(res, i));
+	PQclear(res);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "document_id", json_object_new_string(id));
+	json_object_object_add(o, "notes", arr);
+	return http_send_json(req, 200, o);
+}
+
+enum err docs_regenerate_notes(struct http_req *req)
+{
+	const char *id = NULL, *v[2];
+	char job_id[EVENT_ID_LEN + 1], note_id[EVENT_ID_LEN + 1];
+	enum err e = docs_path_id(req, &id);
+	if (e == ERR_OK)
+		e = owned_row(req, id,
+		              "SELECT status, content IS NOT NULL AND content <> '' FROM documents "
+		              "WHERE id = $1 AND user_id = $2",
+		              2, v);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(v[0], "processed") != 0 || v[1][0] != 't')
+		return http_error(req, ERR_CONFLICT,
+		                  "The document has no extracted text yet; process it first.");
+	event_uuid(note_id);
+	e = queue(req, DOCS_JOB_NOTES, id, note_id, job_id);
+	if (e != ERR_OK)
+		return e;
+	long wait = http_param(req, "wait") ? http_param_int(req, "wait") : DOCS_WAIT_DEFAULT_S;
+	struct job_status js;
+	const char *status = "processing";
+	e = job_wait(docs_db, job_id, wait * 1000, req->pool, &js);
+	if (e == ERR_OK)
+		status = strcmp(js.state, "completed") == 0 ? "completed" : "failed";
+	else if (e != ERR_TIMEOUT)
+		log_warn("regenerate-notes: waiting for job %s failed", job_id);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "document_id", json_object_new_string(id));
+	json_object_object_add(o, "note_id", json_object_new_string(note_id));
+	json_object_object_add(o, "job_id", json_object_new_string(job_id));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	return http_send_json(req, 200, o);
+}
+
+enum err docs_delete(struct http_req *req)
+{
+	const char *id = NULL;
+	enum err e = docs_path_id(req, &id);
+	if (e != ERR_OK)
+		return e;
+	const char *params[] = {id, req->user_id};
+	PGresult *res = NULL;
+	struct json_object *payload = json_object_new_object();
+	json_object_object_add(payload, "document_id", json_object_new_string(id));
+	json_object_object_add(payload, "user_id", json_object_new_string(req->user_id));
+	struct event ev;
+	e = event_init(&ev, "document.deleted", DOCS_SERVICE, req->user_id, payload);
+	if (e != ERR_OK)
+		return e;
+	/* Notes go with the row (ON DELETE CASCADE); the file after the commit. */
+	e = db_begin(docs_db);
+	if (e == ERR_OK)
+		e = db_exec_prepared(docs_db, "docs_delete",
+		                     "DELETE FROM documents WHERE id = $1 AND user_id = $2 "
+		                     "RETURNING storage_key",
+		                     2, params, &res);
+	if (e == ERR_OK && PQntuples(res) != 1)
+		e = not_found(req);
+	if (e == ERR_OK)
+		e = outbox_add(docs_db, &ev);
+	if (e == ERR_OK)
+		e = db_commit(docs_db);
+	else
+		db_rollback(docs_db);
+	event_clear(&ev);
+	if (e == ERR_OK && store_delete(docs_store, db_value(res, 0, 0)) != ERR_OK)
+		log_error("delete: document %s is gone but its file %s could not be removed", id,
+		          db_value(res, 0, 0));
+	PQclear(res);
+	if (e != ERR_OK)
+		return e;
+	log_info("deleted document %s", id);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string("Document deleted."));
+	json_object_object_add(o, "document_id", json_object_new_string(id));
+	return http_send_json(req, 200, o);
+}
+
+enum err docs_health(struct http_req *req)
+{
+	struct health_check checks[2] = {{"database", false, 0, NULL, true},
+	                                 {"storage", false, 0, NULL, true}};
+	checks[0].ok = db_ping(docs_db, &checks[0].latency_ms) == ERR_OK;
+	if (!checks[0].ok)
+		checks[0].error = "the database does not answer";
+	struct store_info info;
+	enum err e = store_stat(docs_store, DOCS_SERVICE "/health/probe/none", &info);
+	checks[1].ok = e == ERR_OK || e == ERR_NOT_FOUND;
+	if (!checks[1].ok)
+		checks[1].error = "the store does not answer";
+	return health_send(req, DOCS_SERVICE, checks, 2);
+}
