@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "log.h"
+#include "token.h"
 
 /* Copies a string into a fixed field; false when it does not fit. */
 static bool event_copy(char *dst, size_t dst_size, const char *src)
@@ -21,28 +21,10 @@ static bool event_copy(char *dst, size_t dst_size, const char *src)
 
 void event_uuid(char out[EVENT_ID_LEN + 1])
 {
-	unsigned char b[16];
-	size_t got = 0;
-	while (got < sizeof(b)) {
-		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-		if (n < 0) {
-			/* Only without a kernel RNG; ids must never repeat, so stop. */
-			log_error("getrandom failed: no source of random ids");
-			abort();
-		}
-		got += (size_t)n;
-	}
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	for (size_t i = 0; i < sizeof(b); i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 0x0f];
-	}
-	out[o] = '\0';
+	_Static_assert(EVENT_ID_LEN + 1 == TOKEN_UUID_SIZE, "an event id is a UUID");
+	/* Ids must never repeat: without a random source there is no going on. */
+	if (token_uuid_v4(out) != ERR_OK)
+		abort();
 }
 
 bool event_is_uuid(const char *text)

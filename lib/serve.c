@@ -21,21 +21,16 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "prefork.h"
 #include "valid.h"
 
 enum {
-	SERVE_WORKERS_MAX = 256,       /* processes in one pool */
 	SERVE_ALLOW_MAX = 256,         /* bytes of an Allow header */
-	SERVE_BACKOFF_MIN_MS = 100,    /* first delay before restarting a crashing worker */
-	SERVE_BACKOFF_MAX_MS = 5000,   /* longest delay between restarts */
-	SERVE_HEALTHY_MS = 1000,       /* a worker that lived this long was not crash-looping */
-	SERVE_TICK_MS = 1000,          /* the parent looks around at least this often */
 	SERVE_EXIT_INIT_FAILED = 3,    /* worker exit status when worker_init failed */
 	SERVE_LISTEN_FD_SYSTEMD = 3    /* SD_LISTEN_FDS_START */
 };
@@ -538,161 +533,33 @@ int serve_socket(const struct serve_opts *opts, const char **unix_path)
 	return open_tcp(opts->listen, backlog);
 }
 
-struct worker_slot {
-	pid_t pid;                /* 0 when no process runs in this slot */
-	struct timespec started;  /* when it was forked */
-	struct timespec restart;  /* earliest time of the next fork */
-	long backoff_ms;          /* current delay after a quick death */
+/* What a pool's child needs to serve. */
+struct serve_child {
+	const struct service *svc;
+	int listen_fd;
 };
 
-static long ms_between(const struct timespec *a, const struct timespec *b)
+static int serve_child_main(void *arg)
 {
-	return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
+	const struct serve_child *c = arg;
+	return worker_main(c->svc, c->listen_fd);
 }
-
-static void add_ms(struct timespec *t, long ms)
-{
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
-static void on_sigchld(int sig) { (void)sig; }
 
 int serve_run(const struct service *svc, const struct serve_opts *opts)
 {
-	long nworkers = opts->workers;
-	if (nworkers < 1 || nworkers > SERVE_WORKERS_MAX) {
-		log_error("workers must be 1..%d, not %ld", SERVE_WORKERS_MAX, nworkers);
-		return 1;
-	}
 	signal(SIGPIPE, SIG_IGN); /* before FCGX_Init, which keeps a non-default handler */
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		return 1;
 	}
-	/* The parent takes its signals synchronously with sigtimedwait. */
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigchld; /* a default-ignored SIGCHLD might never queue */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-
 	const char *unix_path = NULL;
 	int fd = serve_socket(opts, &unix_path);
-	if (fd < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+	if (fd < 0)
 		return 1;
-	}
-	struct worker_slot *slots = xcalloc((size_t)nworkers, sizeof(*slots));
-	bool stopping = false;
-	struct timespec stop_nudge = {0, 0};
-	int status = 0;
-	log_info("serving %s with %ld workers", svc->name, nworkers);
-	for (;;) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long live = 0, wait_ms = SERVE_TICK_MS;
-		for (long i = 0; i < nworkers; i++) {
-			struct worker_slot *w = &slots[i];
-			if (w->pid > 0) {
-				live++;
-				continue;
-			}
-			if (stopping)
-				continue;
-			long due = ms_between(&now, &w->restart);
-			if (due > 0) {
-				if (due < wait_ms)
-					wait_ms = due;
-				continue;
-			}
-			pid_t pid = fork();
-			if (pid < 0) {
-				log_error("fork: %s", strerror(errno));
-				w->restart = now;
-				add_ms(&w->restart, SERVE_BACKOFF_MAX_MS);
-				continue;
-			}
-			if (pid == 0) {
-				free(slots);
-				int rc = worker_main(svc, fd);
-				_exit(rc);
-			}
-			w->pid = pid;
-			w->started = now;
-			live++;
-		}
-		if (stopping && live == 0)
-			break;
-		if (stopping && ms_between(&stop_nudge, &now) >= SERVE_TICK_MS) {
-			/* Again, in case a worker was between its check and accept(). */
-			for (long i = 0; i < nworkers; i++)
-				if (slots[i].pid > 0)
-					kill(slots[i].pid, SIGTERM);
-			stop_nudge = now;
-		}
-		struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
-		siginfo_t info;
-		int sig = sigtimedwait(&set, &info, &ts);
-		if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
-			log_info("signal %d: stopping %ld workers", sig, live);
-			stopping = true;
-			clock_gettime(CLOCK_MONOTONIC, &stop_nudge);
-			for (long i = 0; i < nworkers; i++)
-				if (slots[i].pid > 0)
-					kill(slots[i].pid, SIGTERM);
-		}
-		int wst;
-		pid_t dead;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		while ((dead = waitpid(-1, &wst, WNOHANG)) > 0) {
-			for (long i = 0; i < nworkers; i++) {
-				struct worker_slot *w = &slots[i];
-				if (w->pid != dead)
-					continue;
-				w->pid = 0;
-				bool clean = WIFEXITED(wst) && WEXITSTATUS(wst) == 0;
-				if (!clean || !stopping) {
-					if (WIFSIGNALED(wst))
-						log_error("worker %ld died of signal %d", (long)dead, WTERMSIG(wst));
-					else
-						log_warn("worker %ld exited with status %d", (long)dead,
-						         WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
-				}
-				if (stopping) {
-					if (!clean)
-						status = 1;
-					break;
-				}
-				/* A quick death doubles the delay; a long life resets it. */
-				if (ms_between(&w->started, &now) < SERVE_HEALTHY_MS) {
-					w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : SERVE_BACKOFF_MIN_MS;
-					if (w->backoff_ms > SERVE_BACKOFF_MAX_MS)
-						w->backoff_ms = SERVE_BACKOFF_MAX_MS;
-				} else {
-					w->backoff_ms = 0;
-				}
-				w->restart = now;
-				add_ms(&w->restart, w->backoff_ms);
-				break;
-			}
-		}
-	}
-	free(slots);
+	struct serve_child child = {.svc = svc, .listen_fd = fd};
+	int status = prefork_run(svc->name, opts->workers, serve_child_main, &child);
 	if (unix_path)
 		unlink(unix_path);
 	close(fd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	log_info("stopped");
 	return status;
 }

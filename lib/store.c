@@ -279,8 +279,15 @@ enum err store_list(struct store *s, const char *prefix, store_list_fn *fn, void
 enum err store_download(struct store *s, const char *key, struct pool *pool,
                         struct store_download *out)
 {
+	return store_download_as(s, key, NULL, NULL, pool, out);
+}
+
+enum err store_download_as(struct store *s, const char *key, const char *content_type,
+                           const char *disposition, struct pool *pool,
+                           struct store_download *out)
+{
 	memset(out, 0, sizeof(*out));
 	if (store_key_check(key))
 		return refuse_key("download", key);
-	return s->ops->download(s, key, pool, out);
+	return s->ops->download(s, key, content_type, disposition, pool, out);
 }

@@ -128,4 +128,12 @@ struct store_download {
 enum err store_download(struct store *s, const char *key, struct pool *pool,
                         struct store_download *out) MUST_CHECK;
 
+/* As store_download; a presigned URL (S3) also makes the store answer with
+ * this Content-Type and Content-Disposition (either may be NULL), since the
+ * client then never sees the handler's headers. With the file backend the
+ * handler sets them on its X-Accel-Redirect answer, which nginx keeps. */
+enum err store_download_as(struct store *s, const char *key, const char *content_type,
+                           const char *disposition, struct pool *pool,
+                           struct store_download *out) MUST_CHECK;
+
 #endif

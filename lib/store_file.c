@@ -505,9 +505,13 @@ static enum err file_list(struct store *s, const char *prefix, store_list_fn *fn
 	return e;
 }
 
-static enum err file_download(struct store *s, const char *key, struct pool *pool,
+static enum err file_download(struct store *s, const char *key, const char *content_type,
+                              const char *disposition, struct pool *pool,
                               struct store_download *out)
 {
+	/* nginx keeps the handler's own Content-Type and Content-Disposition. */
+	(void)content_type;
+	(void)disposition;
 	/* Key bytes are all URI-safe, so the key goes into the URI as it is. */
 	out->kind = STORE_DOWNLOAD_ACCEL;
 	out->location = pool_printf(pool, "%s%s", s->cfg.accel_prefix, key);

@@ -13,7 +13,8 @@ struct store_ops {
 	enum err (*stat)(struct store *s, const char *key, struct store_info *out);
 	enum err (*del)(struct store *s, const char *key);
 	enum err (*list)(struct store *s, const char *prefix, store_list_fn *fn, void *arg);
-	enum err (*download)(struct store *s, const char *key, struct pool *pool,
+	enum err (*download)(struct store *s, const char *key, const char *content_type,
+	                     const char *disposition, struct pool *pool,
 	                     struct store_download *out);
 	void (*free)(struct store *s);
 };

@@ -369,15 +369,25 @@ static enum err s3_list(struct store *s, const char *prefix, store_list_fn *fn, 
 	return e;
 }
 
-static enum err s3_download(struct store *s, const char *key, struct pool *pool,
+static enum err s3_download(struct store *s, const char *key, const char *content_type,
+                            const char *disposition, struct pool *pool,
                             struct store_download *out)
 {
 	struct store_s3 *b = s3(s);
 	const char *path = object_path(b, key, pool);
+	/* S3's response-* parameters: signed, so a client cannot change them. */
+	struct aws_pair *overrides = pool_alloc(pool, 2 * sizeof(*overrides));
+	size_t count = 0;
+	if (content_type && *content_type)
+		overrides[count++] = (struct aws_pair){"response-content-type", content_type};
+	if (disposition && *disposition)
+		overrides[count++] = (struct aws_pair){"response-content-disposition", disposition};
 	struct aws_sigv4_request req = {
 		.method = "GET",
 		.host = strstr(b->base_url, "://") + 3,
 		.path = path,
+		.query = overrides,
+		.query_count = count,
 		.region = aws_client_region(b->aws),
 		.service = "s3",
 		.now = time(NULL),

@@ -10,7 +10,8 @@ SignatureDoesNotMatch (S3) or InvalidSignatureException (JSON services).
                (s3rver). Test hooks: an UploadPart number 2 of a key
                containing "peer-fail-part2" answers 503 SlowDown, and
                GET /_peer/aborted lists the keys whose multipart upload
-               was aborted.
+               was aborted. S3's response-* parameters of a GET are
+               applied here (s3rver refuses them on unsigned requests).
   --mode json  answers like AWS's documented JSON APIs:
                Textract.DetectDocumentText (JSON 1.1), Polly's POST
                /v1/speech (REST JSON, audio body), Transcribe.
@@ -18,7 +19,8 @@ SignatureDoesNotMatch (S3) or InvalidSignatureException (JSON services).
                first --throttle times per job name, Textract.Fail (always
                500). GET /_peer/attempts?name=N counts tries of a job name.
 
-The chosen port is written to --port-file once the server listens.
+The port (--port, or any free one) is written to --port-file once the
+server listens.
 Run it with /usr/bin/python3 (Debian's python3-botocore).
 """
 import argparse
@@ -38,6 +40,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 MAX_SKEW = datetime.timedelta(minutes=15)
+# S3's response-* parameters of a GET and the headers they set.
+RESPONSE_OVERRIDES = {"response-content-type": "Content-Type",
+                      "response-content-language": "Content-Language",
+                      "response-expires": "Expires",
+                      "response-cache-control": "Cache-Control",
+                      "response-content-disposition": "Content-Disposition",
+                      "response-content-encoding": "Content-Encoding"}
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
                "proxy-authorization", "proxy-authenticate"}
 
@@ -237,7 +246,18 @@ class Peer(BaseHTTPRequestHandler):
                 self.server.state["aborted"].append(split.path)
             return self.reply(204)
         # s3rver takes unsigned requests: drop the signature, keep the rest.
-        query = "&".join(p for p in split.query.split("&") if p and not p.startswith("X-Amz-"))
+        # It refuses response-* on those, which S3 honours on signed GETs:
+        # the peer applies them itself.
+        kept, overrides = [], {}
+        for p in split.query.split("&"):
+            name = p.partition("=")[0]
+            if not p or p.startswith("X-Amz-"):
+                continue
+            if name in RESPONSE_OVERRIDES and self.command in ("GET", "HEAD"):
+                overrides[RESPONSE_OVERRIDES[name]] = urllib.parse.unquote(p.partition("=")[2])
+            else:
+                kept.append(p)
+        query = "&".join(kept)
         target = split.path + ("?" + query if query else "")
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in HOP_HEADERS and k.lower() not in ("authorization", "host")}
@@ -251,10 +271,16 @@ class Peer(BaseHTTPRequestHandler):
             return self.s3_error(502, "BadGateway", str(e))
         finally:
             conn.close()
+        if not 200 <= resp.status < 300:
+            overrides = {}
+        replaced = {k.lower() for k in overrides}
         self.send_response(resp.status)
         for k, v in resp.getheaders():
-            if k.lower() not in HOP_HEADERS and k.lower() != "content-length":
+            if k.lower() not in HOP_HEADERS and k.lower() != "content-length" and \
+                    k.lower() not in replaced:
                 self.send_header(k, v)
+        for k, v in overrides.items():
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(data) if self.command != "HEAD"
                                                else resp.getheader("Content-Length", "0")))
         self.end_headers()
@@ -319,6 +345,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mode", choices=("s3", "json"), required=True)
     ap.add_argument("--upstream", help="s3rver base URL (s3 mode)")
+    ap.add_argument("--port", type=int, default=0, help="port to listen on (0: any free one)")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--access-key", required=True)
     ap.add_argument("--secret", required=True)
@@ -329,7 +356,7 @@ def main():
     opts = ap.parse_args()
     if opts.mode == "s3" and not opts.upstream:
         ap.error("--upstream is required in s3 mode")
-    server = Server(("127.0.0.1", 0), Peer)
+    server = Server(("127.0.0.1", opts.port), Peer)
     server.opts = opts
     server.state = {"lock": threading.Lock(), "aborted": [], "attempts": {}}
     tmp = opts.port_file + ".tmp"

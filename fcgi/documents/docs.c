@@ -198,7 +198,8 @@ enum err docs_download(struct http_req *req)
 	if (e != ERR_OK)
 		return e;
 	struct store_download dl;
-	e = store_download(docs_store, v[0], req->pool, &dl);
+	e = store_download_as(docs_store, v[0], v[2], http_content_disposition(req->pool, v[1]),
+	                      req->pool, &dl);
 	if (e != ERR_OK)
 		return e;
 	if (dl.kind == STORE_DOWNLOAD_REDIRECT)

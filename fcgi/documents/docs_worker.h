@@ -2,6 +2,7 @@
 #ifndef LECTERN_DOCS_WORKER_H
 #define LECTERN_DOCS_WORKER_H
 
+#include "aws.h"
 #include "documents.h"
 #include "extract.h"
 #include "llm.h"
@@ -15,12 +16,23 @@ enum {
 	DOCS_PATH_MAX = 4096 /* bytes of the temporary file's path */
 };
 
+/* LECTERN_EXTRACT_ENGINE: who reads PDFs and images. */
+enum docs_engine {
+	DOCS_ENGINE_LOCAL,   /* poppler, tesseract: every type in the sandbox */
+	DOCS_ENGINE_TEXTRACT /* Amazon Textract: images always, PDFs when they are in S3 */
+};
+
 /* The worker's process-wide clients and settings. */
 struct docs_worker_state {
 	struct store *store;
 	struct llm_client *llm; /* NULL: extractive notes only */
 	struct extract_limits limits;
 	const char *work_dir; /* where the document is copied to be read */
+	enum docs_engine engine;
+	struct aws_client *aws;   /* Textract's client; NULL with the local engine */
+	const char *bucket;       /* the S3 bucket of the store; NULL with the file store */
+	long textract_poll_ms;    /* between two polls of an asynchronous job */
+	long textract_timeout_ms; /* an asynchronous job's longest wait */
 };
 
 extern struct docs_worker_state docs_w;

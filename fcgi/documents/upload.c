@@ -248,8 +248,10 @@ enum err docs_upload(struct http_req *req)
 		return http_error(req, e, "The file is larger than %ld bytes.", docs_cfg.max_bytes);
 	if (e != ERR_OK && u->err != ERR_OK)
 		return upload_error(u);
+	/* Any other failure is the store's (logged there), never the client's:
+	 * refused credentials or a missing bucket must not read as 403 or 404. */
 	if (e != ERR_OK)
-		return e;
+		return e == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_UNAVAILABLE;
 	/* The rest of the body: fields after the file and the closing boundary. */
 	while (u->err == ERR_OK && !u->body_done)
 		pump(u);

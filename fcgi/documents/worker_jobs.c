@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "docs_worker.h"
 #include "event.h"
+#include "extract_textract.h"
 #include "log.h"
 #include "notes.h"
 #include "outbox.h"
@@ -151,9 +153,37 @@ static enum err write_fd(void *arg, const void *data, size_t len)
 	return ERR_OK;
 }
 
-/* Copies the stored file to a temporary file (its path into path) and reads it. */
+/* Which engine reads a document of type under LECTERN_EXTRACT_ENGINE:
+ * Textract reads images, and PDFs only where it can fetch them (S3); the
+ * rest is always read locally, as Textract does not read DOCX or text. */
+enum reader { READ_LOCAL, READ_TEXTRACT_IMAGE, READ_TEXTRACT_S3 };
+
+static enum reader reader_for(const struct doc_info *d, enum extract_type type)
+{
+	if (docs_w.engine != DOCS_ENGINE_TEXTRACT)
+		return READ_LOCAL;
+	if (type == EXTRACT_TYPE_PNG || type == EXTRACT_TYPE_JPG)
+		return READ_TEXTRACT_IMAGE;
+	if (type != EXTRACT_TYPE_PDF)
+		return READ_LOCAL;
+	if (docs_w.bucket != NULL)
+		return READ_TEXTRACT_S3;
+	log_info("document %s: PDF read by the local engine (Textract reads PDFs only from S3, "
+	         "and the store is a directory)",
+	         d->id);
+	return READ_LOCAL;
+}
+
+/* Reads the document into r. Textract reads a PDF in place in the bucket;
+ * anything else is first copied to a temporary file. */
 static enum err extract(const struct doc_info *d, struct pool *pool, struct extract_result *r)
 {
+	enum extract_type type = extract_type_parse(d->file_type);
+	enum reader reader = reader_for(d, type);
+	if (reader == READ_TEXTRACT_S3)
+		return extract_textract_s3(docs_w.aws, docs_w.bucket, d->storage_key,
+		                           docs_w.textract_poll_ms, docs_w.textract_timeout_ms,
+		                           &docs_w.limits, pool, r);
 	char path[DOCS_PATH_MAX];
 	snprintf(path, sizeof(path), "%s/lectern-document-XXXXXX", docs_w.work_dir);
 	int fd = mkstemp(path);
@@ -163,6 +193,15 @@ static enum err extract(const struct doc_info *d, struct pool *pool, struct extr
 		return ERR_INTERNAL;
 	}
 	enum err e = store_get(docs_w.store, d->storage_key, write_fd, &fd);
+	struct stat st;
+	if (e == ERR_OK && reader == READ_TEXTRACT_IMAGE && fstat(fd, &st) == 0 &&
+	    st.st_size > EXTRACT_TEXTRACT_BYTES_MAX) {
+		/* Past what Textract takes inline: the local OCR can still read it. */
+		log_info("document %s: image of %lld bytes read by the local engine (Textract "
+		         "takes at most %d bytes)",
+		         d->id, (long long)st.st_size, EXTRACT_TEXTRACT_BYTES_MAX);
+		reader = READ_LOCAL;
+	}
 	if (close(fd) != 0 && e == ERR_OK)
 		e = ERR_INTERNAL;
 	if (e == ERR_NOT_FOUND) {
@@ -170,8 +209,10 @@ static enum err extract(const struct doc_info *d, struct pool *pool, struct extr
 		r->text = "";
 		r->error = "the stored file is missing";
 		e = ERR_INVALID;
+	} else if (e == ERR_OK && reader == READ_TEXTRACT_IMAGE) {
+		e = extract_textract_image(docs_w.aws, path, &docs_w.limits, pool, r);
 	} else if (e == ERR_OK) {
-		e = extract_file(path, extract_type_parse(d->file_type), &docs_w.limits, pool, r);
+		e = extract_file(path, type, &docs_w.limits, pool, r);
 	}
 	unlink(path);
 	return e;
@@ -225,6 +266,9 @@ enum err docs_job_process(struct db *db, const struct job *job, struct pool *poo
 	worker_job_progress(10);
 	struct extract_result r;
 	e = extract(&d, pool, &r);
+	/* A Textract failure (refused, unavailable, timed out, unreadable) fails
+	 * the document with Textract's sentence, never a silent local reading:
+	 * POST /{id}/process runs it again once Textract is back. */
 	if (e == ERR_INTERNAL)
 		return e; /* ours, not the file's: retried */
 	if (e != ERR_OK)

@@ -13,20 +13,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fcgi_mux.h"
 #include "gate.h"
 #include "log.h"
+#include "prefork.h"
 #include "program.h"
 
 enum {
 	GATE_WORKERS_MAX = 64,       /* processes in one gate */
-	GATE_BACKOFF_MIN_MS = 100,   /* first delay before replacing a crashing worker */
-	GATE_BACKOFF_MAX_MS = 5000,  /* longest delay */
-	GATE_HEALTHY_MS = 1000,      /* a worker that lived this long was not crash-looping */
 	GATE_TICK_MS = 1000,         /* longest wait of the parent and of a worker */
 	GATE_BACKLOG = 1024,
 	GATE_STATS_SECONDS = 60      /* how often a busy worker logs its counters */
@@ -166,134 +163,9 @@ out:
 
 /* --- The parent ------------------------------------------------------------ */
 
-struct gate_slot {
-	pid_t pid;               /* 0 when none runs */
-	struct timespec started;
-	struct timespec restart; /* earliest next fork */
-	long backoff_ms;
-};
-
-static long ms_between(const struct timespec *a, const struct timespec *b)
+static int gate_child(void *arg)
 {
-	return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
-}
-
-static void add_ms(struct timespec *t, long ms)
-{
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
-static void on_child(int sig) { (void)sig; }
-
-static void signal_all(const struct gate_slot *slots, long n)
-{
-	for (long i = 0; i < n; i++)
-		if (slots[i].pid > 0)
-			kill(slots[i].pid, SIGTERM);
-}
-
-/* Forks the workers, replaces the ones that die (with a growing delay when
- * they die young) and stops them all on SIGTERM or SIGINT. */
-static int supervise(int fd, long nworkers)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_child; /* an ignored SIGCHLD might never be queued */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-
-	struct gate_slot *slots = xcalloc((size_t)nworkers, sizeof(*slots));
-	bool stopping = false;
-	int status = 0;
-	log_info("gate serving with %ld workers", nworkers);
-	for (;;) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long live = 0, wait_ms = GATE_TICK_MS;
-		for (long i = 0; i < nworkers; i++) {
-			struct gate_slot *w = &slots[i];
-			if (w->pid > 0) {
-				live++;
-				continue;
-			}
-			long due = ms_between(&now, &w->restart);
-			if (stopping || due > 0) {
-				if (!stopping && due < wait_ms)
-					wait_ms = due;
-				continue;
-			}
-			pid_t pid = fork();
-			if (pid < 0) {
-				log_error("fork: %s", strerror(errno));
-				w->restart = now;
-				add_ms(&w->restart, GATE_BACKOFF_MAX_MS);
-				continue;
-			}
-			if (pid == 0) {
-				free(slots);
-				_exit(worker_main(fd));
-			}
-			w->pid = pid;
-			w->started = now;
-			live++;
-		}
-		if (stopping && live == 0)
-			break;
-		struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
-		int sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == SIGTERM || sig == SIGINT) {
-			if (!stopping)
-				log_info("signal %d: stopping %ld workers", sig, live);
-			stopping = true;
-			signal_all(slots, nworkers);
-		}
-		int wst;
-		pid_t dead;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		while ((dead = waitpid(-1, &wst, WNOHANG)) > 0) {
-			for (long i = 0; i < nworkers; i++) {
-				struct gate_slot *w = &slots[i];
-				if (w->pid != dead)
-					continue;
-				w->pid = 0;
-				bool clean = WIFEXITED(wst) && WEXITSTATUS(wst) == 0;
-				if (stopping) {
-					if (!clean)
-						status = 1;
-					break;
-				}
-				if (WIFSIGNALED(wst))
-					log_error("worker %ld died of signal %d", (long)dead, WTERMSIG(wst));
-				else
-					log_warn("worker %ld exited with status %d", (long)dead,
-					         WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
-				if (ms_between(&w->started, &now) < GATE_HEALTHY_MS) {
-					w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : GATE_BACKOFF_MIN_MS;
-					if (w->backoff_ms > GATE_BACKOFF_MAX_MS)
-						w->backoff_ms = GATE_BACKOFF_MAX_MS;
-				} else {
-					w->backoff_ms = 0;
-				}
-				w->restart = now;
-				add_ms(&w->restart, w->backoff_ms);
-				break;
-			}
-		}
-	}
-	free(slots);
-	log_info("stopped");
-	return status;
+	return worker_main(*(const int *)arg);
 }
 
 int main(int argc, char **argv)
@@ -319,7 +191,7 @@ int main(int argc, char **argv)
 	int fd = serve_socket(&opts, &unix_path);
 	if (fd < 0)
 		return 1;
-	status = supervise(fd, common.workers);
+	status = prefork_run("gate", common.workers, gate_child, &fd);
 	if (unix_path)
 		unlink(unix_path);
 	close(fd);

@@ -59,6 +59,8 @@ sub free_ports {
 # start_stack(%opts): starts the stack and returns it. Options:
 #   env => { NAME => value }   extra environment for tools/lab and the pools
 #                              (e.g. LAB_RATE_LIMIT => 1000)
+#   s3 => 1                    the documents' store in s3rver behind the
+#                              signature check (LAB_STORE=s3, `up --s3`)
 sub start_stack {
 	my (%opts) = @_;
 	my $src  = src_dir();
@@ -77,6 +79,7 @@ sub start_stack {
 		LAB_BIN_DIR      => build_dir(),
 		LAB_PG_FAST      => 1,
 		LAB_WORKERS      => 2,
+		($opts{s3} ? (LAB_STORE => 's3') : ()),
 		%{ $opts{env} // {} },
 	);
 	my $self = bless {
