@@ -62,6 +62,13 @@ static void bench_one(const char *label, const char *path, const struct extract_
 int main(int argc, char **argv)
 {
 	log_init("extract-bench", LOG_LEVEL_WARN);
+	/* Run from the build tree: lectern-extract is one directory up. */
+	char program[4096];
+	const char *slash = strrchr(argv[0], '/');
+	if (!getenv("LECTERN_EXTRACT_PROGRAM") && slash &&
+	    snprintf(program, sizeof(program), "%.*s/../lectern-extract", (int)(slash - argv[0]),
+	             argv[0]) < (int)sizeof(program))
+		setenv("LECTERN_EXTRACT_PROGRAM", program, 1);
 	struct extract_limits l;
 	extract_limits_default(&l);
 	if (argc >= 2) {

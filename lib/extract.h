@@ -102,4 +102,9 @@ struct extract_result {
 enum err extract_file(const char *path, enum extract_type type, const struct extract_limits *limits,
                       struct pool *pool, struct extract_result *out) MUST_CHECK;
 
+/* The main of lectern-extract, the program extract_file runs for each
+ * document: argv[1] is the type name; the limits come on descriptor 5, the
+ * file on 4, the answer goes to 3. Never returns on success. */
+int extract_child_main(int argc, char **argv);
+
 #endif

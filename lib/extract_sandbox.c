@@ -1,11 +1,13 @@
-/* extract_sandbox: runs an engine in a forked child with resource limits and
- * takes its answer back through a pipe.
+/* extract_sandbox: runs an engine in a child process with resource limits
+ * and takes its answer back through a pipe.
  *
- * The child: no new privileges, dies with its parent, CPU-time, address
- * space, file size (0: it writes no files) and open-file limits, every
- * inherited descriptor closed. It writes one frame (a fixed header, the
- * metadata, the text) and leaves with _exit so that the parent's atexit
- * handlers and stdio buffers are not run twice. The parent reads at most a
+ * The caller may have threads (Kafka clients, a lease heartbeat), so after
+ * fork() the child does only what is async-signal-safe: it resets its
+ * signals, sets no new privileges, death with its parent, CPU-time, address
+ * space, file size (0: it writes no files) and open-file limits, moves its
+ * descriptors into place, closes the rest and execs lectern-extract. That
+ * program reads the limits from a pipe, runs the engine and writes one frame
+ * (a fixed header, the metadata, the text). The parent reads at most a
  * frame's ceiling before a wall-clock deadline, else kills the child. */
 #define _GNU_SOURCE /* pipe2 */
 #include <dlfcn.h>
@@ -40,6 +42,8 @@ enum {
 	FRAME_MAGIC = 0x4c455854,  /* "LEXT" */
 	CHILD_FD_OUT = 3,          /* the pipe, in the child */
 	CHILD_FD_IN = 4,           /* the input file, in the child */
+	CHILD_FD_LIMITS = 5,       /* a pipe holding the struct extract_limits */
+	PROGRAM_PATH_MAX = 4096,   /* the path of lectern-extract */
 	CHILD_OPEN_FILES_MAX = 64, /* RLIMIT_NOFILE: tesseract and fontconfig open a few */
 	READ_CHUNK = 64 * 1024
 };
@@ -90,17 +94,20 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard)
 		_exit(120);
 }
 
-/* Moves the pipe and the input to fixed numbers and closes everything else. */
-static void child_fds(int out_fd, int in_fd)
+/* Moves the pipes and the input to fixed numbers and closes everything else
+ * (async-signal-safe only: this runs between fork and exec). */
+static void child_fds(int out_fd, int in_fd, int limits_fd)
 {
-	int o = fcntl(out_fd, F_DUPFD, 10), i = fcntl(in_fd, F_DUPFD, 10);
-	if (o < 0 || i < 0 || dup2(o, CHILD_FD_OUT) < 0 || dup2(i, CHILD_FD_IN) < 0)
+	int o = fcntl(out_fd, F_DUPFD, 10), i = fcntl(in_fd, F_DUPFD, 10),
+	    l = fcntl(limits_fd, F_DUPFD, 10);
+	if (o < 0 || i < 0 || l < 0 || dup2(o, CHILD_FD_OUT) < 0 || dup2(i, CHILD_FD_IN) < 0 ||
+	    dup2(l, CHILD_FD_LIMITS) < 0)
 		_exit(121);
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, CHILD_FD_IN + 1, ~0U, 0) == 0)
+	if (syscall(SYS_close_range, CHILD_FD_LIMITS + 1, ~0U, 0) == 0)
 		return;
 #endif
-	for (int fd = CHILD_FD_IN + 1; fd < 4096; fd++)
+	for (int fd = CHILD_FD_LIMITS + 1; fd < 4096; fd++)
 		close(fd);
 }
 
@@ -117,58 +124,77 @@ static void child_one_thread(void)
 	}
 }
 
-static _Noreturn void child_main(int out_fd, const char *path, enum extract_type type,
-                                 const struct extract_limits *l)
+/* Between fork and exec: limits, descriptors, then lectern-extract (which
+ * sets the address-space limit itself once it is loaded). */
+static _Noreturn void child_exec(int out_fd, int in_fd, int limits_fd, const char *program,
+                                 char *const argv[], const struct extract_limits *l)
 {
 	/* The caller's handlers and blocked signals must not soften the limits. */
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGXCPU, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGXFSZ, SIG_IGN);
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
+	sigaction(SIGPIPE, &dfl, NULL);
+	sigaction(SIGXCPU, &dfl, NULL);
+	sigaction(SIGTERM, &dfl, NULL);
+	sigaction(SIGXFSZ, &ign, NULL);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
 		_exit(122);
-	int in_fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct extract_out o = {.text_max = (size_t)l->max_text_bytes, .pages = 1};
-	buf_init(&o.text);
-	enum err e = ERR_OK;
-	if (in_fd < 0) {
-		e = extract_fail(&o, ERR_INTERNAL, "the stored file could not be opened: %s",
-		                 strerror(errno));
-		in_fd = open("/dev/null", O_RDONLY);
-	}
-	child_fds(out_fd, in_fd);
+	child_fds(out_fd, in_fd, limits_fd);
 	rlim_t cpu = (rlim_t)l->cpu_seconds;
 	set_limit(RLIMIT_CPU, cpu, cpu + 1);
 	set_limit(RLIMIT_FSIZE, 0, 0);
 	set_limit(RLIMIT_CORE, 0, 0);
 	set_limit(RLIMIT_NOFILE, CHILD_OPEN_FILES_MAX, CHILD_OPEN_FILES_MAX);
+	execv(program, argv);
+	_exit(124);
+}
+
+int extract_child_main(int argc, char **argv)
+{
+	if (argc != 2)
+		return 2;
+	enum extract_type type = extract_type_parse(argv[1]);
+	struct extract_limits lim;
+	size_t got = 0;
+	while (got < sizeof(lim)) {
+		ssize_t n = read(CHILD_FD_LIMITS, (char *)&lim + got, sizeof(lim) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 3;
+		got += (size_t)n;
+	}
+	close(CHILD_FD_LIMITS);
+	const struct extract_limits *l = &lim;
 #ifndef EXTRACT_ASAN
+	/* Set here, once the program and its libraries are loaded (a small
+	 * limit before exec would stop the loader), and before any input is
+	 * read; soft and hard alike, so it cannot be raised again. */
 	rlim_t as = (rlim_t)l->memory_mb * 1024 * 1024;
 	set_limit(RLIMIT_AS, as, as);
 #endif
+	struct extract_out o = {.text_max = (size_t)l->max_text_bytes, .pages = 1};
+	buf_init(&o.text);
+	enum err e = ERR_OK;
 	child_one_thread();
-	if (e == ERR_OK) {
-		switch (type) {
-		case EXTRACT_TYPE_PDF:
-			e = extract_pdf(CHILD_FD_IN, l, &o);
-			break;
-		case EXTRACT_TYPE_DOCX:
-			e = extract_docx(CHILD_FD_IN, l, &o);
-			break;
-		case EXTRACT_TYPE_TXT:
-		case EXTRACT_TYPE_MD:
-			e = extract_text(CHILD_FD_IN, type == EXTRACT_TYPE_MD, l, &o);
-			break;
-		case EXTRACT_TYPE_PNG:
-		case EXTRACT_TYPE_JPG:
-			e = extract_image(CHILD_FD_IN, type, l, &o);
-			break;
-		default:
-			e = extract_fail(&o, ERR_MEDIA_TYPE, "the file type is not supported");
-		}
+	switch (type) {
+	case EXTRACT_TYPE_PDF:
+		e = extract_pdf(CHILD_FD_IN, l, &o);
+		break;
+	case EXTRACT_TYPE_DOCX:
+		e = extract_docx(CHILD_FD_IN, l, &o);
+		break;
+	case EXTRACT_TYPE_TXT:
+	case EXTRACT_TYPE_MD:
+		e = extract_text(CHILD_FD_IN, type == EXTRACT_TYPE_MD, l, &o);
+		break;
+	case EXTRACT_TYPE_PNG:
+	case EXTRACT_TYPE_JPG:
+		e = extract_image(CHILD_FD_IN, type, l, &o);
+		break;
+	default:
+		e = extract_fail(&o, ERR_MEDIA_TYPE, "the file type is not supported");
 	}
 	if (e == ERR_OK && o.text_over)
 		e = extract_fail_text_over(&o);
@@ -192,7 +218,29 @@ static _Noreturn void child_main(int out_fd, const char *path, enum extract_type
 	            write_all(CHILD_FD_OUT, engine, f.engine_len) &&
 	            write_all(CHILD_FD_OUT, o.message, f.message_len) &&
 	            write_all(CHILD_FD_OUT, o.text.data != NULL ? o.text.data : "", o.text.len);
+	/* _exit: the engines' global state is not worth tearing down. */
 	_exit(sent ? 0 : 123);
+}
+
+/* Where lectern-extract is: LECTERN_EXTRACT_PROGRAM, else beside the running
+ * program (a build tree, the lab), else where it is installed. */
+static const char *extract_program(void)
+{
+	static char path[PROGRAM_PATH_MAX];
+	const char *env = getenv("LECTERN_EXTRACT_PROGRAM");
+	if (env && *env)
+		return env;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = '\0';
+		char *slash = strrchr(path, '/');
+		if (slash && (size_t)(slash - path) + sizeof("/lectern-extract") <= sizeof(path)) {
+			memcpy(slash, "/lectern-extract", sizeof("/lectern-extract"));
+			if (access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	return LECTERN_LIBEXECDIR "/lectern-extract";
 }
 
 static long long now_ms(void)
@@ -285,7 +333,7 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
                       struct pool *pool, struct extract_result *out)
 {
 	enum err e = ERR_OK;
-	int fds[2] = {-1, -1};
+	int fds[2] = {-1, -1}, lim_fds[2] = {-1, -1}, in_fd = -1;
 	pid_t pid = -1;
 	struct buf b;
 	buf_init(&b);
@@ -296,12 +344,26 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 		e = ERR_MEDIA_TYPE;
 		goto out;
 	}
-	if (pipe2(fds, O_CLOEXEC) != 0) {
+	in_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in_fd < 0) {
+		log_error("extract: cannot open the stored file: %s", strerror(errno));
+		e = ERR_INTERNAL;
+		out->error = "the stored file could not be opened";
+		goto out;
+	}
+	/* The limits go through a pipe (far smaller than its buffer), the
+	 * type on the command line; both are ready before fork. */
+	if (pipe2(fds, O_CLOEXEC) != 0 || pipe2(lim_fds, O_CLOEXEC) != 0 ||
+	    !write_all(lim_fds[1], limits, sizeof(*limits))) {
 		log_error("extract: pipe: %s", strerror(errno));
 		e = ERR_INTERNAL;
 		out->error = "the document could not be processed";
 		goto out;
 	}
+	close(lim_fds[1]);
+	lim_fds[1] = -1;
+	const char *program = extract_program();
+	char *argv[] = {(char *)"lectern-extract", (char *)extract_type_name(type), NULL};
 	long long deadline = now_ms() + limits->wall_ms;
 	pid = fork();
 	if (pid < 0) {
@@ -311,7 +373,7 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 		goto out;
 	}
 	if (pid == 0)
-		child_main(fds[1], path, type, limits);
+		child_exec(fds[1], in_fd, lim_fds[0], program, argv, limits);
 	close(fds[1]);
 	fds[1] = -1;
 	size_t ceiling = sizeof(struct frame) + 4 * EXTRACT_META_MAX + EXTRACT_MESSAGE_MAX +
@@ -353,10 +415,14 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 		log_warn("extract: %s failed: %s", extract_type_name(type), out->error);
 	}
 out:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		if (lim_fds[i] >= 0)
+			close(lim_fds[i]);
+	}
+	if (in_fd >= 0)
+		close(in_fd);
 	buf_clear(&b);
 	return e;
 }

@@ -71,7 +71,7 @@ const char *http_header(const struct http_req *req, const char *name)
 	return http_env(req, env);
 }
 
-/* The position of {name} among the placeholders of pattern, or -1. */
+/* The position of {name} among the {name} segments of pattern, or -1. */
 static int pattern_arg_index(const char *pattern, const char *name)
 {
 	int index = 0;

@@ -24,7 +24,7 @@
 /* Ceilings every request lives within. */
 enum {
 	HTTP_JSON_DEPTH_MAX = 16,     /* nesting of a JSON body */
-	HTTP_PATH_ARGS_MAX = 4,       /* {placeholders} in one route pattern */
+	HTTP_PATH_ARGS_MAX = 4,       /* {name} segments in one route pattern */
 	HTTP_PATH_MAX = 2048,         /* bytes of a request path */
 	HTTP_HEADER_VALUE_MAX = 8192, /* bytes of one response header value */
 	HTTP_DETAILS_MAX = 32,        /* validation problems reported at once */
@@ -100,7 +100,7 @@ struct http_req {
 	const char *user_role;     /* LECTERN_USER_ROLE, or NULL */
 	struct json_object *body;  /* parsed JSON body (an object), or NULL */
 	const struct route *route; /* the matched route */
-	const char *path_args[HTTP_PATH_ARGS_MAX]; /* {placeholder} values in order */
+	const char *path_args[HTTP_PATH_ARGS_MAX]; /* {name} segment values in order */
 	struct http_param_value *params;           /* validated values, route order */
 	size_t nparams;
 	/* Response state. */
@@ -118,7 +118,7 @@ struct http_req {
 const char *http_env(const struct http_req *req, const char *name);
 /* A request header by its HTTP name ("Authorization"), or NULL. */
 const char *http_header(const struct http_req *req, const char *name);
-/* The value of a {placeholder} by its name in the route pattern, or NULL. */
+/* The value of a {name} segment by its name in the route pattern, or NULL. */
 const char *http_path_arg(const struct http_req *req, const char *name);
 /* A declared parameter's value as text (after defaults), or NULL if absent. */
 const char *http_param(const struct http_req *req, const char *name);
@@ -132,7 +132,7 @@ const char *http_query(const struct http_req *req, const char *name);
 /* Like http_query and gives the decoded length (a %00 is kept as a NUL byte
  * so validators can see it). */
 const char *http_query_len(const struct http_req *req, const char *name, size_t *len);
-/* The {placeholder} name as a UUID (lower-cased, pool-owned); ERR_NOT_FOUND
+/* The {name} segment as a UUID (lower-cased, pool-owned); ERR_NOT_FOUND
  * when it is not one, since a malformed id names no resource. */
 enum err http_path_uuid(struct http_req *req, const char *name, const char **out) MUST_CHECK;
 /* Validates every declared parameter of req->route (query and JSON body)

@@ -175,7 +175,9 @@ enum err job_renew(struct db *db, const struct job *job, long lease_ms, long pro
 	return ERR_OK;
 }
 
-enum err job_complete(struct db *db, const struct job *job, const char *result_json)
+/* Completes the job if this worker still holds it; says so when not and warn. */
+static enum err job_complete_held(struct db *db, const struct job *job, const char *result_json,
+                                  bool warn)
 {
 	struct job_token t;
 	PGresult *res = NULL;
@@ -192,11 +194,22 @@ enum err job_complete(struct db *db, const struct job *job, const char *result_j
 	int n = PQntuples(res);
 	PQclear(res);
 	if (n == 0) {
-		log_warn("job %s: not completed: no longer this worker's (attempt %ld)", job->id,
-		         job->attempt);
+		if (warn)
+			log_warn("job %s: not completed: no longer this worker's (attempt %ld)", job->id,
+			         job->attempt);
 		return ERR_CONFLICT;
 	}
 	return ERR_OK;
+}
+
+enum err job_complete(struct db *db, const struct job *job, const char *result_json)
+{
+	return job_complete_held(db, job, result_json, true);
+}
+
+enum err job_settle(struct db *db, const struct job *job)
+{
+	return job_complete_held(db, job, NULL, false);
 }
 
 enum err job_fail(struct db *db, const struct job *job, const char *error, bool retry)

@@ -70,6 +70,10 @@ enum err job_renew(struct db *db, const struct job *job, long lease_ms, long pro
  * transaction that stores the job's effect, so both happen once.
  * ERR_CONFLICT when the job is no longer this worker's (roll back then). */
 enum err job_complete(struct db *db, const struct job *job, const char *result_json) MUST_CHECK;
+/* As job_complete with no result, for the runner after a handler returned
+ * ERR_OK: quiet when the handler already completed the job itself
+ * (ERR_CONFLICT then, as when the job was lost). */
+enum err job_settle(struct db *db, const struct job *job) MUST_CHECK;
 /* Records a failed attempt: queued again after a backoff while attempts are
  * left and retry is true, else failed for good (and notifies). */
 enum err job_fail(struct db *db, const struct job *job, const char *error, bool retry) MUST_CHECK;

@@ -51,7 +51,7 @@ int serve_run(const struct service *svc, const struct serve_opts *opts);
 void serve_dispatch(const struct service *svc, FCGX_Request *fcgx);
 
 /* Matches method and path against routes. Returns the route and fills
- * args with the {placeholder} values (pointers into pool-owned copies);
+ * args with the {name} segment values (pointers into pool-owned copies);
  * NULL with *err = ERR_NOT_FOUND (no pattern matches) or ERR_METHOD (a
  * pattern matches but not the method; *allow then lists the methods). */
 const struct route *route_match(const struct route *routes, size_t nroutes, const char *method,

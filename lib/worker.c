@@ -179,7 +179,7 @@ static bool worker_run_one(const struct worker_def *def, struct db *db, const ch
 			e = ERR_INTERNAL;
 	}
 	if (e == ERR_OK) {
-		enum err c = job_complete(db, &job, NULL);
+		enum err c = job_settle(db, &job);
 		/* ERR_CONFLICT: the handler completed it already (or lost it). */
 		if (c == ERR_OK || c == ERR_CONFLICT) {
 			worker_jobs.completed++;
