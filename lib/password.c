@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "log.h"
 #include "mem.h"
 
@@ -18,8 +19,6 @@ enum {
 };
 
 static const char password_prefix[] = "$scrypt$";
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static void log_openssl(const char *what)
 {
@@ -30,48 +29,12 @@ static void log_openssl(const char *what)
 	log_error("%s failed: %s", what, e ? msg : "no OpenSSL error");
 }
 
-/* Unpadded standard base64; out needs 4 * ceil(len / 3) + 1 bytes. */
-static size_t b64_encode(const unsigned char *in, size_t len, char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned long v = (unsigned long)in[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned long)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = b64_alphabet[(v >> 18) & 63];
-		out[o++] = b64_alphabet[(v >> 12) & 63];
-		if (i + 1 < len)
-			out[o++] = b64_alphabet[(v >> 6) & 63];
-		if (i + 2 < len)
-			out[o++] = b64_alphabet[v & 63];
-	}
-	out[o] = '\0';
-	return o;
-}
-
 /* Decodes exactly want bytes of canonical unpadded base64 from in[0..len). */
 static bool b64_decode_exact(const char *in, size_t len, unsigned char *out, size_t want)
 {
-	if (len != (want * 4 + 2) / 3)
-		return false;
-	unsigned long acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		const char *at = in[i] ? memchr(b64_alphabet, in[i], 64) : NULL;
-		if (!at)
-			return false;
-		acc = (acc << 6) | (unsigned long)(at - b64_alphabet);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1ul << bits) - 1;
-		}
-	}
-	return acc == 0 && o == want;
+	size_t got = 0;
+	return len == (want * 4 + 2) / 3 && base64_decode(BASE64_STANDARD, in, len, out, &got) &&
+	       got == want;
 }
 
 /* 128 * r * N within PASSWORD_MEM_MAX (the V array, scrypt's big cost). */
@@ -127,8 +90,8 @@ enum err password_hash(const char *password, int log_n, char **out_encoded)
 			     hash, sizeof(hash));
 	if (rc != ERR_OK)
 		goto out;
-	b64_encode(salt, sizeof(salt), salt_text);
-	b64_encode(hash, sizeof(hash), hash_text);
+	base64_encode(BASE64_STANDARD, salt, sizeof(salt), salt_text);
+	base64_encode(BASE64_STANDARD, hash, sizeof(hash), hash_text);
 	char encoded[PASSWORD_ENCODED_MAX + 1];
 	int n = snprintf(encoded, sizeof(encoded), "%sln=%d,r=%d,p=%d$%s$%s", password_prefix,
 			 log_n, PASSWORD_R, PASSWORD_P, salt_text, hash_text);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "log.h"
 
 enum {
@@ -43,9 +44,6 @@ struct token_keyring {
 	size_t count;
 	struct token_key keys[TOKEN_KEYS_MAX];
 };
-
-static const char b64url_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static void log_openssl(const char *what)
 {
@@ -193,72 +191,6 @@ static const struct token_key *keyring_find(const struct token_keyring *kr, cons
 	return NULL;
 }
 
-/* ---- base64url ---------------------------------------------------------- */
-
-/* Unpadded base64url of len bytes into out (4 * ceil(len / 3) + 1 bytes
- * suffice); returns the text length. */
-static size_t b64url_encode(const unsigned char *in, size_t len, char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = b64url_alphabet[(v >> 18) & 63];
-		out[o++] = b64url_alphabet[(v >> 12) & 63];
-		if (i + 1 < len)
-			out[o++] = b64url_alphabet[(v >> 6) & 63];
-		if (i + 2 < len)
-			out[o++] = b64url_alphabet[v & 63];
-	}
-	out[o] = '\0';
-	return o;
-}
-
-static int b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decodes canonical unpadded base64url (unused low bits must be zero, so
- * one text means one byte string); out needs len * 3 / 4 + 1 bytes. */
-static bool b64url_decode(const char *in, size_t len, unsigned char *out, size_t *out_len)
-{
-	if (len % 4 == 1)
-		return false;
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64url_value(in[i]);
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)
-		return false;
-	*out_len = o;
-	return true;
-}
-
 /* ---- helpers ------------------------------------------------------------ */
 
 static bool hmac_sha256(const struct token_key *key, const char *data, size_t len,
@@ -283,7 +215,7 @@ static json_object *segment_json(struct pool *pool, const char *seg, size_t len)
 {
 	unsigned char *raw = pool_alloc(pool, len * 3 / 4 + 1);
 	size_t raw_len = 0;
-	if (!b64url_decode(seg, len, raw, &raw_len) || raw_len == 0 ||
+	if (!base64_decode(BASE64_URL, seg, len, raw, &raw_len) || raw_len == 0 ||
 	    memchr(raw, '\0', raw_len))
 		return NULL;
 	struct json_tokener *tok = json_tokener_new_ex(TOKEN_JSON_DEPTH);
@@ -425,7 +357,7 @@ static const char *verify(const struct token_keyring *kr, const char *jwt, const
 	char mac_text[TOKEN_SIG_B64_LEN + 2];
 	if (!hmac_sha256(key, jwt, (size_t)(dot2 - jwt), mac))
 		return "cannot compute HMAC";
-	b64url_encode(mac, sizeof(mac), mac_text);
+	base64_encode(BASE64_URL, mac, sizeof(mac), mac_text);
 	/* Comparing the canonical text also refuses other spellings of the same MAC. */
 	int differ = CRYPTO_memcmp(mac_text, dot2 + 1, TOKEN_SIG_B64_LEN);
 	OPENSSL_cleanse(mac, sizeof(mac));
@@ -650,7 +582,7 @@ enum err token_random_opaque(char out[TOKEN_OPAQUE_SIZE])
 		out[0] = '\0';
 		return ERR_INTERNAL;
 	}
-	b64url_encode(b, sizeof(b), out);
+	base64_encode(BASE64_URL, b, sizeof(b), out);
 	OPENSSL_cleanse(b, sizeof(b));
 	return ERR_OK;
 }
