@@ -7,6 +7,7 @@
 #include "log.h"
 #include "password.h"
 #include "program.h"
+#include "../token_settings.h"
 
 struct auth_settings auth_cfg;
 struct db *auth_db;
@@ -14,28 +15,15 @@ struct cache *auth_cache;
 struct token_keyring *auth_keys;
 
 static const struct cfg_var auth_vars[] = {
+	TOKEN_SETTINGS_VARS(auth_cfg),
 	{"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &auth_cfg.db_dsn,
 	 "Postgres connection string of lectern_auth"},
 	{"LECTERN_DB_TIMEOUT_MS", CFG_INT, "5000", 100, 600000, 0, &auth_cfg.db_timeout_ms,
 	 "statement timeout in milliseconds"},
-	{"LECTERN_REDIS_URL", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &auth_cfg.redis_url,
-	 "redis://[:password@]host:port[/db]"},
-	{"LECTERN_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, &auth_cfg.redis_timeout_ms,
-	 "Redis connect and command timeout in milliseconds"},
-	{"LECTERN_JWT_KEYS", CFG_STRING, NULL, 1, 65536, CFG_REQUIRED | CFG_SECRET, &auth_cfg.jwt_keys,
-	 "token keys, one \"KID SECRET\" line each; the first signs"},
-	{"LECTERN_JWT_ISSUER", CFG_STRING, "lectern", 1, 256, 0, &auth_cfg.jwt_issuer,
-	 "iss of access tokens"},
-	{"LECTERN_JWT_AUDIENCE", CFG_STRING, "lectern-api", 1, 256, 0, &auth_cfg.jwt_audience,
-	 "aud of access tokens"},
 	{"LECTERN_ACCESS_TTL", CFG_INT, "3600", 60, 86400, 0, &auth_cfg.access_ttl,
 	 "seconds an access token lives"},
 	{"LECTERN_REFRESH_TTL", CFG_INT, "2592000", 300, 31536000, 0, &auth_cfg.refresh_ttl,
 	 "seconds a refresh token lives"},
-	{"LECTERN_RATE_LIMIT", CFG_INT, "100", 1, 1000000000, 0, &auth_cfg.rate_limit,
-	 "requests per window per user, or per address when anonymous"},
-	{"LECTERN_RATE_WINDOW", CFG_INT, "60", 1, 86400, 0, &auth_cfg.rate_window,
-	 "rate-limit window in seconds"},
 	{"LECTERN_LOGIN_FAIL_LIMIT", CFG_INT, "10", 1, 1000000, 0, &auth_cfg.login_fail_limit,
 	 "failed logins per email per fail window"},
 	{"LECTERN_LOGIN_FAIL_IP_LIMIT", CFG_INT, "50", 1, 1000000, 0, &auth_cfg.login_fail_ip_limit,

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "prefork.h"
 #include "program.h"
+#include "../token_settings.h"
 
 enum {
 	GATE_WORKERS_MAX = 64,       /* processes in one gate */
@@ -40,22 +41,9 @@ static struct {
 	long conns_max;
 } gate_cfg;
 
-/* The auth service's names and defaults, so both read one environment file. */
+/* The settings shared with lectern-auth (one environment file), and the gate's own. */
 static const struct cfg_var gate_vars[] = {
-	{"LECTERN_REDIS_URL", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &gate_cfg.redis_url,
-	 "redis://[:password@]host:port[/db]"},
-	{"LECTERN_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, &gate_cfg.redis_timeout_ms,
-	 "Redis connect and command timeout in milliseconds"},
-	{"LECTERN_JWT_KEYS", CFG_STRING, NULL, 1, 65536, CFG_REQUIRED | CFG_SECRET, &gate_cfg.jwt_keys,
-	 "token keys, one \"KID SECRET\" line each"},
-	{"LECTERN_JWT_ISSUER", CFG_STRING, "lectern", 1, 256, 0, &gate_cfg.jwt_issuer,
-	 "iss of access tokens"},
-	{"LECTERN_JWT_AUDIENCE", CFG_STRING, "lectern-api", 1, 256, 0, &gate_cfg.jwt_audience,
-	 "aud of access tokens"},
-	{"LECTERN_RATE_LIMIT", CFG_INT, "100", 1, 1000000000, 0, &gate_cfg.rate_limit,
-	 "requests per window per user"},
-	{"LECTERN_RATE_WINDOW", CFG_INT, "60", 1, 86400, 0, &gate_cfg.rate_window,
-	 "rate-limit window in seconds"},
+	TOKEN_SETTINGS_VARS(gate_cfg),
 	{"LECTERN_GATE_CONNECTIONS", CFG_INT, "512", 1, 100000, 0, &gate_cfg.conns_max,
 	 "open FastCGI connections per gate process"},
 };
