@@ -89,6 +89,15 @@ static const char *skip_blanks(const char *p)
 	return p;
 }
 
+/* skip_blanks that never passes end: header values are trimmed slices of a
+ * larger buffer, so the blanks after end belong to someone else. */
+static const char *skip_blanks_to(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
 /* Reads one parameter value (token or quoted-string) at *pp into a pool
  * string; advances *pp. In a quoted string a backslash escapes only '"' and
  * '\' so Windows paths sent raw by old browsers survive. NULL if malformed. */
@@ -256,16 +265,16 @@ static enum err parse_disposition(struct multipart *mp, const char *v, const cha
 	size_t n = sizeof(fd) - 1;
 	if ((size_t)(end - v) < n || strncasecmp(v, fd, n) != 0)
 		return mp_fail(mp, ERR_INVALID, "A part's Content-Disposition is not form-data.");
-	const char *p = skip_blanks(v + n);
+	const char *p = skip_blanks_to(v + n, end);
 	while (p < end && *p == ';') {
-		p = skip_blanks(p + 1);
+		p = skip_blanks_to(p + 1, end);
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 		if (!eq)
 			return mp_fail(mp, ERR_INVALID, "A part's Content-Disposition is malformed.");
 		size_t nlen = (size_t)(eq - p);
 		while (nlen && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
 			nlen--;
-		const char *vp = skip_blanks(eq + 1);
+		const char *vp = skip_blanks_to(eq + 1, end);
 		char *value = param_value(mp->pool, &vp, end);
 		if (!value)
 			return mp_fail(mp, ERR_INVALID, "A part's Content-Disposition is malformed.");
@@ -278,7 +287,7 @@ static enum err parse_disposition(struct multipart *mp, const char *v, const cha
 				return mp_fail(mp, ERR_INVALID, "A part names its file twice.");
 			*filename = value;
 		}
-		p = skip_blanks(vp);
+		p = skip_blanks_to(vp, end);
 	}
 	if (p != end)
 		return mp_fail(mp, ERR_INVALID, "A part's Content-Disposition is malformed.");

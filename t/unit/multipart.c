@@ -206,6 +206,19 @@ static void test_cases(void)
 		 "0123456789012345678901234567890123456789012345678901234567890123456789"
 		 "\r\n--" B "--",
 		 0, &tight, ERR_TOO_LARGE, NULL},
+		/* Found by fuzzing: a disposition ending in "; " read past the header. */
+		{"disposition ending in a blank after ';'",
+		 "--" B "\r\nContent-Disposition: form-data; \r\n\r\n--" B "--", 0, NULL, ERR_INVALID, NULL},
+		{"disposition ending in ';'",
+		 "--" B "\r\nContent-Disposition: form-data;\r\n\r\nv\r\n--" B "--", 0, NULL, ERR_INVALID,
+		 NULL},
+		{"blank after the last parameter",
+		 "--" B "\r\nContent-Disposition: form-data; name=\"a\" \r\n\r\nv\r\n--" B "--", 0, NULL,
+		 ERR_OK, "[a|-|text/plain]v$"},
+		{"blanks around every parameter",
+		 "--" B "\r\nContent-Disposition: form-data ;  name = a ;\tfilename=\"x.txt\"\t \r\n\r\nv\r\n--" B
+		 "--",
+		 0, NULL, ERR_OK, "[a|x.txt|application/octet-stream]v$"},
 		{"transport padding after a boundary",
 		 "--" B "  \r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--" B "--", 0, NULL, ERR_OK,
 		 "[a|-|text/plain]v$"},
