@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "extract.h"
+#include "core/cfg.h"
+#include "extract/extract.h"
 #include "extract_fixtures.h"
-#include "log.h"
+#include "core/log.h"
 
 enum { RUNS = 5, PATH_MAX_LEN = 512 };
 

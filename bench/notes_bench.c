@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfg.h"
-#include "mem.h"
-#include "notes.h"
-#include "text.h"
+#include "core/cfg.h"
+#include "core/mem.h"
+#include "text/notes.h"
+#include "text/text.h"
 
 enum { BENCH_FILE_MAX = 64 * 1024 * 1024, BENCH_PAGE_WORDS = 480, BENCH_VOCABULARY = 3000 };
 

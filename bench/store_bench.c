@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "log.h"
-#include "store.h"
+#include "core/cfg.h"
+#include "core/log.h"
+#include "storage/store.h"
 
 struct source {
 	long long left;

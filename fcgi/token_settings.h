@@ -8,7 +8,7 @@
 #ifndef LECTERN_TOKEN_SETTINGS_H
 #define LECTERN_TOKEN_SETTINGS_H
 
-#include "cfg.h"
+#include "core/cfg.h"
 
 #define TOKEN_SETTINGS_VARS(s)                                                                  \
 	{"LECTERN_REDIS_URL", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &(s).redis_url, \

@@ -11,7 +11,7 @@
 #include <zip.h>
 
 #include "extract_fixtures.h"
-#include "mem.h"
+#include "core/mem.h"
 #include "tap.h"
 
 enum {

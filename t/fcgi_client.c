@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 enum {
 	FCGI_VERSION_1 = 1,

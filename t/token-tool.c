@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "log.h"
-#include "mem.h"
-#include "password.h"
-#include "token.h"
+#include "core/cfg.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "identity/password.h"
+#include "identity/token.h"
 
 /* Latest time accepted on the command line: 9999-12-31T23:59:59Z. */
 static const long tool_time_max = 253402300799L;

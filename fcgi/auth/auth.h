@@ -8,11 +8,11 @@
 
 #include <stdbool.h>
 
-#include "cache.h"
-#include "db.h"
-#include "http.h"
-#include "ratelimit.h"
-#include "token.h"
+#include "data/cache.h"
+#include "data/db.h"
+#include "web/http.h"
+#include "identity/ratelimit.h"
+#include "identity/token.h"
 
 /* RFC 3339 UTC with milliseconds, computed by Postgres. */
 #define AUTH_SQL_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"

@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "auth.h"
-#include "health.h"
+#include "web/health.h"
 
 const char *auth_bearer(const struct http_req *req)
 {

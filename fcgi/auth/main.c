@@ -4,9 +4,9 @@
 #include <stdlib.h>
 
 #include "auth.h"
-#include "log.h"
-#include "password.h"
-#include "program.h"
+#include "core/log.h"
+#include "identity/password.h"
+#include "core/program.h"
 #include "../token_settings.h"
 
 struct auth_settings auth_cfg;

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "auth.h"
-#include "log.h"
+#include "core/log.h"
 
 static const char refresh_refused[] = "The refresh token is not valid.";
 

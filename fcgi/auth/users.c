@@ -5,8 +5,8 @@
 #include <time.h>
 
 #include "auth.h"
-#include "log.h"
-#include "password.h"
+#include "core/log.h"
+#include "identity/password.h"
 
 /* One sentence for every failed login, so it never tells which part was wrong. */
 static const char login_failed[] = "Invalid email or password.";

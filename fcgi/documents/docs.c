@@ -3,11 +3,11 @@
 #include <string.h>
 
 #include "documents.h"
-#include "event.h"
-#include "health.h"
-#include "job.h"
-#include "log.h"
-#include "outbox.h"
+#include "events/event.h"
+#include "web/health.h"
+#include "events/job.h"
+#include "core/log.h"
+#include "events/outbox.h"
 
 /* A text column as a JSON string, or null for SQL NULL. */
 static struct json_object *str_or_null(const PGresult *res, int row, int col)

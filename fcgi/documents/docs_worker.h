@@ -2,11 +2,11 @@
 #ifndef LECTERN_DOCS_WORKER_H
 #define LECTERN_DOCS_WORKER_H
 
-#include "aws.h"
+#include "storage/aws.h"
 #include "documents.h"
-#include "extract.h"
-#include "llm.h"
-#include "worker.h"
+#include "extract/extract.h"
+#include "text/llm.h"
+#include "events/worker.h"
 
 enum {
 	/* Bytes of extracted text in one document.processed event: JSON escaping

@@ -11,10 +11,10 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
-#include "db.h"
-#include "err.h"
-#include "http.h"
-#include "store.h"
+#include "data/db.h"
+#include "core/err.h"
+#include "web/http.h"
+#include "storage/store.h"
 
 /* RFC 3339 UTC with milliseconds, computed by Postgres. */
 #define DOCS_SQL_TIME(col)                                                                         \

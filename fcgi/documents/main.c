@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "documents.h"
-#include "log.h"
-#include "program.h"
+#include "core/log.h"
+#include "core/program.h"
 
 struct docs_settings docs_cfg;
 struct db *docs_db;

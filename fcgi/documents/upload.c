@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "documents.h"
-#include "event.h"
-#include "extract.h"
-#include "job.h"
-#include "log.h"
-#include "multipart.h"
-#include "outbox.h"
-#include "valid.h"
+#include "events/event.h"
+#include "extract/extract.h"
+#include "events/job.h"
+#include "core/log.h"
+#include "web/multipart.h"
+#include "events/outbox.h"
+#include "web/valid.h"
 
 enum {
 	UPLOAD_HEADER_MAX = 8192, /* bytes of one part's headers */

@@ -1,6 +1,6 @@
 /* lectern-documents-worker: runs the documents service's jobs (text
  * extraction in a sandboxed child, then study notes) and relays its outbox
- * to Kafka, on the skeleton of lib/worker.h. Settings and start-up live
+ * to Kafka, on the skeleton of lib/events/worker.h. Settings and start-up live
  * here; the jobs in worker_jobs.c. LECTERN_EXTRACT_ENGINE=textract sends
  * images, and PDFs stored in S3, to Amazon Textract. */
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "docs_worker.h"
-#include "log.h"
+#include "core/log.h"
 
 struct docs_worker_state docs_w;
 

@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include "docs_worker.h"
-#include "event.h"
-#include "extract_textract.h"
-#include "log.h"
-#include "notes.h"
-#include "outbox.h"
+#include "events/event.h"
+#include "extract/extract_textract.h"
+#include "core/log.h"
+#include "text/notes.h"
+#include "events/outbox.h"
 
 /* A string member of the job's JSON input, copied into pool; NULL if absent. */
 static const char *input_string(const struct job *job, struct pool *pool, const char *name)

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "gate.h"
-#include "log.h"
+#include "core/log.h"
 
 const char *gate_bearer(const char *authorization)
 {

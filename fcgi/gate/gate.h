@@ -19,10 +19,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cache.h"
-#include "mem.h"
-#include "ratelimit.h"
-#include "token.h"
+#include "data/cache.h"
+#include "core/mem.h"
+#include "identity/ratelimit.h"
+#include "identity/token.h"
 
 enum {
 	GATE_BATCH_MAX = 256,      /* checks decided together */

@@ -16,11 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi_mux.h"
+#include "web/fcgi_mux.h"
 #include "gate.h"
-#include "log.h"
-#include "prefork.h"
-#include "program.h"
+#include "core/log.h"
+#include "web/prefork.h"
+#include "core/program.h"
 #include "../token_settings.h"
 
 enum {

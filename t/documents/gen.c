@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "extract_fixtures.h"
-#include "mem.h"
+#include "core/mem.h"
 #include "tap.h"
 
 enum {

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfg.h"
-#include "db.h"
-#include "event.h"
-#include "job.h"
-#include "log.h"
-#include "outbox.h"
+#include "core/cfg.h"
+#include "data/db.h"
+#include "events/event.h"
+#include "events/job.h"
+#include "core/log.h"
+#include "events/outbox.h"
 
 static const char test_tables[] =
 	"CREATE TABLE IF NOT EXISTS t_applied (event_id uuid PRIMARY KEY, document_id text, "

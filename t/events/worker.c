@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "job.h"
-#include "worker.h"
+#include "events/job.h"
+#include "events/worker.h"
 
 /* Applies document.uploaded; a payload with "poison": true always fails. */
 static enum err t_apply(struct db *db, const struct event *ev, void *arg)

@@ -11,8 +11,8 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "aws.h"
-#include "log.h"
+#include "storage/aws.h"
+#include "core/log.h"
 #include "tap.h"
 
 static int log_fd = -1;

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "aws_sigv4.h"
-#include "mem.h"
+#include "storage/aws_sigv4.h"
+#include "core/mem.h"
 #include "tap.h"
 
 static time_t utc(int y, int mo, int d, int h, int mi, int s)

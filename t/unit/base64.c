@@ -1,7 +1,7 @@
 /* Unit tests for base64: RFC 4648 vectors in both alphabets, and refusals. */
 #include <string.h>
 
-#include "base64.h"
+#include "core/base64.h"
 #include "tap.h"
 
 int main(void)

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cache.h"
-#include "log.h"
+#include "data/cache.h"
+#include "core/log.h"
 #include "tap.h"
 #include "testenv.h"
 

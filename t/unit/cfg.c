@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "log.h"
+#include "core/cfg.h"
+#include "core/log.h"
 #include "tap.h"
 
 static const char *s_name;

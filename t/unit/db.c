@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "db.h"
-#include "log.h"
+#include "core/cfg.h"
+#include "data/db.h"
+#include "core/log.h"
 #include "tap.h"
 #include "testenv.h"
 

@@ -1,7 +1,7 @@
 /* Unit tests for err: every error has a code, sentence and the contract's status. */
 #include <string.h>
 
-#include "err.h"
+#include "core/err.h"
 #include "tap.h"
 
 int main(void)

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "event.h"
-#include "log.h"
-#include "mem.h"
+#include "events/event.h"
+#include "core/log.h"
+#include "core/mem.h"
 #include "tap.h"
-#include "topics.h"
+#include "events/topics.h"
 
 static bool matches(const char *text, const char *re)
 {

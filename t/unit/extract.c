@@ -14,9 +14,9 @@
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 
-#include "extract.h"
+#include "extract/extract.h"
 #include "extract_fixtures.h"
-#include "log.h"
+#include "core/log.h"
 #include "tap.h"
 #include "testenv.h"
 

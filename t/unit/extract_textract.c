@@ -11,10 +11,10 @@
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 
-#include "aws.h"
+#include "storage/aws.h"
 #include "extract_fixtures.h"
-#include "extract_textract.h"
-#include "log.h"
+#include "extract/extract_textract.h"
+#include "core/log.h"
 #include "tap.h"
 #include "testenv.h"
 

@@ -16,9 +16,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fcgi_mux.h"
-#include "log.h"
-#include "mem.h"
+#include "web/fcgi_mux.h"
+#include "core/log.h"
+#include "core/mem.h"
 #include "tap.h"
 #include "testenv.h"
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
+#include "data/cache.h"
 #include "gate.h"
-#include "log.h"
-#include "ratelimit.h"
+#include "core/log.h"
+#include "identity/ratelimit.h"
 #include "tap.h"
 #include "testenv.h"
 

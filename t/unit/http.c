@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http.h"
-#include "mem.h"
+#include "web/http.h"
+#include "core/mem.h"
 #include "tap.h"
 
 static void test_json(void)

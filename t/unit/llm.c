@@ -19,9 +19,9 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "llm.h"
-#include "log.h"
-#include "notes.h"
+#include "text/llm.h"
+#include "core/log.h"
+#include "text/notes.h"
 #include "tap.h"
 
 extern char **environ;

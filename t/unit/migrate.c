@@ -10,10 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "db.h"
-#include "log.h"
-#include "migrate.h"
+#include "core/cfg.h"
+#include "data/db.h"
+#include "core/log.h"
+#include "data/migrate.h"
 #include "tap.h"
 #include "testenv.h"
 

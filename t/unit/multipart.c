@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "multipart.h"
+#include "core/mem.h"
+#include "web/multipart.h"
 #include "tap.h"
 
 #define B "XyZ-boundary_1"

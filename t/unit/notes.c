@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "notes.h"
+#include "core/mem.h"
+#include "text/notes.h"
 #include "tap.h"
-#include "text.h"
+#include "text/text.h"
 
 /* A course chapter as the extractors hand it over: Markdown headings,
  * wrapped lines, a list, a table, abbreviations and decimals. */

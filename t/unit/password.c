@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "mem.h"
-#include "password.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "identity/password.h"
 #include "tap.h"
 
 enum { FAST = PASSWORD_LOG_N_MIN, KAT_LEN = 64, HEX_MAX = 2 * KAT_LEN + 1 };

@@ -5,9 +5,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "log.h"
-#include "ratelimit.h"
+#include "data/cache.h"
+#include "core/log.h"
+#include "identity/ratelimit.h"
 #include "tap.h"
 #include "testenv.h"
 

@@ -1,8 +1,8 @@
 /* Unit tests for route_match: patterns, path arguments, 404 against 405. */
 #include <string.h>
 
-#include "mem.h"
-#include "serve.h"
+#include "core/mem.h"
+#include "web/serve.h"
 #include "tap.h"
 
 static enum err h_dummy(struct http_req *req)

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "fcgi_client.h"
-#include "log.h"
-#include "multipart.h"
-#include "serve.h"
+#include "core/log.h"
+#include "web/multipart.h"
+#include "web/serve.h"
 #include "tap.h"
 
 enum { PATH_MAX_TEST = 256, WAIT_STEPS = 400 };

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 #include "tap.h"
-#include "text.h"
+#include "text/text.h"
 
 /* The split of text as one line: "S:..." sentences, "H2:..." headings
  * (H0 for a title-like line), "I:..." list items, "T:..." table rows,

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
 #include "tap.h"
-#include "token.h"
+#include "identity/token.h"
 
 enum { NOW = 1700000000, BIG = 9000 };
 

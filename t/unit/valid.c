@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 #include "tap.h"
-#include "valid.h"
+#include "web/valid.h"
 
 #define LEN(s) (sizeof(s) - 1)
 

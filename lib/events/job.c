@@ -1,0 +1,359 @@
+/* job: the jobs table's state machine and the wait for a job's end. */
+#include "events/job.h"
+
+#include <ctype.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/cfg.h"
+#include "core/log.h"
+
+static long long job_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A kind is a short word of [a-z0-9_.-], safe inside an array literal. */
+static bool job_kind_ok(const char *kind)
+{
+	size_t n = kind ? strlen(kind) : 0;
+	if (n == 0 || n >= JOB_KIND_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)kind[i]) || isdigit((unsigned char)kind[i]) ||
+		      kind[i] == '_' || kind[i] == '.' || kind[i] == '-'))
+			return false;
+	return true;
+}
+
+/* The lowercase form of a UUID (as Postgres prints it); false if not one. */
+static bool job_id_norm(const char *id, char out[EVENT_ID_LEN + 1])
+{
+	if (!event_is_uuid(id))
+		return false;
+	for (size_t i = 0; i <= EVENT_ID_LEN; i++)
+		out[i] = (char)tolower((unsigned char)id[i]);
+	return true;
+}
+
+enum err job_add(struct db *db, const char *id, const char *kind, const char *input_json,
+                 long max_attempts, char out_id[EVENT_ID_LEN + 1])
+{
+	char idbuf[EVENT_ID_LEN + 1], attempts[32];
+	if (id ? !job_id_norm(id, idbuf) : (event_uuid(idbuf), false))
+		return ERR_INVALID;
+	if (!job_kind_ok(kind) || max_attempts < 1 || max_attempts > 100) {
+		log_error("job: bad kind or max_attempts");
+		return ERR_INVALID;
+	}
+	snprintf(attempts, sizeof(attempts), "%ld", max_attempts);
+	const char *p[] = {idbuf, kind, input_json ? input_json : "{}", attempts};
+	enum err e = db_exec_prepared(db, "job_add",
+	                              "INSERT INTO jobs (id, kind, input, max_attempts) "
+	                              "VALUES ($1, $2, $3::jsonb, $4::int)",
+	                              4, p, NULL);
+	if (!e) {
+		const char *np[] = {kind};
+		e = db_exec_prepared(db, "job_add_notify", "SELECT pg_notify('" JOB_NEW_CHANNEL "', $1)",
+		                     1, np, NULL);
+	}
+	if (!e && out_id)
+		memcpy(out_id, idbuf, sizeof(idbuf));
+	return e;
+}
+
+long job_reap(struct db *db)
+{
+	PGresult *res = NULL;
+	if (db_exec_prepared(db, "job_reap",
+	                     "WITH r AS (UPDATE jobs SET state = 'failed', lease_until = NULL, "
+	                     "error = 'the worker was lost during its last attempt', "
+	                     "finished_at = now(), updated_at = now() "
+	                     "WHERE state = 'running' AND lease_until < now() AND attempts >= max_attempts "
+	                     "RETURNING id) SELECT pg_notify('" JOB_CHANNEL "', id::text) FROM r",
+	                     0, NULL, &res) != ERR_OK)
+		return 0;
+	long n = PQntuples(res);
+	PQclear(res);
+	if (n)
+		log_warn("job: %ld jobs failed for good after their worker was lost", n);
+	return n;
+}
+
+enum err job_claim(struct db *db, const char *const *kinds, size_t nkinds, const char *worker,
+                   long lease_ms, struct pool *pool, struct job *out)
+{
+	struct buf arr;
+	char lease[32];
+	PGresult *res = NULL;
+	if (nkinds == 0 || nkinds > JOB_KINDS_MAX || !worker || strlen(worker) >= JOB_WORKER_MAX ||
+	    lease_ms < 1)
+		return ERR_INVALID;
+	buf_init(&arr);
+	buf_putc(&arr, '{');
+	for (size_t i = 0; i < nkinds; i++) {
+		if (!job_kind_ok(kinds[i])) {
+			buf_clear(&arr);
+			return ERR_INVALID;
+		}
+		buf_printf(&arr, "%s%s", i ? "," : "", kinds[i]);
+	}
+	buf_putc(&arr, '}');
+	snprintf(lease, sizeof(lease), "%ld", lease_ms);
+	const char *p[] = {arr.data, worker, lease};
+	enum err e = db_exec_prepared(
+		db, "job_claim",
+		"UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $2, "
+		"lease_until = now() + make_interval(secs => $3::bigint / 1000.0), "
+		"started_at = now(), updated_at = now() "
+		"WHERE id = (SELECT id FROM jobs WHERE kind = ANY($1::text[]) AND "
+		"((state = 'queued' AND run_after <= now()) OR "
+		"(state = 'running' AND lease_until < now() AND attempts < max_attempts)) "
+		"ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED) "
+		"RETURNING id, kind, attempts, max_attempts, input::text",
+		3, p, &res);
+	buf_clear(&arr);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return ERR_NOT_FOUND;
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(out->kind, sizeof(out->kind), "%s", PQgetvalue(res, 0, 1));
+	snprintf(out->worker, sizeof(out->worker), "%s", worker);
+	cfg_parse_long(PQgetvalue(res, 0, 2), 0, 1000, &out->attempt);
+	cfg_parse_long(PQgetvalue(res, 0, 3), 0, 1000, &out->max_attempts);
+	out->input = pool_strdup(pool, PQgetvalue(res, 0, 4));
+	PQclear(res);
+	return ERR_OK;
+}
+
+/* The job's identity as statement parameters: id, worker, attempt. */
+struct job_token {
+	char attempt[32];
+	const char *p[3];
+};
+
+static void job_token(const struct job *job, struct job_token *t)
+{
+	snprintf(t->attempt, sizeof(t->attempt), "%ld", job->attempt);
+	t->p[0] = job->id;
+	t->p[1] = job->worker;
+	t->p[2] = t->attempt;
+}
+
+#define JOB_MINE "id = $1 AND worker = $2 AND attempts = $3::int AND state = 'running'"
+
+enum err job_renew(struct db *db, const struct job *job, long lease_ms, long progress)
+{
+	struct job_token t;
+	char lease[32], prog[32];
+	PGresult *res = NULL;
+	job_token(job, &t);
+	snprintf(lease, sizeof(lease), "%ld", lease_ms);
+	snprintf(prog, sizeof(prog), "%ld", progress > 100 ? 100 : progress);
+	const char *p[] = {t.p[0], t.p[1], t.p[2], lease, prog};
+	enum err e = db_exec_prepared(db, "job_renew",
+	                              "UPDATE jobs SET lease_until = now() + make_interval(secs => "
+	                              "$4::bigint / 1000.0), progress = CASE WHEN $5::int < 0 THEN "
+	                              "progress ELSE $5::int END, updated_at = now() WHERE " JOB_MINE,
+	                              5, p, &res);
+	if (e)
+		return e;
+	long n = db_affected(res);
+	PQclear(res);
+	if (n == 0) {
+		log_warn("job %s: lease lost (attempt %ld)", job->id, job->attempt);
+		return ERR_CONFLICT;
+	}
+	return ERR_OK;
+}
+
+/* Completes the job if this worker still holds it; says so when not and warn. */
+static enum err job_complete_held(struct db *db, const struct job *job, const char *result_json,
+                                  bool warn)
+{
+	struct job_token t;
+	PGresult *res = NULL;
+	job_token(job, &t);
+	const char *p[] = {t.p[0], t.p[1], t.p[2], result_json};
+	enum err e = db_exec_prepared(
+		db, "job_complete",
+		"WITH c AS (UPDATE jobs SET state = 'completed', progress = 100, result = $4::jsonb, "
+		"error = NULL, lease_until = NULL, finished_at = now(), updated_at = now() "
+		"WHERE " JOB_MINE " RETURNING id) SELECT pg_notify('" JOB_CHANNEL "', id::text) FROM c",
+		4, p, &res);
+	if (e)
+		return e;
+	int n = PQntuples(res);
+	PQclear(res);
+	if (n == 0) {
+		if (warn)
+			log_warn("job %s: not completed: no longer this worker's (attempt %ld)", job->id,
+			         job->attempt);
+		return ERR_CONFLICT;
+	}
+	return ERR_OK;
+}
+
+enum err job_complete(struct db *db, const struct job *job, const char *result_json)
+{
+	return job_complete_held(db, job, result_json, true);
+}
+
+enum err job_settle(struct db *db, const struct job *job)
+{
+	return job_complete_held(db, job, NULL, false);
+}
+
+enum err job_fail(struct db *db, const struct job *job, const char *error, bool retry)
+{
+	struct job_token t;
+	char base[16], cap[16];
+	PGresult *res = NULL;
+	job_token(job, &t);
+	snprintf(base, sizeof(base), "%d", JOB_BACKOFF_BASE_S);
+	snprintf(cap, sizeof(cap), "%d", JOB_BACKOFF_MAX_S);
+	const char *p[] = {t.p[0], t.p[1], t.p[2], error ? error : "failed", retry ? "t" : "f", base, cap};
+	enum err e = db_exec_prepared(
+		db, "job_fail",
+		"UPDATE jobs SET state = CASE WHEN $5::bool AND attempts < max_attempts "
+		"THEN 'queued' ELSE 'failed' END, "
+		"run_after = now() + make_interval(secs => least($6::int * power(2, attempts - 1), $7::int)), "
+		"finished_at = CASE WHEN $5::bool AND attempts < max_attempts THEN NULL ELSE now() END, "
+		"error = left($4, 1024), lease_until = NULL, updated_at = now() "
+		"WHERE " JOB_MINE " RETURNING state",
+		7, p, &res);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return ERR_CONFLICT;
+	}
+	bool final = strcmp(PQgetvalue(res, 0, 0), "failed") == 0;
+	PQclear(res);
+	log_warn("job %s attempt %ld failed%s: %s", job->id, job->attempt, final ? " for good" : "",
+	         error ? error : "");
+	if (final) {
+		const char *np[] = {job->id};
+		e = db_exec_prepared(db, "job_notify", "SELECT pg_notify('" JOB_CHANNEL "', $1)", 1, np,
+		                     NULL);
+	}
+	return e;
+}
+
+enum err job_release(struct db *db, const struct job *job)
+{
+	struct job_token t;
+	job_token(job, &t);
+	return db_exec_prepared(db, "job_release",
+	                        "UPDATE jobs SET state = 'queued', attempts = attempts - 1, "
+	                        "run_after = now(), lease_until = NULL, worker = NULL, "
+	                        "updated_at = now() WHERE " JOB_MINE,
+	                        3, t.p, NULL);
+}
+
+enum err job_get(struct db *db, const char *id, struct pool *pool, struct job_status *out)
+{
+	char idbuf[EVENT_ID_LEN + 1];
+	const char *v[5];
+	if (!job_id_norm(id, idbuf))
+		return ERR_NOT_FOUND;
+	const char *p[] = {idbuf};
+	enum err e = db_row(db, "SELECT state, progress, attempts, result::text, error FROM jobs WHERE id = $1",
+	                    1, p, pool, 5, v);
+	if (e)
+		return e;
+	out->state = v[0];
+	out->progress = 0;
+	out->attempts = 0;
+	cfg_parse_long(v[1], 0, 100, &out->progress);
+	cfg_parse_long(v[2], 0, 1000, &out->attempts);
+	out->result = v[3];
+	out->error = v[4];
+	return ERR_OK;
+}
+
+static bool job_finished(const struct job_status *s)
+{
+	return strcmp(s->state, "completed") == 0 || strcmp(s->state, "failed") == 0;
+}
+
+/* Reads waiting notifications; true if one names id. */
+static bool job_notified(PGconn *conn, const char *id)
+{
+	bool hit = false;
+	PGnotify *n;
+	if (!conn || !PQconsumeInput(conn))
+		return false;
+	while ((n = PQnotifies(conn))) {
+		if (strcmp(n->relname, JOB_CHANNEL) == 0 && strcmp(n->extra, id) == 0)
+			hit = true;
+		PQfreemem(n);
+	}
+	return hit;
+}
+
+enum err job_wait(struct db *db, const char *id, long timeout_ms, struct pool *pool,
+                  struct job_status *out)
+{
+	char idbuf[EVENT_ID_LEN + 1];
+	if (!job_id_norm(id, idbuf))
+		return ERR_NOT_FOUND;
+	if (db_in_transaction(db)) {
+		log_error("job_wait inside a transaction: the notification could never arrive");
+		return ERR_INTERNAL;
+	}
+	long long deadline = job_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	unsigned long generation = 0;
+	enum err e;
+	for (;;) {
+		if (generation != db_generation(db)) {
+			/* LISTEN first, then look: a completion between the two is not missed. */
+			e = db_exec(db, "LISTEN " JOB_CHANNEL, 0, NULL, NULL);
+			if (e)
+				goto out;
+			generation = db_generation(db);
+			job_notified(db_conn(db), idbuf);
+			e = job_get(db, idbuf, pool, out);
+			if (e || job_finished(out))
+				goto out;
+		}
+		/* A notification that arrived while job_get read its result is
+		 * already queued in libpq and will never show on the socket: look
+		 * at the queue before every wait. */
+		if (job_notified(db_conn(db), idbuf)) {
+			e = job_get(db, idbuf, pool, out);
+			if (e || job_finished(out))
+				goto out;
+			continue;
+		}
+		long long left = deadline - job_now_ms();
+		if (left <= 0) {
+			e = ERR_TIMEOUT;
+			goto out;
+		}
+		PGconn *conn = db_conn(db);
+		struct pollfd pfd = {.fd = conn ? PQsocket(conn) : -1, .events = POLLIN};
+		if (pfd.fd < 0) {
+			generation = 0; /* reconnect and LISTEN again */
+			continue;
+		}
+		int rc = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
+		if (rc > 0 && pfd.revents && !PQconsumeInput(conn))
+			generation = 0; /* the connection broke: reconnect and LISTEN again */
+		/* EINTR, a timeout or input: the top of the loop decides. */
+	}
+out:
+	if (db_conn(db) && generation == db_generation(db)) {
+		if (db_exec(db, "UNLISTEN " JOB_CHANNEL, 0, NULL, NULL) == ERR_OK)
+			job_notified(db_conn(db), "");
+	}
+	return e;
+}

@@ -1,0 +1,428 @@
+/* extract_sandbox: runs an engine in a child process with resource limits
+ * and takes its answer back through a pipe.
+ *
+ * The caller may have threads (Kafka clients, a lease heartbeat), so after
+ * fork() the child does only what is async-signal-safe: it resets its
+ * signals, sets no new privileges, death with its parent, CPU-time, address
+ * space, file size (0: it writes no files) and open-file limits, moves its
+ * descriptors into place, closes the rest and execs lectern-extract. That
+ * program reads the limits from a pipe, runs the engine and writes one frame
+ * (a fixed header, the metadata, the text). The parent reads at most a
+ * frame's ceiling before a wall-clock deadline, else kills the child. */
+#define _GNU_SOURCE /* pipe2 */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extract/extract.h"
+#include "extract/extract_impl.h"
+#include "core/log.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EXTRACT_ASAN 1 /* ASan reserves terabytes of shadow memory: no RLIMIT_AS */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EXTRACT_ASAN 1
+#endif
+#endif
+
+enum {
+	FRAME_MAGIC = 0x4c455854,  /* "LEXT" */
+	CHILD_FD_OUT = 3,          /* the pipe, in the child */
+	CHILD_FD_IN = 4,           /* the input file, in the child */
+	CHILD_FD_LIMITS = 5,       /* a pipe holding the struct extract_limits */
+	PROGRAM_PATH_MAX = 4096,   /* the path of lectern-extract */
+	CHILD_OPEN_FILES_MAX = 64, /* RLIMIT_NOFILE: tesseract and fontconfig open a few */
+	READ_CHUNK = 64 * 1024
+};
+
+/* What the child writes first; the strings and the text follow. */
+struct frame {
+	uint32_t magic;
+	int32_t err;
+	int64_t pages, ocr_pages;
+	uint32_t title_len, author_len, engine_len, message_len;
+	uint64_t text_len;
+};
+
+static const char *type_noun(enum extract_type t)
+{
+	switch (t) {
+	case EXTRACT_TYPE_PDF:
+		return "the PDF";
+	case EXTRACT_TYPE_DOCX:
+		return "the DOCX document";
+	case EXTRACT_TYPE_PNG:
+	case EXTRACT_TYPE_JPG:
+		return "the image";
+	default:
+		return "the text file";
+	}
+}
+
+static bool write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+static void set_limit(int resource, rlim_t soft, rlim_t hard)
+{
+	struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
+	if (setrlimit(resource, &rl) != 0)
+		_exit(120);
+}
+
+/* Moves the pipes and the input to fixed numbers and closes everything else
+ * (async-signal-safe only: this runs between fork and exec). */
+static void child_fds(int out_fd, int in_fd, int limits_fd)
+{
+	int o = fcntl(out_fd, F_DUPFD, 10), i = fcntl(in_fd, F_DUPFD, 10),
+	    l = fcntl(limits_fd, F_DUPFD, 10);
+	if (o < 0 || i < 0 || l < 0 || dup2(o, CHILD_FD_OUT) < 0 || dup2(i, CHILD_FD_IN) < 0 ||
+	    dup2(l, CHILD_FD_LIMITS) < 0)
+		_exit(121);
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, CHILD_FD_LIMITS + 1, ~0U, 0) == 0)
+		return;
+#endif
+	for (int fd = CHILD_FD_LIMITS + 1; fd < 4096; fd++)
+		close(fd);
+}
+
+/* tesseract's OpenMP reads OMP_THREAD_LIMIT when the library loads, which
+ * is before the child exists: tell libgomp directly if it is there. */
+static void child_one_thread(void)
+{
+	setenv("OMP_THREAD_LIMIT", "1", 1);
+	void *sym = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+	if (sym != NULL) {
+		void (*set_threads)(int);
+		memcpy(&set_threads, &sym, sizeof(set_threads));
+		set_threads(1);
+	}
+}
+
+/* Between fork and exec: limits, descriptors, then lectern-extract (which
+ * sets the address-space limit itself once it is loaded). */
+static _Noreturn void child_exec(int out_fd, int in_fd, int limits_fd, const char *program,
+                                 char *const argv[], const struct extract_limits *l)
+{
+	/* The caller's handlers and blocked signals must not soften the limits. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
+	sigaction(SIGPIPE, &dfl, NULL);
+	sigaction(SIGXCPU, &dfl, NULL);
+	sigaction(SIGTERM, &dfl, NULL);
+	sigaction(SIGXFSZ, &ign, NULL);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		_exit(122);
+	child_fds(out_fd, in_fd, limits_fd);
+	rlim_t cpu = (rlim_t)l->cpu_seconds;
+	set_limit(RLIMIT_CPU, cpu, cpu + 1);
+	set_limit(RLIMIT_FSIZE, 0, 0);
+	set_limit(RLIMIT_CORE, 0, 0);
+	set_limit(RLIMIT_NOFILE, CHILD_OPEN_FILES_MAX, CHILD_OPEN_FILES_MAX);
+	execv(program, argv);
+	_exit(124);
+}
+
+int extract_child_main(int argc, char **argv)
+{
+	if (argc != 2)
+		return 2;
+	enum extract_type type = extract_type_parse(argv[1]);
+	struct extract_limits lim;
+	size_t got = 0;
+	while (got < sizeof(lim)) {
+		ssize_t n = read(CHILD_FD_LIMITS, (char *)&lim + got, sizeof(lim) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 3;
+		got += (size_t)n;
+	}
+	close(CHILD_FD_LIMITS);
+	const struct extract_limits *l = &lim;
+#ifndef EXTRACT_ASAN
+	/* Set here, once the program and its libraries are loaded (a small
+	 * limit before exec would stop the loader), and before any input is
+	 * read; soft and hard alike, so it cannot be raised again. */
+	rlim_t as = (rlim_t)l->memory_mb * 1024 * 1024;
+	set_limit(RLIMIT_AS, as, as);
+#endif
+	struct extract_out o = {.text_max = (size_t)l->max_text_bytes, .pages = 1};
+	buf_init(&o.text);
+	enum err e = ERR_OK;
+	child_one_thread();
+	switch (type) {
+	case EXTRACT_TYPE_PDF:
+		e = extract_pdf(CHILD_FD_IN, l, &o);
+		break;
+	case EXTRACT_TYPE_DOCX:
+		e = extract_docx(CHILD_FD_IN, l, &o);
+		break;
+	case EXTRACT_TYPE_TXT:
+	case EXTRACT_TYPE_MD:
+		e = extract_text(CHILD_FD_IN, type == EXTRACT_TYPE_MD, l, &o);
+		break;
+	case EXTRACT_TYPE_PNG:
+	case EXTRACT_TYPE_JPG:
+		e = extract_image(CHILD_FD_IN, type, l, &o);
+		break;
+	default:
+		e = extract_fail(&o, ERR_MEDIA_TYPE, "the file type is not supported");
+	}
+	if (e == ERR_OK && o.text_over)
+		e = extract_fail_text_over(&o);
+	if (e != ERR_OK)
+		o.text.len = 0;
+	const char *engine = o.engine != NULL ? o.engine : "";
+	struct frame f = {
+		.magic = FRAME_MAGIC,
+		.err = (int32_t)e,
+		.pages = o.pages,
+		.ocr_pages = o.ocr_pages,
+		.title_len = (uint32_t)strlen(o.title),
+		.author_len = (uint32_t)strlen(o.author),
+		.engine_len = (uint32_t)strlen(engine),
+		.message_len = (uint32_t)strlen(o.message),
+		.text_len = o.text.len,
+	};
+	bool sent = write_all(CHILD_FD_OUT, &f, sizeof(f)) &&
+	            write_all(CHILD_FD_OUT, o.title, f.title_len) &&
+	            write_all(CHILD_FD_OUT, o.author, f.author_len) &&
+	            write_all(CHILD_FD_OUT, engine, f.engine_len) &&
+	            write_all(CHILD_FD_OUT, o.message, f.message_len) &&
+	            write_all(CHILD_FD_OUT, o.text.data != NULL ? o.text.data : "", o.text.len);
+	/* _exit: the engines' global state is not worth tearing down. */
+	_exit(sent ? 0 : 123);
+}
+
+/* Where lectern-extract is: LECTERN_EXTRACT_PROGRAM, else beside the running
+ * program (a build tree, the lab), else where it is installed. */
+static const char *extract_program(void)
+{
+	static char path[PROGRAM_PATH_MAX];
+	const char *env = getenv("LECTERN_EXTRACT_PROGRAM");
+	if (env && *env)
+		return env;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = '\0';
+		char *slash = strrchr(path, '/');
+		if (slash && (size_t)(slash - path) + sizeof("/lectern-extract") <= sizeof(path)) {
+			memcpy(slash, "/lectern-extract", sizeof("/lectern-extract"));
+			if (access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	return LECTERN_LIBEXECDIR "/lectern-extract";
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum read_end { READ_EOF, READ_TIMEOUT, READ_OVER, READ_ERROR };
+
+/* Reads the child's frame until EOF, the deadline or the ceiling. */
+static enum read_end read_frame(int fd, long long deadline, size_t ceiling, struct buf *b)
+{
+	char *chunk = xmalloc(READ_CHUNK);
+	enum read_end end = READ_EOF;
+	for (;;) {
+		long long left = deadline - now_ms();
+		if (left <= 0) {
+			end = READ_TIMEOUT;
+			break;
+		}
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			end = READ_ERROR;
+			break;
+		}
+		if (r == 0)
+			continue;
+		ssize_t n = read(fd, chunk, READ_CHUNK);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			end = READ_ERROR;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (b->len + (size_t)n > ceiling) {
+			end = READ_OVER;
+			break;
+		}
+		buf_append(b, chunk, (size_t)n);
+	}
+	free(chunk);
+	return end;
+}
+
+static const char *frame_str(struct pool *pool, const char **p, size_t len)
+{
+	const char *s = pool_strndup(pool, *p, len);
+	*p += len;
+	return s;
+}
+
+/* Turns a complete frame into the result; false if it is not one. */
+static bool frame_parse(const struct buf *b, size_t text_max, struct pool *pool,
+                        struct extract_result *out, enum err *e)
+{
+	struct frame f;
+	if (b->len < sizeof(f))
+		return false;
+	memcpy(&f, b->data, sizeof(f));
+	if (f.magic != FRAME_MAGIC || f.err < 0 || f.err >= ERR__COUNT ||
+	    f.title_len >= EXTRACT_META_MAX || f.author_len >= EXTRACT_META_MAX ||
+	    f.engine_len >= EXTRACT_META_MAX || f.message_len >= EXTRACT_MESSAGE_MAX ||
+	    f.text_len > text_max)
+		return false;
+	size_t want = sizeof(f) + f.title_len + f.author_len + f.engine_len + f.message_len +
+	              (size_t)f.text_len;
+	if (b->len != want)
+		return false;
+	const char *p = b->data + sizeof(f);
+	out->title = frame_str(pool, &p, f.title_len);
+	out->author = frame_str(pool, &p, f.author_len);
+	out->engine = frame_str(pool, &p, f.engine_len);
+	out->error = frame_str(pool, &p, f.message_len);
+	out->text_len = (size_t)f.text_len;
+	out->text = frame_str(pool, &p, out->text_len);
+	out->pages = (long)f.pages;
+	out->ocr_pages = (long)f.ocr_pages;
+	*e = (enum err)f.err;
+	return true;
+}
+
+enum err extract_file(const char *path, enum extract_type type, const struct extract_limits *limits,
+                      struct pool *pool, struct extract_result *out)
+{
+	enum err e = ERR_OK;
+	int fds[2] = {-1, -1}, lim_fds[2] = {-1, -1}, in_fd = -1;
+	pid_t pid = -1;
+	struct buf b;
+	buf_init(&b);
+	*out = (struct extract_result){.text = "", .title = "", .author = "", .engine = "",
+	                               .error = ""};
+	if (type == EXTRACT_TYPE_NONE || extract_type_name(type)[0] == '\0') {
+		out->error = "the file type is not supported";
+		e = ERR_MEDIA_TYPE;
+		goto out;
+	}
+	in_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in_fd < 0) {
+		log_error("extract: cannot open the stored file: %s", strerror(errno));
+		e = ERR_INTERNAL;
+		out->error = "the stored file could not be opened";
+		goto out;
+	}
+	/* The limits go through a pipe (far smaller than its buffer), the
+	 * type on the command line; both are ready before fork. */
+	if (pipe2(fds, O_CLOEXEC) != 0 || pipe2(lim_fds, O_CLOEXEC) != 0 ||
+	    !write_all(lim_fds[1], limits, sizeof(*limits))) {
+		log_error("extract: pipe: %s", strerror(errno));
+		e = ERR_INTERNAL;
+		out->error = "the document could not be processed";
+		goto out;
+	}
+	close(lim_fds[1]);
+	lim_fds[1] = -1;
+	const char *program = extract_program();
+	char *argv[] = {(char *)"lectern-extract", (char *)extract_type_name(type), NULL};
+	long long deadline = now_ms() + limits->wall_ms;
+	pid = fork();
+	if (pid < 0) {
+		log_error("extract: fork: %s", strerror(errno));
+		e = ERR_INTERNAL;
+		out->error = "the document could not be processed";
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(fds[1], in_fd, lim_fds[0], program, argv, limits);
+	close(fds[1]);
+	fds[1] = -1;
+	size_t ceiling = sizeof(struct frame) + 4 * EXTRACT_META_MAX + EXTRACT_MESSAGE_MAX +
+	                 (size_t)limits->max_text_bytes;
+	enum read_end end = read_frame(fds[0], deadline, ceiling, &b);
+	if (end != READ_EOF)
+		kill(pid, SIGKILL);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pid = -1;
+	const char *noun = type_noun(type);
+	if (end == READ_TIMEOUT) {
+		e = ERR_TIMEOUT;
+		out->error = pool_printf(pool, "%s took longer than %ld seconds to read", noun,
+		                         (limits->wall_ms + 999) / 1000);
+	} else if (end == READ_OVER) {
+		e = ERR_TOO_LARGE;
+		out->error = pool_printf(pool, "the extracted text is larger than %ld bytes",
+		                         limits->max_text_bytes);
+	} else if (WIFSIGNALED(status) &&
+	           (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL)) {
+		e = ERR_TIMEOUT;
+		out->error = pool_printf(pool, "%s needs more than %ld seconds of processing", noun,
+		                         limits->cpu_seconds);
+	} else if (end == READ_ERROR || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	           !frame_parse(&b, (size_t)limits->max_text_bytes, pool, out, &e)) {
+		e = ERR_INVALID;
+		out->error = pool_printf(pool,
+		                         "%s could not be read: it is malformed or needs more than "
+		                         "%ld MiB of memory (the reader stopped with %s %d)",
+		                         noun, limits->memory_mb,
+		                         WIFSIGNALED(status) ? "signal" : "status",
+		                         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
+	if (e != ERR_OK) {
+		out->text = "";
+		out->text_len = 0;
+		log_warn("extract: %s failed: %s", extract_type_name(type), out->error);
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		if (lim_fds[i] >= 0)
+			close(lim_fds[i]);
+	}
+	if (in_fd >= 0)
+		close(in_fd);
+	buf_clear(&b);
+	return e;
+}
