@@ -76,7 +76,8 @@ int main(int argc, char **argv)
 	const char *key = "bench/u/1/object.bin";
 	struct store_info info;
 	double t0 = now_s();
-	if (store_put(s, key, "application/octet-stream", source_read, src, mib * 1024 * 1024, &info))
+	if (store_put(s, key, "application/octet-stream", source_read, src, mib * 1024 * 1024,
+	              &info))
 		return 1;
 	double t1 = now_s();
 	long long got = 0;

@@ -26,14 +26,14 @@ static const char *s_log_level;
 static long s_timeout_ms;
 
 static const struct cfg_var admin_vars[] = {
-	{"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_SECRET | CFG_NONEMPTY, &s_dsn,
-	 "libpq DSN of the service's database"},
-	{"LECTERN_SQL_DIR", CFG_STRING, LECTERN_DATADIR "/sql", 1, 0, CFG_NONEMPTY, &s_sql_dir,
-	 "directory holding SERVICE/NNN-name.sql migrations"},
-	{"LECTERN_LOG_LEVEL", CFG_STRING, "info", 4, 5, CFG_NONEMPTY, &s_log_level,
-	 "debug, info, warn or error"},
-	{"LECTERN_MIGRATE_TIMEOUT_MS", CFG_INT, "0", 0, 86400000, 0, &s_timeout_ms,
-	 "statement timeout while migrating, in ms (0 = none)"},
+    {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_SECRET | CFG_NONEMPTY, &s_dsn,
+     "libpq DSN of the service's database"},
+    {"LECTERN_SQL_DIR", CFG_STRING, LECTERN_DATADIR "/sql", 1, 0, CFG_NONEMPTY, &s_sql_dir,
+     "directory holding SERVICE/NNN-name.sql migrations"},
+    {"LECTERN_LOG_LEVEL", CFG_STRING, "info", 4, 5, CFG_NONEMPTY, &s_log_level,
+     "debug, info, warn or error"},
+    {"LECTERN_MIGRATE_TIMEOUT_MS", CFG_INT, "0", 0, 86400000, 0, &s_timeout_ms,
+     "statement timeout while migrating, in ms (0 = none)"},
 };
 
 static const char *s_bootstrap;
@@ -42,12 +42,12 @@ static long s_topics_timeout_ms;
 
 /* The topics command talks to Kafka, not to a database. */
 static const struct cfg_var topics_vars[] = {
-	{"LECTERN_KAFKA_BOOTSTRAP", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_NONEMPTY, &s_bootstrap,
-	 "host:port[,host:port...] of the Kafka brokers"},
-	{"LECTERN_KAFKA_REPLICATION", CFG_INT, "3", 1, 16, 0, &s_replication,
-	 "replication factor of the topics created"},
-	{"LECTERN_KAFKA_ADMIN_TIMEOUT_MS", CFG_INT, "30000", 1000, 600000, 0, &s_topics_timeout_ms,
-	 "how long topic creation may take, in ms"},
+    {"LECTERN_KAFKA_BOOTSTRAP", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_NONEMPTY, &s_bootstrap,
+     "host:port[,host:port...] of the Kafka brokers"},
+    {"LECTERN_KAFKA_REPLICATION", CFG_INT, "3", 1, 16, 0, &s_replication,
+     "replication factor of the topics created"},
+    {"LECTERN_KAFKA_ADMIN_TIMEOUT_MS", CFG_INT, "30000", 1000, 600000, 0, &s_topics_timeout_ms,
+     "how long topic creation may take, in ms"},
 };
 
 /* Creates every topic of the event table (and its dead-letter topic). */
@@ -59,7 +59,8 @@ static int admin_topics(void)
 	}
 	enum err e = topics_create_all(s_bootstrap, (int)s_replication, (int)s_topics_timeout_ms);
 	if (e != ERR_OK) {
-		fprintf(stderr, "lectern-admin: creating topics failed (%s); see the log above\n", err_code(e));
+		fprintf(stderr, "lectern-admin: creating topics failed (%s); see the log above\n",
+		        err_code(e));
 		return 1;
 	}
 	printf("lectern-admin: every topic exists\n");
@@ -68,18 +69,17 @@ static int admin_topics(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: lectern-admin COMMAND SERVICE\n"
-	        "\n"
-	        "commands:\n"
-	        "  migrate SERVICE   apply the service's pending migrations, in order\n"
-	        "  status SERVICE    list applied and pending migrations\n"
-	        "  topics            create the event topics and their .dlq topics on Kafka\n"
-	        "                    (LECTERN_KAFKA_BOOTSTRAP, LECTERN_KAFKA_REPLICATION)\n"
-	        "  --help            this text\n"
-	        "  --version         the version\n"
-	        "\n"
-	        "settings (environment):\n");
+	fprintf(f, "usage: lectern-admin COMMAND SERVICE\n"
+	           "\n"
+	           "commands:\n"
+	           "  migrate SERVICE   apply the service's pending migrations, in order\n"
+	           "  status SERVICE    list applied and pending migrations\n"
+	           "  topics            create the event topics and their .dlq topics on Kafka\n"
+	           "                    (LECTERN_KAFKA_BOOTSTRAP, LECTERN_KAFKA_REPLICATION)\n"
+	           "  --help            this text\n"
+	           "  --version         the version\n"
+	           "\n"
+	           "settings (environment):\n");
 	for (size_t i = 0; i < CFG_COUNT(admin_vars); i++)
 		fprintf(f, "  %-28s %s%s%s%s\n", admin_vars[i].name, admin_vars[i].help,
 		        admin_vars[i].fallback ? " (default: " : "",
@@ -99,8 +99,10 @@ static bool admin_status(struct db *db, const char *service)
 	if (migrate_list_files(s_sql_dir, service, &files, &n) != ERR_OK)
 		goto out;
 	const char *exists[1];
-	if (db_row(db, "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN NULL ELSE 't' END",
-	           0, NULL, pool, 1, exists) != ERR_OK)
+	if (db_row(
+	        db,
+	        "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN NULL ELSE 't' END",
+	        0, NULL, pool, 1, exists) != ERR_OK)
 		goto out;
 	/* No table yet: nothing applied. */
 	if (exists[0] &&
@@ -127,8 +129,8 @@ static bool admin_status(struct db *db, const char *service)
 		}
 		if (!found)
 			state = "no-file";
-		printf("%-8s %s  %s  sha256:%.12s\n", state, db_value(res, r, 1), db_value(res, r, 3),
-		       db_value(res, r, 2));
+		printf("%-8s %s  %s  sha256:%.12s\n", state, db_value(res, r, 1),
+		       db_value(res, r, 3), db_value(res, r, 2));
 	}
 	for (size_t i = 0; i < n; i++) {
 		bool applied = false;
@@ -137,7 +139,8 @@ static bool admin_status(struct db *db, const char *service)
 		for (int r = 0; r < rows && !applied; r++)
 			applied = strcmp(v, db_value(res, r, 0)) == 0;
 		if (!applied) {
-			printf("%-8s %s  -  sha256:%.12s\n", "pending", files[i].name, files[i].checksum);
+			printf("%-8s %s  -  sha256:%.12s\n", "pending", files[i].name,
+			       files[i].checksum);
 			pending++;
 		}
 	}
@@ -177,7 +180,8 @@ int main(int argc, char **argv)
 	}
 	int level = log_level_parse(s_log_level);
 	if (level < 0) {
-		fprintf(stderr, "lectern-admin: LECTERN_LOG_LEVEL must be debug, info, warn or error\n");
+		fprintf(stderr,
+		        "lectern-admin: LECTERN_LOG_LEVEL must be debug, info, warn or error\n");
 		goto out;
 	}
 	log_init("admin", (enum log_level)level);
@@ -188,13 +192,15 @@ int main(int argc, char **argv)
 	if (strcmp(command, "migrate") == 0) {
 		enum err e = migrate_run(db, s_sql_dir, service);
 		if (e) {
-			fprintf(stderr, "lectern-admin: migrating %s failed (%s); see the log above\n", service,
-			        err_code(e));
+			fprintf(stderr,
+			        "lectern-admin: migrating %s failed (%s); see the log above\n",
+			        service, err_code(e));
 			goto out;
 		}
 		printf("lectern-admin: %s is up to date\n", service);
 	} else if (!admin_status(db, service)) {
-		fprintf(stderr, "lectern-admin: status of %s failed or found changed files\n", service);
+		fprintf(stderr, "lectern-admin: status of %s failed or found changed files\n",
+		        service);
 		goto out;
 	}
 	status = 0;

@@ -39,8 +39,7 @@ enum { BROKER_API_PRODUCE = 0 };
 
 static void broker_usage(FILE *f)
 {
-	fprintf(f, "usage: lectern-broker [--bootstrap-file PATH] [--brokers 1..%d]\n",
-	        BROKER_MAX);
+	fprintf(f, "usage: lectern-broker [--bootstrap-file PATH] [--brokers 1..%d]\n", BROKER_MAX);
 }
 
 /* Writes text to path through a temporary file and rename, so a reader never
@@ -77,8 +76,8 @@ static int broker_write_file(const char *path, const char *text)
 
 /* Creates one topic on the mock cluster. *exists is set when a client got
  * there first (its metadata request auto-created the topic). */
-static bool broker_topic(rd_kafka_mock_cluster_t *mc, const char *name, int partitions, int replicas,
-                         bool *exists)
+static bool broker_topic(rd_kafka_mock_cluster_t *mc, const char *name, int partitions,
+                         int replicas, bool *exists)
 {
 	rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name, partitions, replicas);
 	if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
@@ -106,7 +105,8 @@ static rd_kafka_mock_cluster_t *broker_cluster_new(rd_kafka_t *rk, int brokers)
 		for (size_t i = 0; i < topics_count && ok; i++) {
 			char dlq[TOPIC_NAME_MAX];
 			ok = topic_dlq_name(topics[i].name, dlq, sizeof(dlq)) &&
-			     broker_topic(mc, topics[i].name, topics[i].partitions, brokers, &exists) &&
+			     broker_topic(mc, topics[i].name, topics[i].partitions, brokers,
+			                  &exists) &&
 			     broker_topic(mc, dlq, topics[i].partitions, brokers, &exists);
 		}
 		if (ok)
@@ -114,7 +114,8 @@ static rd_kafka_mock_cluster_t *broker_cluster_new(rd_kafka_t *rk, int brokers)
 		rd_kafka_mock_cluster_destroy(mc);
 		if (!exists)
 			break;
-		log_warn("a client reached the new cluster before its topics existed: making another");
+		log_warn(
+		    "a client reached the new cluster before its topics existed: making another");
 	}
 	log_error("cannot create the topics");
 	return NULL;
@@ -176,14 +177,18 @@ int main(int argc, char **argv)
 		goto out;
 	printf("%s\n", bootstrap);
 	fflush(stdout);
-	log_info("broker up: bootstrap=%s brokers=%ld topics=%zu", bootstrap, brokers, topics_count * 2);
+	log_info("broker up: bootstrap=%s brokers=%ld topics=%zu", bootstrap, brokers,
+	         topics_count * 2);
 
 	int sig = 0;
 	while (sigwait(&stop, &sig) != 0 || sig == SIGUSR1) {
 		if (sig == SIGUSR1) {
-			log_info("signal %d: the next produce request fails (out of order sequence)", sig);
-			rd_kafka_mock_push_request_errors(mc, BROKER_API_PRODUCE, 1,
-			                                  RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+			log_info(
+			    "signal %d: the next produce request fails (out of order sequence)",
+			    sig);
+			rd_kafka_mock_push_request_errors(
+			    mc, BROKER_API_PRODUCE, 1,
+			    RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
 		}
 		sig = 0;
 	}

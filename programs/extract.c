@@ -7,4 +7,7 @@
  * held at the moment of the fork. */
 #include "extract/extract.h"
 
-int main(int argc, char **argv) { return extract_child_main(argc, argv); }
+int main(int argc, char **argv)
+{
+	return extract_child_main(argc, argv);
+}

@@ -15,17 +15,18 @@
 #include "tap.h"
 
 enum {
-	A4_W = 595, A4_H = 842,     /* points */
+	A4_W = 595,
+	A4_H = 842, /* points */
 	SCAN_DPI = 300,
-	SCAN_FONT_PX = 64,          /* large and clean: tesseract reads it exactly */
+	SCAN_FONT_PX = 64, /* large and clean: tesseract reads it exactly */
 	BODY_LINES = 12
 };
 
 static const char *const body_lines[] = {
-	"Photosynthesis converts light energy into chemical energy.",
-	"The chloroplast contains chlorophyll, which absorbs light.",
-	"Mitochondria release energy from glucose by respiration.",
-	"A ribosome builds proteins from amino acids.",
+    "Photosynthesis converts light energy into chemical energy.",
+    "The chloroplast contains chlorophyll, which absorbs light.",
+    "Mitochondria release energy from glucose by respiration.",
+    "A ribosome builds proteins from amino acids.",
 };
 
 bool fx_write(const char *path, const void *data, size_t len)
@@ -50,7 +51,8 @@ bool fx_pdf_text(const char *path, int pages)
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, "Biology Notes");
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_AUTHOR, "Ada Lovelace");
 	cairo_t *cr = cairo_create(s);
-	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+	                       CAIRO_FONT_WEIGHT_NORMAL);
 	for (int p = 1; p <= pages; p++) {
 		char line[128];
 		cairo_set_source_rgb(cr, 0, 0, 0);
@@ -81,9 +83,11 @@ static cairo_surface_t *scan_image(const char *const *lines, size_t count, int w
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_paint(cr);
 	cairo_set_source_rgb(cr, 0, 0, 0);
-	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+	                       CAIRO_FONT_WEIGHT_NORMAL);
 	for (size_t i = 0; i < count; i++)
-		show(cr, SCAN_FONT_PX, SCAN_FONT_PX * 2, SCAN_FONT_PX * (3 + 2 * (double)i), lines[i]);
+		show(cr, SCAN_FONT_PX, SCAN_FONT_PX * 2, SCAN_FONT_PX * (3 + 2 * (double)i),
+		     lines[i]);
 	cairo_destroy(cr);
 	cairo_surface_flush(img);
 	return img;
@@ -183,37 +187,38 @@ bool fx_zip(const char *path, const struct fx_entry *entries, size_t count)
 #define W_NS_ATTR "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\""
 
 static const char docx_types[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-	"<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
-	"<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
-	"<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
-	"<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-"
-	"officedocument.wordprocessingml.document.main+xml\"/>"
-	"</Types>";
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+    "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+    "<Default Extension=\"rels\" "
+    "ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+    "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+    "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-"
+    "officedocument.wordprocessingml.document.main+xml\"/>"
+    "</Types>";
 
 static const char docx_rels[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-	"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-	"<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
-	"relationships/officeDocument\" Target=\"word/document.xml\"/>"
-	"</Relationships>";
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+    "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+    "relationships/officeDocument\" Target=\"word/document.xml\"/>"
+    "</Relationships>";
 
 /* Localised style ids on purpose: the names say which style is a heading. */
 static const char docx_styles[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-	"<w:styles " W_NS_ATTR ">"
-	"<w:style w:type=\"paragraph\" w:styleId=\"Titre1\"><w:name w:val=\"heading 1\"/></w:style>"
-	"<w:style w:type=\"paragraph\" w:styleId=\"Titre2\"><w:name w:val=\"heading 2\"/></w:style>"
-	"<w:style w:type=\"paragraph\" w:styleId=\"Puce\"><w:name w:val=\"List Bullet\"/></w:style>"
-	"<w:style w:type=\"paragraph\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/></w:style>"
-	"</w:styles>";
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+    "<w:styles " W_NS_ATTR ">"
+    "<w:style w:type=\"paragraph\" w:styleId=\"Titre1\"><w:name w:val=\"heading 1\"/></w:style>"
+    "<w:style w:type=\"paragraph\" w:styleId=\"Titre2\"><w:name w:val=\"heading 2\"/></w:style>"
+    "<w:style w:type=\"paragraph\" w:styleId=\"Puce\"><w:name w:val=\"List Bullet\"/></w:style>"
+    "<w:style w:type=\"paragraph\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/></w:style>"
+    "</w:styles>";
 
 static const char docx_core[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-	"<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/"
-	"core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
-	"<dc:title>Cell Biology Handout</dc:title><dc:creator>Rosalind Franklin</dc:creator>"
-	"</cp:coreProperties>";
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+    "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/"
+    "core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+    "<dc:title>Cell Biology Handout</dc:title><dc:creator>Rosalind Franklin</dc:creator>"
+    "</cp:coreProperties>";
 
 bool fx_docx(const char *path, const char *body_xml)
 {
@@ -225,11 +230,11 @@ bool fx_docx(const char *path, const char *body_xml)
 	                 "<w:document " W_NS_ATTR "><w:body>%s<w:sectPr/></w:body></w:document>",
 	                 body_xml);
 	struct fx_entry e[] = {
-		{"[Content_Types].xml", docx_types, sizeof(docx_types) - 1},
-		{"_rels/.rels", docx_rels, sizeof(docx_rels) - 1},
-		{"word/document.xml", doc, (size_t)n},
-		{"word/styles.xml", docx_styles, sizeof(docx_styles) - 1},
-		{"docProps/core.xml", docx_core, sizeof(docx_core) - 1},
+	    {"[Content_Types].xml", docx_types, sizeof(docx_types) - 1},
+	    {"_rels/.rels", docx_rels, sizeof(docx_rels) - 1},
+	    {"word/document.xml", doc, (size_t)n},
+	    {"word/styles.xml", docx_styles, sizeof(docx_styles) - 1},
+	    {"docProps/core.xml", docx_core, sizeof(docx_core) - 1},
 	};
 	bool good = fx_zip(path, e, sizeof(e) / sizeof(e[0]));
 	free(doc);

@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 struct fx_entry {
-	const char *name;  /* zip entry name */
-	const void *data;  /* its bytes */
+	const char *name; /* zip entry name */
+	const void *data; /* its bytes */
 	size_t len;
 };
 

@@ -76,8 +76,14 @@ static bool read_all(int fd, void *data, size_t len)
 static bool send_record(int fd, int type, const void *content, size_t len)
 {
 	unsigned char h[FCGI_HEADER_LEN] = {
-		FCGI_VERSION_1, (unsigned char)type, 0, FCGI_REQUEST_ID,
-		(unsigned char)(len >> 8), (unsigned char)(len & 0xff), 0, 0,
+	    FCGI_VERSION_1,
+	    (unsigned char)type,
+	    0,
+	    FCGI_REQUEST_ID,
+	    (unsigned char)(len >> 8),
+	    (unsigned char)(len & 0xff),
+	    0,
+	    0,
 	};
 	return write_all(fd, h, sizeof(h)) && (len == 0 || write_all(fd, content, len));
 }
@@ -121,7 +127,8 @@ bool fcgi_send_begin(int fd, const char *const *params)
 		buf_append(&b, params[i], nl);
 		buf_append(&b, params[i + 1], vl);
 	}
-	bool ok = send_stream(fd, FCGI_PARAMS, b.data, b.len) && send_record(fd, FCGI_PARAMS, NULL, 0);
+	bool ok =
+	    send_stream(fd, FCGI_PARAMS, b.data, b.len) && send_record(fd, FCGI_PARAMS, NULL, 0);
 	buf_clear(&b);
 	return ok;
 }

@@ -14,13 +14,13 @@ enum {
 };
 
 struct fcgi_response {
-	int status;        /* from "Status:", 200 when absent, 0 when nothing came */
-	char *head;        /* the header block of STDOUT (NUL-terminated, malloc'd) */
-	char *body;        /* STDOUT after the blank line (NUL-terminated, malloc'd) */
+	int status; /* from "Status:", 200 when absent, 0 when nothing came */
+	char *head; /* the header block of STDOUT (NUL-terminated, malloc'd) */
+	char *body; /* STDOUT after the blank line (NUL-terminated, malloc'd) */
 	size_t body_len;
-	char *err;         /* STDERR (NUL-terminated, malloc'd) */
-	bool ended;        /* END_REQUEST arrived (false: the server hung up) */
-	int app_status;    /* from END_REQUEST */
+	char *err;      /* STDERR (NUL-terminated, malloc'd) */
+	bool ended;     /* END_REQUEST arrived (false: the server hung up) */
+	int app_status; /* from END_REQUEST */
 };
 
 /* Connects to a unix socket; -1 on failure. */

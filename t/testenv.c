@@ -171,7 +171,8 @@ static bool testenv_script(const char *name, char *out, size_t size)
 		tap_diag("testenv: LECTERN_SRCDIR is not set (run through make check)");
 		return false;
 	}
-	if ((size_t)snprintf(out, size, "%s/tools/%s", src, name) >= size || access(out, X_OK) != 0) {
+	if ((size_t)snprintf(out, size, "%s/tools/%s", src, name) >= size ||
+	    access(out, X_OK) != 0) {
 		tap_diag("testenv: %s is not executable", out);
 		return false;
 	}
@@ -224,7 +225,8 @@ static bool testenv_pg_up(struct testenv_postgres *pg)
 	char *argv[] = {pg->script, testenv_word_start, pg->dir, pg->port_text, NULL};
 	int rc = testenv_run(argv);
 	if (rc != 0) {
-		tap_diag("testenv: lab-postgres start failed (%d); see %s/postgres.log", rc, pg->dir);
+		tap_diag("testenv: lab-postgres start failed (%d); see %s/postgres.log", rc,
+		         pg->dir);
 		return false;
 	}
 	pg->running = true;
@@ -266,8 +268,8 @@ void testenv_postgres_stop(struct testenv_postgres *pg)
 	testenv_unregister(testenv_pgs, pg);
 }
 
-bool testenv_postgres_create_db(struct testenv_postgres *pg, const char *name,
-                                const char *password, char *dsn, size_t dsn_size)
+bool testenv_postgres_create_db(struct testenv_postgres *pg, const char *name, const char *password,
+                                char *dsn, size_t dsn_size)
 {
 	static char word_create[] = "create-db";
 	char n[64], p[TESTENV_SECRET_MAX];

@@ -14,21 +14,21 @@
 enum { TESTENV_PATH_MAX = 256, TESTENV_DSN_MAX = 512, TESTENV_SECRET_MAX = 64 };
 
 struct testenv_postgres {
-	char dir[TESTENV_PATH_MAX];       /* the cluster's directory (data/, run/, postgres.log) */
-	char script[TESTENV_PATH_MAX];    /* tools/lab-postgres */
+	char dir[TESTENV_PATH_MAX];    /* the cluster's directory (data/, run/, postgres.log) */
+	char script[TESTENV_PATH_MAX]; /* tools/lab-postgres */
 	char port_text[16];
 	int port;
-	char admin_dsn[TESTENV_DSN_MAX];  /* superuser over the unix socket */
+	char admin_dsn[TESTENV_DSN_MAX]; /* superuser over the unix socket */
 	bool running;
 };
 
 struct testenv_redis {
 	char dir[TESTENV_PATH_MAX];
-	char script[TESTENV_PATH_MAX];    /* tools/lab-redis */
+	char script[TESTENV_PATH_MAX]; /* tools/lab-redis */
 	char port_text[16];
 	int port;
 	char password[TESTENV_SECRET_MAX];
-	char url[TESTENV_DSN_MAX];        /* redis://:password@127.0.0.1:port */
+	char url[TESTENV_DSN_MAX]; /* redis://:password@127.0.0.1:port */
 	bool running;
 };
 
@@ -41,8 +41,8 @@ bool testenv_postgres_restart(struct testenv_postgres *pg);
 void testenv_postgres_stop(struct testenv_postgres *pg);
 /* Creates role and database name (owned by the role, password password) and
  * writes a TCP DSN for it into dsn. */
-bool testenv_postgres_create_db(struct testenv_postgres *pg, const char *name,
-                                const char *password, char *dsn, size_t dsn_size);
+bool testenv_postgres_create_db(struct testenv_postgres *pg, const char *name, const char *password,
+                                char *dsn, size_t dsn_size);
 
 /* Starts Redis with a random password; r must stay valid as for Postgres. */
 bool testenv_redis_start(struct testenv_redis *r);

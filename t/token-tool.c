@@ -26,9 +26,9 @@ static const long tool_time_max = 253402300799L;
 static int usage(void)
 {
 	fprintf(stderr, "usage: token-tool issue NOW TTL SUB EMAIL NAME ROLE ISS AUD\n"
-			"       token-tool verify NOW ISS AUD TOKEN\n"
-			"       token-tool password-hash LOG_N PASSWORD\n"
-			"       token-tool password-verify PASSWORD ENCODED\n");
+	                "       token-tool verify NOW ISS AUD TOKEN\n"
+	                "       token-tool password-hash LOG_N PASSWORD\n"
+	                "       token-tool password-verify PASSWORD ENCODED\n");
 	return 2;
 }
 
@@ -53,11 +53,11 @@ static int issue(char **argv)
 	if (!kr)
 		return 2;
 	struct token_claims c = {.sub = argv[2],
-				 .email = argv[3],
-				 .name = strcmp(argv[4], "-") == 0 ? NULL : argv[4],
-				 .role = argv[5],
-				 .iss = argv[6],
-				 .aud = argv[7]};
+	                         .email = argv[3],
+	                         .name = strcmp(argv[4], "-") == 0 ? NULL : argv[4],
+	                         .role = argv[5],
+	                         .iss = argv[6],
+	                         .aud = argv[7]};
 	struct pool *p = pool_new();
 	const char *jwt;
 	int rc = 2;

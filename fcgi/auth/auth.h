@@ -15,7 +15,8 @@
 #include "identity/token.h"
 
 /* RFC 3339 UTC with milliseconds, computed by Postgres. */
-#define AUTH_SQL_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define AUTH_SQL_TIME(col)                                                                         \
+	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 /* The user columns every query returns, in struct auth_user order. */
 #define AUTH_SQL_USER "id, email, name, role, " AUTH_SQL_TIME("created_at")
 
@@ -24,17 +25,17 @@ struct auth_settings {
 	long db_timeout_ms;
 	const char *redis_url;
 	long redis_timeout_ms;
-	const char *jwt_keys;       /* keyring text: "KID SECRET" lines */
+	const char *jwt_keys; /* keyring text: "KID SECRET" lines */
 	const char *jwt_issuer;
 	const char *jwt_audience;
-	long access_ttl;            /* seconds an access token lives */
-	long refresh_ttl;           /* seconds a refresh token lives */
-	long rate_limit;            /* requests per window per user (or per address) */
-	long rate_window;           /* seconds */
-	long login_fail_limit;      /* failed logins per email per fail window */
-	long login_fail_ip_limit;   /* failed logins per address per fail window */
-	long login_fail_window;     /* seconds */
-	long scrypt_log_n;          /* scrypt cost for new hashes */
+	long access_ttl;          /* seconds an access token lives */
+	long refresh_ttl;         /* seconds a refresh token lives */
+	long rate_limit;          /* requests per window per user (or per address) */
+	long rate_window;         /* seconds */
+	long login_fail_limit;    /* failed logins per email per fail window */
+	long login_fail_ip_limit; /* failed logins per address per fail window */
+	long login_fail_window;   /* seconds */
+	long scrypt_log_n;        /* scrypt cost for new hashes */
 };
 
 extern struct auth_settings auth_cfg;

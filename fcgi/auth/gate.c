@@ -38,7 +38,8 @@ enum err auth_limit_address(struct http_req *req)
 {
 	struct ratelimit_result rl;
 	const char *key = pool_printf(req->pool, "rl:a:%s", req->remote_addr);
-	enum err e = ratelimit_hit(auth_cache, key, NULL, auth_cfg.rate_limit, auth_cfg.rate_window, &rl);
+	enum err e =
+	    ratelimit_hit(auth_cache, key, NULL, auth_cfg.rate_limit, auth_cfg.rate_window, &rl);
 	if (e != ERR_OK)
 		return e;
 	e = auth_rate_headers(req, &rl);
@@ -52,8 +53,8 @@ enum err auth_limit_address(struct http_req *req)
 enum err auth_health(struct http_req *req)
 {
 	struct health_check checks[2] = {
-		{.name = "database", .required = true},
-		{.name = "redis", .required = true},
+	    {.name = "database", .required = true},
+	    {.name = "redis", .required = true},
 	};
 	checks[0].ok = db_ping(auth_db, &checks[0].latency_ms) == ERR_OK;
 	checks[0].error = checks[0].ok ? NULL : "database unreachable";

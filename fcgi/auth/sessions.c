@@ -19,8 +19,12 @@ static enum err session_create(struct http_req *req, const struct auth_user *u,
                                const char *family_id, struct json_object **out)
 {
 	struct token_claims claims = {
-		.sub = u->id, .email = u->email, .name = u->name, .role = u->role,
-		.iss = auth_cfg.jwt_issuer, .aud = auth_cfg.jwt_audience,
+	    .sub = u->id,
+	    .email = u->email,
+	    .name = u->name,
+	    .role = u->role,
+	    .iss = auth_cfg.jwt_issuer,
+	    .aud = auth_cfg.jwt_audience,
 	};
 	const char *jwt = NULL, *jti = NULL;
 	long long exp = 0;
@@ -43,10 +47,11 @@ static enum err session_create(struct http_req *req, const struct auth_user *u,
 	char ttl[24];
 	snprintf(ttl, sizeof(ttl), "%ld", auth_cfg.refresh_ttl);
 	const char *params[] = {family_id, u->id, refresh_hash, ttl};
-	e = db_exec_prepared(auth_db, "auth_refresh_insert",
-	                     "INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at) "
-	                     "VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))",
-	                     4, params, NULL);
+	e = db_exec_prepared(
+	    auth_db, "auth_refresh_insert",
+	    "INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at) "
+	    "VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))",
+	    4, params, NULL);
 	if (e != ERR_OK)
 		return e;
 	struct json_object *o = json_object_new_object();
@@ -132,7 +137,8 @@ enum err auth_refresh(struct http_req *req)
 	}
 	const char *spend[] = {token_id};
 	e = db_exec_prepared(auth_db, "auth_refresh_spend",
-	                     "UPDATE refresh_tokens SET used_at = now() WHERE id = $1", 1, spend, NULL);
+	                     "UPDATE refresh_tokens SET used_at = now() WHERE id = $1", 1, spend,
+	                     NULL);
 	if (e != ERR_OK)
 		goto out;
 	struct auth_user u;
@@ -179,11 +185,12 @@ enum err auth_logout(struct http_req *req)
 		char hash[TOKEN_SHA256_HEX_SIZE];
 		token_sha256_hex(refresh, strlen(refresh), hash);
 		const char *params[] = {hash, req->user_id};
-		e = db_exec_prepared(auth_db, "auth_logout_family",
-		                     "UPDATE refresh_tokens SET revoked_at = now() "
-		                     "WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM "
-		                     "refresh_tokens WHERE token_hash = $1 AND user_id = $2)",
-		                     2, params, NULL);
+		e = db_exec_prepared(
+		    auth_db, "auth_logout_family",
+		    "UPDATE refresh_tokens SET revoked_at = now() "
+		    "WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM "
+		    "refresh_tokens WHERE token_hash = $1 AND user_id = $2)",
+		    2, params, NULL);
 		if (e != ERR_OK)
 			return e;
 	}

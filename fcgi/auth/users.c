@@ -36,8 +36,9 @@ enum err auth_user_load(struct http_req *req, const char *id, struct auth_user *
 {
 	PGresult *res = NULL;
 	const char *params[] = {id};
-	enum err e = db_exec_prepared(auth_db, "auth_user_by_id",
-	                              "SELECT " AUTH_SQL_USER " FROM users WHERE id = $1", 1, params, &res);
+	enum err e =
+	    db_exec_prepared(auth_db, "auth_user_by_id",
+	                     "SELECT " AUTH_SQL_USER " FROM users WHERE id = $1", 1, params, &res);
 	if (e != ERR_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -130,8 +131,8 @@ enum err auth_login(struct http_req *req)
 		goto out;
 	const char *params[] = {email};
 	e = db_exec_prepared(auth_db, "auth_user_by_email",
-	                     "SELECT " AUTH_SQL_USER ", password_hash FROM users WHERE email = $1", 1,
-	                     params, &res);
+	                     "SELECT " AUTH_SQL_USER ", password_hash FROM users WHERE email = $1",
+	                     1, params, &res);
 	if (e != ERR_OK)
 		goto out;
 	bool match = false;

@@ -42,7 +42,8 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 	size_t nitems = 0;
 
 	if (n > GATE_BATCH_MAX) {
-		log_error("gate: %zu checks in one batch; deciding the first %d", n, GATE_BATCH_MAX);
+		log_error("gate: %zu checks in one batch; deciding the first %d", n,
+		          GATE_BATCH_MAX);
 		for (size_t i = GATE_BATCH_MAX; i < n; i++) {
 			memset(&out[i], 0, sizeof(out[i]));
 			refuse(&out[i], 500, NULL);
@@ -64,10 +65,11 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 		            dlen == GATE_DIGEST_LEN;
 		if (!memo || !gate_memo_get(cfg->memo, digest, now, pool, &v->claims)) {
 			const char *why = NULL;
-			if (token_verify(cfg->keys, jwt, cfg->issuer, cfg->audience, now, pool, &v->claims,
-			                 &why) != ERR_OK) {
+			if (token_verify(cfg->keys, jwt, cfg->issuer, cfg->audience, now, pool,
+			                 &v->claims, &why) != ERR_OK) {
 				log_info("gate refused a token: %s", why ? why : "invalid");
-				refuse(v, 401, why && strcmp(why, "expired") == 0 ? "expired" : "invalid");
+				refuse(v, 401,
+				       why && strcmp(why, "expired") == 0 ? "expired" : "invalid");
 				continue;
 			}
 			if (memo)
@@ -90,8 +92,8 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 	if (nitems == 0)
 		return;
 	/* Revocation and the count of every valid token: one round trip. */
-	enum err e = ratelimit_hit_batch(cfg->cache, items, nitems, cfg->rate_limit, cfg->rate_window,
-	                                 results);
+	enum err e = ratelimit_hit_batch(cfg->cache, items, nitems, cfg->rate_limit,
+	                                 cfg->rate_window, results);
 	for (size_t k = 0; k < nitems; k++) {
 		struct gate_verdict *v = &out[which[k]];
 		if (e != ERR_OK) {
@@ -136,14 +138,17 @@ void gate_format(const struct gate_verdict *v, struct buf *b)
 		buf_printf(b, "X-Auth-Error: %s\r\n", v->reason);
 	if (v->counted) {
 		const struct ratelimit_result *rl = &v->rl;
-		buf_printf(b, "X-RateLimit-Limit: %ld\r\nX-RateLimit-Remaining: %ld\r\nX-RateLimit-Reset: %ld\r\n",
+		buf_printf(b,
+		           "X-RateLimit-Limit: %ld\r\nX-RateLimit-Remaining: "
+		           "%ld\r\nX-RateLimit-Reset: %ld\r\n",
 		           rl->limit, rl->remaining, rl->reset);
 		if (!rl->allowed)
-			buf_printf(b, "Retry-After: %ld\r\n", rl->retry_after > 0 ? rl->retry_after : 1);
+			buf_printf(b, "Retry-After: %ld\r\n",
+			           rl->retry_after > 0 ? rl->retry_after : 1);
 	}
 	if (v->status == 204)
-		buf_printf(b, "X-User-Id: %s\r\nX-User-Email: %s\r\nX-User-Role: %s\r\n", v->claims.sub,
-		           v->claims.email ? v->claims.email : "",
+		buf_printf(b, "X-User-Id: %s\r\nX-User-Email: %s\r\nX-User-Role: %s\r\n",
+		           v->claims.sub, v->claims.email ? v->claims.email : "",
 		           v->claims.role ? v->claims.role : "user");
 	buf_puts(b, "\r\n");
 }

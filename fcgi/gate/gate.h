@@ -25,9 +25,9 @@
 #include "identity/token.h"
 
 enum {
-	GATE_BATCH_MAX = 256,      /* checks decided together */
-	GATE_MEMO_SLOTS = 512,     /* verified tokens remembered per process */
-	GATE_DIGEST_LEN = 32       /* SHA-256 */
+	GATE_BATCH_MAX = 256,  /* checks decided together */
+	GATE_MEMO_SLOTS = 512, /* verified tokens remembered per process */
+	GATE_DIGEST_LEN = 32   /* SHA-256 */
 };
 
 /* Tokens this process verified before, by the SHA-256 of their text, each
@@ -54,18 +54,18 @@ struct gate_config {
 	const struct token_keyring *keys;
 	const char *issuer;
 	const char *audience;
-	long rate_limit;    /* requests per window per user */
-	long rate_window;   /* seconds */
+	long rate_limit;  /* requests per window per user */
+	long rate_window; /* seconds */
 	struct cache *cache;
 	struct gate_memo *memo; /* NULL: every token is verified in full */
 };
 
 /* The decision for one check. */
 struct gate_verdict {
-	int status;                  /* 204, 401, 403, 500 or 503 */
-	const char *reason;          /* X-Auth-Error value, or NULL */
-	struct token_claims claims;  /* valid when the token verified */
-	bool counted;                /* rl holds the rate-limit figures */
+	int status;                 /* 204, 401, 403, 500 or 503 */
+	const char *reason;         /* X-Auth-Error value, or NULL */
+	struct token_claims claims; /* valid when the token verified */
+	bool counted;               /* rl holds the rate-limit figures */
 	struct ratelimit_result rl;
 };
 

@@ -24,10 +24,10 @@
 #include "../token_settings.h"
 
 enum {
-	GATE_WORKERS_MAX = 64,       /* processes in one gate */
-	GATE_TICK_MS = 1000,         /* longest wait of the parent and of a worker */
+	GATE_WORKERS_MAX = 64, /* processes in one gate */
+	GATE_TICK_MS = 1000,   /* longest wait of the parent and of a worker */
 	GATE_BACKLOG = 1024,
-	GATE_STATS_SECONDS = 60      /* how often a busy worker logs its counters */
+	GATE_STATS_SECONDS = 60 /* how often a busy worker logs its counters */
 };
 
 static struct {
@@ -43,9 +43,9 @@ static struct {
 
 /* The settings shared with lectern-auth (one environment file), and the gate's own. */
 static const struct cfg_var gate_vars[] = {
-	TOKEN_SETTINGS_VARS(gate_cfg),
-	{"LECTERN_GATE_CONNECTIONS", CFG_INT, "512", 1, 100000, 0, &gate_cfg.conns_max,
-	 "open FastCGI connections per gate process"},
+    TOKEN_SETTINGS_VARS(gate_cfg),
+    {"LECTERN_GATE_CONNECTIONS", CFG_INT, "512", 1, 100000, 0, &gate_cfg.conns_max,
+     "open FastCGI connections per gate process"},
 };
 
 /* --- One worker --------------------------------------------------------- */
@@ -117,13 +117,13 @@ static int worker_main(int listen_fd)
 	if (fcgi_mux_new(listen_fd, &limits, &mux) != ERR_OK)
 		goto out;
 	struct gate_config cfg = {
-		.keys = keys,
-		.issuer = gate_cfg.jwt_issuer,
-		.audience = gate_cfg.jwt_audience,
-		.rate_limit = gate_cfg.rate_limit,
-		.rate_window = gate_cfg.rate_window,
-		.cache = cache,
-		.memo = memo,
+	    .keys = keys,
+	    .issuer = gate_cfg.jwt_issuer,
+	    .audience = gate_cfg.jwt_audience,
+	    .rate_limit = gate_cfg.rate_limit,
+	    .rate_window = gate_cfg.rate_window,
+	    .cache = cache,
+	    .memo = memo,
 	};
 	struct fcgi_mux_req *reqs[GATE_BATCH_MAX];
 	unsigned long requests = 0;

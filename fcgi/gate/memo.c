@@ -15,7 +15,10 @@ struct gate_memo {
 	struct memo_slot slots[GATE_MEMO_SLOTS];
 };
 
-struct gate_memo *gate_memo_new(void) { return xcalloc(1, sizeof(struct gate_memo)); }
+struct gate_memo *gate_memo_new(void)
+{
+	return xcalloc(1, sizeof(struct gate_memo));
+}
 
 static void slot_clear(struct memo_slot *s)
 {

@@ -66,7 +66,8 @@ static char *cfg_read_file(const char *name, const char *path)
 	}
 	close(fd);
 	if (n < 0 || b.len > CFG_FILE_MAX) {
-		log_error("config %s_FILE: %s is unreadable or over %d bytes", name, path, CFG_FILE_MAX);
+		log_error("config %s_FILE: %s is unreadable or over %d bytes", name, path,
+		          CFG_FILE_MAX);
 		buf_clear(&b);
 		return NULL;
 	}
@@ -101,7 +102,8 @@ static bool cfg_load_one(const struct cfg_var *v)
 		size_t len = strlen(text);
 		size_t max = v->max > 0 ? (size_t)v->max : CFG_STRING_MAX;
 		if (len < (size_t)v->min || len > max || ((v->flags & CFG_NONEMPTY) && len == 0)) {
-			log_error("config %s: length %zu is outside %ld..%zu", v->name, len, v->min, max);
+			log_error("config %s: length %zu is outside %ld..%zu", v->name, len, v->min,
+			          max);
 			ok = false;
 			break;
 		}
@@ -113,10 +115,11 @@ static bool cfg_load_one(const struct cfg_var *v)
 	case CFG_INT:
 		if (!cfg_parse_long(text, v->min, v->max, (long *)v->target)) {
 			if (v->flags & CFG_SECRET)
-				log_error("config %s: not a whole number in %ld..%ld", v->name, v->min, v->max);
-			else
-				log_error("config %s: \"%s\" is not a whole number in %ld..%ld", v->name, text,
+				log_error("config %s: not a whole number in %ld..%ld", v->name,
 				          v->min, v->max);
+			else
+				log_error("config %s: \"%s\" is not a whole number in %ld..%ld",
+				          v->name, text, v->min, v->max);
 			ok = false;
 		}
 		break;
@@ -163,7 +166,8 @@ void cfg_print(const struct cfg_var *vars, size_t count, int fd)
 		if (v->flags & CFG_SECRET)
 			snprintf(value, sizeof(value), "(secret)");
 		else if (v->type == CFG_STRING)
-			snprintf(value, sizeof(value), "%s", *(const char **)v->target ? *(const char **)v->target : "");
+			snprintf(value, sizeof(value), "%s",
+			         *(const char **)v->target ? *(const char **)v->target : "");
 		else if (v->type == CFG_INT)
 			snprintf(value, sizeof(value), "%ld", *(long *)v->target);
 		else

@@ -27,7 +27,7 @@ enum cfg_flags {
 };
 
 struct cfg_var {
-	const char *name;     /* environment variable, LECTERN_... */
+	const char *name; /* environment variable, LECTERN_... */
 	enum cfg_type type;
 	const char *fallback; /* default as text (ignored with CFG_REQUIRED) */
 	long min;             /* CFG_INT: smallest value; CFG_STRING: shortest length */

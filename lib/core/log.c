@@ -43,7 +43,10 @@ void log_set_request_id(const char *request_id)
 	           strnlen(request_id, LOG_RID_MAX));
 }
 
-void log_set_fd(int fd) { log_state.fd = fd < 0 ? STDERR_FILENO : fd; }
+void log_set_fd(int fd)
+{
+	log_state.fd = fd < 0 ? STDERR_FILENO : fd;
+}
 
 size_t log_escape(char *dst, size_t dst_size, const char *src, size_t src_len)
 {
@@ -97,12 +100,12 @@ void log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	struct tm tm;
 	gmtime_r(&now.tv_sec, &tm);
 	char line[LOG_LINE_MAX];
-	int len = snprintf(line, sizeof(line),
-	                   "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s service=%s pid=%ld%s%s msg=\"%s\"\n",
-	                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	                   tm.tm_sec, now.tv_nsec / 1000000L, level_names[level], log_state.service,
-	                   (long)getpid(), log_state.request_id[0] ? " rid=" : "",
-	                   log_state.request_id, msg);
+	int len = snprintf(
+	    line, sizeof(line),
+	    "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s service=%s pid=%ld%s%s msg=\"%s\"\n",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    now.tv_nsec / 1000000L, level_names[level], log_state.service, (long)getpid(),
+	    log_state.request_id[0] ? " rid=" : "", log_state.request_id, msg);
 	if (len < 0)
 		return;
 	if ((size_t)len >= sizeof(line)) {

@@ -21,7 +21,8 @@ int log_level_parse(const char *name);
 void log_set_request_id(const char *request_id);
 /* Writes one line; lines below the minimum level are dropped. */
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vwrite(enum log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void log_vwrite(enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Escapes src into dst (at most dst_size bytes with the NUL), as log lines do;
  * returns the length written. Cut text ends in "...". */
 size_t log_escape(char *dst, size_t dst_size, const char *src, size_t src_len);

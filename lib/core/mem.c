@@ -36,7 +36,10 @@ void *xrealloc(void *old, size_t n)
 	return p;
 }
 
-char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
 
 char *xstrndup(const char *s, size_t n)
 {
@@ -70,7 +73,10 @@ struct pool {
 	size_t handed_out;
 };
 
-struct pool *pool_new(void) { return xcalloc(1, sizeof(struct pool)); }
+struct pool *pool_new(void)
+{
+	return xcalloc(1, sizeof(struct pool));
+}
 
 void pool_free(struct pool *p)
 {
@@ -117,7 +123,10 @@ void *pool_alloc(struct pool *p, size_t n)
 	return out;
 }
 
-char *pool_strdup(struct pool *p, const char *s) { return pool_strndup(p, s, strlen(s)); }
+char *pool_strdup(struct pool *p, const char *s)
+{
+	return pool_strndup(p, s, strlen(s));
+}
 
 char *pool_strndup(struct pool *p, const char *s, size_t n)
 {
@@ -158,7 +167,10 @@ void pool_on_free(struct pool *p, void (*fn)(void *), void *arg)
 	p->cleanups = c;
 }
 
-size_t pool_used(const struct pool *p) { return p->handed_out; }
+size_t pool_used(const struct pool *p)
+{
+	return p->handed_out;
+}
 
 void buf_init(struct buf *b)
 {
@@ -193,8 +205,14 @@ void buf_append(struct buf *b, const void *data, size_t n)
 	b->data[b->len] = '\0';
 }
 
-void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
-void buf_putc(struct buf *b, char c) { buf_append(b, &c, 1); }
+void buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+void buf_putc(struct buf *b, char c)
+{
+	buf_append(b, &c, 1);
+}
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {

@@ -27,7 +27,8 @@ char *pool_strdup(struct pool *p, const char *s);
 char *pool_strndup(struct pool *p, const char *s, size_t n);
 /* A formatted string owned by the pool. */
 char *pool_printf(struct pool *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *pool_vprintf(struct pool *p, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+char *pool_vprintf(struct pool *p, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Runs fn(arg) when the pool is freed (last registered runs first); for
  * objects of other libraries (json_object_put, PQclear). */
 void pool_on_free(struct pool *p, void (*fn)(void *), void *arg);

@@ -11,18 +11,19 @@
 static struct program_common common_values;
 
 static const struct cfg_var common_vars[] = {
-	{"LECTERN_LISTEN", CFG_STRING, "", 0, 256, 0, &common_values.listen,
-	 "address to listen on when no socket is inherited: unix:/path or 127.0.0.1:PORT"},
-	{"LECTERN_WORKERS", CFG_INT, "4", 1, 256, 0, &common_values.workers,
-	 "processes that serve requests"},
-	{"LECTERN_LOG_LEVEL", CFG_STRING, "info", 4, 5, 0, &common_values.log_level,
-	 "lowest level logged: debug, info, warn or error"},
+    {"LECTERN_LISTEN", CFG_STRING, "", 0, 256, 0, &common_values.listen,
+     "address to listen on when no socket is inherited: unix:/path or 127.0.0.1:PORT"},
+    {"LECTERN_WORKERS", CFG_INT, "4", 1, 256, 0, &common_values.workers,
+     "processes that serve requests"},
+    {"LECTERN_LOG_LEVEL", CFG_STRING, "info", 4, 5, 0, &common_values.log_level,
+     "lowest level logged: debug, info, warn or error"},
 };
 
 static void program_usage(const char *name, const struct cfg_var *vars, size_t count)
 {
 	printf("Usage: %s [--help | --print-config]\n\n"
-	       "Settings come from the environment (NAME or NAME_FILE):\n", name);
+	       "Settings come from the environment (NAME or NAME_FILE):\n",
+	       name);
 	const struct cfg_var *tables[] = {common_vars, vars};
 	size_t counts[] = {CFG_COUNT(common_vars), count};
 	for (size_t t = 0; t < 2; t++)
@@ -31,8 +32,8 @@ static void program_usage(const char *name, const struct cfg_var *vars, size_t c
 			       (tables[t][i].flags & CFG_REQUIRED) ? " (required)" : "");
 }
 
-int program_start(const char *name, int argc, char **argv, const struct cfg_var *vars,
-                  size_t count, struct program_common *common)
+int program_start(const char *name, int argc, char **argv, const struct cfg_var *vars, size_t count,
+                  struct program_common *common)
 {
 	log_init(name, LOG_LEVEL_INFO);
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
@@ -67,10 +68,10 @@ int program_start(const char *name, int argc, char **argv, const struct cfg_var 
 struct serve_opts program_serve_opts(const struct program_common *common)
 {
 	struct serve_opts o = {
-		.listen = common->listen[0] ? common->listen : NULL,
-		.workers = common->workers,
-		.backlog = 1024,
-		.socket_mode = "0660",
+	    .listen = common->listen[0] ? common->listen : NULL,
+	    .workers = common->workers,
+	    .backlog = 1024,
+	    .socket_mode = "0660",
 	};
 	return o;
 }

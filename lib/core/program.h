@@ -14,8 +14,8 @@
 
 /* The settings every served program reads. */
 struct program_common {
-	const char *listen;   /* LECTERN_LISTEN */
-	long workers;         /* LECTERN_WORKERS */
+	const char *listen;    /* LECTERN_LISTEN */
+	long workers;          /* LECTERN_WORKERS */
 	const char *log_level; /* LECTERN_LOG_LEVEL */
 };
 
@@ -25,8 +25,8 @@ struct program_common {
 /* Loads common and program settings; returns PROGRAM_CONTINUE, or the exit
  * status when the program should stop now (--help, --print-config, bad
  * settings). */
-int program_start(const char *name, int argc, char **argv, const struct cfg_var *vars,
-                  size_t count, struct program_common *common);
+int program_start(const char *name, int argc, char **argv, const struct cfg_var *vars, size_t count,
+                  struct program_common *common);
 /* Serving options from the common settings. */
 struct serve_opts program_serve_opts(const struct program_common *common);
 

@@ -185,7 +185,8 @@ enum err cache_connect(const char *url, long timeout_ms, struct cache **out)
 	c = xcalloc(1, sizeof(*c));
 	/* The URL may hold a password: say only that it is malformed. */
 	if (!cache_parse_url(c, url)) {
-		log_error("redis: the URL is malformed (redis://[[user]:password@]host[:port][/db])");
+		log_error(
+		    "redis: the URL is malformed (redis://[[user]:password@]host[:port][/db])");
 		e = ERR_INVALID;
 		goto out;
 	}
@@ -245,7 +246,8 @@ static enum err cache_run(struct cache *c, redisReply **out, bool raw, const cha
 		if (r)
 			break;
 		int kind = c->ctx->err;
-		log_warn("redis: %s failed: %s", cache_verb(fmt, verb, sizeof(verb)), c->ctx->errstr);
+		log_warn("redis: %s failed: %s", cache_verb(fmt, verb, sizeof(verb)),
+		         c->ctx->errstr);
 		/* A context that saw an error is unusable: start a new one. */
 		redisFree(c->ctx);
 		c->ctx = NULL;
@@ -306,8 +308,12 @@ enum err cache_ping(struct cache *c, long *latency_ms)
 	enum err e = cache_command(c, NULL, "PING");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (latency_ms)
-		*latency_ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+		*latency_ms =
+		    (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
 	return e;
 }
 
-unsigned long cache_generation(const struct cache *c) { return c->generation; }
+unsigned long cache_generation(const struct cache *c)
+{
+	return c->generation;
+}

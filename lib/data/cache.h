@@ -17,9 +17,9 @@
 #include "core/err.h"
 
 enum {
-	CACHE_URL_MAX = 1024,     /* longest URL */
-	CACHE_HOST_MAX = 255,     /* longest host name */
-	CACHE_SECRET_MAX = 256,   /* longest user name or password */
+	CACHE_URL_MAX = 1024,   /* longest URL */
+	CACHE_HOST_MAX = 255,   /* longest host name */
+	CACHE_SECRET_MAX = 256, /* longest user name or password */
 	CACHE_TIMEOUT_MAX_MS = 60000
 };
 

@@ -96,10 +96,15 @@ static enum err db_open(struct db *db)
 	snprintf(timeout, sizeof(timeout), "%d", DB_CONNECT_TIMEOUT_S);
 	/* Later keywords win: the DSN (last) may override the defaults. TCP
 	 * keepalives notice a vanished server while waiting for a result. */
-	const char *const keys[] = {"connect_timeout", "fallback_application_name", "keepalives_idle",
-	                            "keepalives_interval", "keepalives_count", "dbname", NULL};
-	const char *const values[] = {timeout, program_invocation_short_name, "30", "10", "3", db->dsn,
-	                              NULL};
+	const char *const keys[] = {"connect_timeout",
+	                            "fallback_application_name",
+	                            "keepalives_idle",
+	                            "keepalives_interval",
+	                            "keepalives_count",
+	                            "dbname",
+	                            NULL};
+	const char *const values[] = {
+	    timeout, program_invocation_short_name, "30", "10", "3", db->dsn, NULL};
 	PGconn *conn = PQconnectdbParams(keys, values, 1);
 	if (!conn) {
 		log_error("db: cannot allocate a connection");
@@ -107,15 +112,16 @@ static enum err db_open(struct db *db)
 		goto out;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
-		log_error("db: cannot connect: %s", db_first_line(PQerrorMessage(conn), msg, sizeof(msg)));
+		log_error("db: cannot connect: %s",
+		          db_first_line(PQerrorMessage(conn), msg, sizeof(msg)));
 		e = ERR_UNAVAILABLE;
 		goto out;
 	}
 	PQsetNoticeProcessor(conn, db_notice, NULL);
 	snprintf(stmt_timeout, sizeof(stmt_timeout), "%ld", db->statement_timeout_ms);
 	const char *params[] = {stmt_timeout};
-	res = PQexecParams(conn, "SELECT set_config('statement_timeout', $1, false)", 1, NULL, params,
-	                   NULL, NULL, 0);
+	res = PQexecParams(conn, "SELECT set_config('statement_timeout', $1, false)", 1, NULL,
+	                   params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_error("db: cannot set statement_timeout: %s",
 		          db_first_line(PQerrorMessage(conn), msg, sizeof(msg)));
@@ -194,15 +200,16 @@ static enum err db_fail(struct db *db, const PGresult *res, const char *what, co
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	if (!primary)
-		primary = db_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn), msg,
-		                        sizeof(msg));
-	if (res && PQresultStatus(res) != PGRES_FATAL_ERROR && PQresultStatus(res) != PGRES_NONFATAL_ERROR)
+		primary = db_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn),
+		                        msg, sizeof(msg));
+	if (res && PQresultStatus(res) != PGRES_FATAL_ERROR &&
+	    PQresultStatus(res) != PGRES_NONFATAL_ERROR)
 		primary = "unexpected kind of result";
 	db_set_string(db->sqlstate, sizeof(db->sqlstate), state);
 	db_set_string(db->constraint, sizeof(db->constraint),
 	              res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL);
 	enum err e = db_err_from_sqlstate(state);
-	enum log_level level = e == ERR_CONFLICT ? LOG_LEVEL_INFO
+	enum log_level level = e == ERR_CONFLICT  ? LOG_LEVEL_INFO
 	                       : e == ERR_TIMEOUT ? LOG_LEVEL_WARN
 	                                          : LOG_LEVEL_ERROR;
 	log_write(level, "db: %s (SQLSTATE %s, %s %.*s)", primary, state ? state : "none", what,
@@ -310,8 +317,9 @@ static enum err db_run(struct db *db, struct db_stmt *st, const char *sql, int n
 		}
 		if (PQstatus(db->conn) == CONNECTION_BAD) {
 			log_warn("db: connection lost: %s",
-			         db_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn), msg,
-			                       sizeof(msg)));
+			         db_first_line(res ? PQresultErrorMessage(res)
+			                           : PQerrorMessage(db->conn),
+			                       msg, sizeof(msg)));
 			PQclear(res);
 			if (db->in_tx) {
 				db->tx_lost = true;
@@ -359,7 +367,8 @@ enum err db_exec_script(struct db *db, const char *sql)
 		return e;
 	PGresult *res = PQexec(db->conn, sql);
 	ExecStatusType status = PQresultStatus(res);
-	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+	    status == PGRES_EMPTY_QUERY) {
 		db->sqlstate[0] = db->constraint[0] = '\0';
 		e = ERR_OK;
 	} else if (PQstatus(db->conn) == CONNECTION_BAD) {
@@ -398,9 +407,9 @@ enum err db_row(struct db *db, const char *sql, int nparams, const char *const *
 		goto out;
 	}
 	for (int i = 0; i < ncols; i++)
-		values[i] = PQgetisnull(res, 0, i)
-		                ? NULL
-		                : pool_strndup(pool, PQgetvalue(res, 0, i), (size_t)PQgetlength(res, 0, i));
+		values[i] = PQgetisnull(res, 0, i) ? NULL
+		                                   : pool_strndup(pool, PQgetvalue(res, 0, i),
+		                                                  (size_t)PQgetlength(res, 0, i));
 out:
 	PQclear(res);
 	return e;
@@ -470,7 +479,10 @@ void db_rollback(struct db *db)
 	db_tx_end(db);
 }
 
-bool db_in_transaction(const struct db *db) { return db->in_tx; }
+bool db_in_transaction(const struct db *db)
+{
+	return db->in_tx;
+}
 
 PGconn *db_conn(struct db *db)
 {
@@ -479,7 +491,10 @@ PGconn *db_conn(struct db *db)
 	return db->conn;
 }
 
-unsigned long db_generation(const struct db *db) { return db->generation; }
+unsigned long db_generation(const struct db *db)
+{
+	return db->generation;
+}
 
 enum err db_ping(struct db *db, long *latency_ms)
 {
@@ -488,12 +503,19 @@ enum err db_ping(struct db *db, long *latency_ms)
 	enum err e = db_exec(db, "SELECT 1", 0, NULL, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (latency_ms)
-		*latency_ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+		*latency_ms =
+		    (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
 	return e;
 }
 
-const char *db_last_sqlstate(const struct db *db) { return db->sqlstate; }
-const char *db_last_constraint(const struct db *db) { return db->constraint; }
+const char *db_last_sqlstate(const struct db *db)
+{
+	return db->sqlstate;
+}
+const char *db_last_constraint(const struct db *db)
+{
+	return db->constraint;
+}
 
 const char *db_value(const PGresult *res, int row, int col)
 {

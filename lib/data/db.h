@@ -34,7 +34,8 @@ struct db;
 /* Connects with a libpq DSN ("host=... dbname=..." or "postgresql://...").
  * statement_timeout_ms (0 = none) is SET on every (re)connect; the program's
  * name is the fallback application_name. ERR_UNAVAILABLE when the server
- * cannot be reached (*out is still set: it connects on its next use), ERR_INVALID for a malformed DSN. Free with db_close. */
+ * cannot be reached (*out is still set: it connects on its next use), ERR_INVALID for a malformed
+ * DSN. Free with db_close. */
 enum err db_connect(const char *dsn, long statement_timeout_ms, struct db **out) MUST_CHECK;
 /* Closes the connection and frees db (NULL is fine). */
 void db_close(struct db *db);

@@ -91,7 +91,8 @@ static enum err migrate_read(const char *dir, const char *name, char **text, cha
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			log_error("migrate: cannot read %s: %s", path, r < 0 ? strerror(errno) : "short file");
+			log_error("migrate: cannot read %s: %s", path,
+			          r < 0 ? strerror(errno) : "short file");
 			e = ERR_INVALID;
 			goto out;
 		}
@@ -128,7 +129,8 @@ static int migrate_cmp(const void *a, const void *b)
 static enum err migrate_dir(const char *sql_dir, const char *service, char *dir, size_t size)
 {
 	if (!migrate_valid_service(service)) {
-		log_error("migrate: invalid service name (1 to %d of [a-z0-9_-])", MIGRATE_SERVICE_MAX);
+		log_error("migrate: invalid service name (1 to %d of [a-z0-9_-])",
+		          MIGRATE_SERVICE_MAX);
 		return ERR_INVALID;
 	}
 	if ((size_t)snprintf(dir, size, "%s/%s", sql_dir, service) >= size) {
@@ -191,7 +193,8 @@ enum err migrate_list_files(const char *sql_dir, const char *service, struct mig
 	qsort(files, n, sizeof(*files), migrate_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && files[i].version == files[i - 1].version) {
-			log_error("migrate: %s and %s have the same version", files[i - 1].name, files[i].name);
+			log_error("migrate: %s and %s have the same version", files[i - 1].name,
+			          files[i].name);
 			e = ERR_INVALID;
 			goto out;
 		}
@@ -278,8 +281,8 @@ static enum err migrate_apply(struct db *db, const char *dir, const struct migra
 	if (e)
 		goto out;
 	const char *p1[] = {version};
-	e = db_exec(db, "SELECT name, checksum FROM schema_migrations WHERE version = $1::int", 1, p1,
-	            &res);
+	e = db_exec(db, "SELECT name, checksum FROM schema_migrations WHERE version = $1::int", 1,
+	            p1, &res);
 	if (e)
 		goto out;
 	if (PQntuples(res) > 0) {
@@ -290,14 +293,16 @@ static enum err migrate_apply(struct db *db, const char *dir, const struct migra
 	if (e)
 		goto out;
 	if (PQtransactionStatus(db_conn(db)) != PQTRANS_INTRANS) {
-		log_error("migrate: %s ended its transaction itself (no BEGIN/COMMIT in migrations)",
-		          f->name);
+		log_error(
+		    "migrate: %s ended its transaction itself (no BEGIN/COMMIT in migrations)",
+		    f->name);
 		e = ERR_INVALID;
 		goto out;
 	}
 	const char *p2[] = {version, f->name, f->checksum};
-	e = db_exec(db, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1::int, $2, $3)",
-	            3, p2, NULL);
+	e = db_exec(
+	    db, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1::int, $2, $3)",
+	    3, p2, NULL);
 	if (e)
 		goto out;
 	e = db_commit(db);
@@ -349,7 +354,8 @@ enum err migrate_run(struct db *db, const char *sql_dir, const char *service)
 	for (int r = 0; r < PQntuples(res) && !e; r++) {
 		long v = 0;
 		if (!cfg_parse_long(db_value(res, r, 0), 1, MIGRATE_FILES_MAX, &v)) {
-			log_error("migrate: schema_migrations holds version %s", db_value(res, r, 0));
+			log_error("migrate: schema_migrations holds version %s",
+			          db_value(res, r, 0));
 			e = ERR_INVALID;
 			break;
 		}
@@ -374,7 +380,8 @@ enum err migrate_run(struct db *db, const char *sql_dir, const char *service)
 	}
 	free(done);
 	if (!e)
-		log_info("migrate: %s is up to date (%zu file(s), %zu applied now)", service, n, applied);
+		log_info("migrate: %s is up to date (%zu file(s), %zu applied now)", service, n,
+		         applied);
 out:
 	PQclear(res);
 	free(files);

@@ -17,10 +17,10 @@
 #include "core/err.h"
 
 enum {
-	MIGRATE_FILES_MAX = 999,          /* versions 001..999 */
-	MIGRATE_NAME_MAX = 64,            /* longest file name */
-	MIGRATE_SERVICE_MAX = 32,         /* longest service name ([a-z0-9_-]) */
-	MIGRATE_FILE_SIZE_MAX = 1 << 20   /* largest migration file */
+	MIGRATE_FILES_MAX = 999,        /* versions 001..999 */
+	MIGRATE_NAME_MAX = 64,          /* longest file name */
+	MIGRATE_SERVICE_MAX = 32,       /* longest service name ([a-z0-9_-]) */
+	MIGRATE_FILE_SIZE_MAX = 1 << 20 /* largest migration file */
 };
 
 struct migrate_file {

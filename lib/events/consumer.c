@@ -10,26 +10,26 @@
 #include "core/mem.h"
 
 enum {
-	CONSUMER_DLQ_FLUSH_MS = 10000,   /* wait for the dead-letter topic's ack */
+	CONSUMER_DLQ_FLUSH_MS = 10000, /* wait for the dead-letter topic's ack */
 	CONSUMER_RETRY_MAX_MS = 30000,
 	CONSUMER_PRUNE_EVERY_MS = 600000,
 	CONSUMER_PRUNE_ROWS = 10000,
-	CONSUMER_REOPEN_MS = 1000        /* retry making the clients after a failure */
+	CONSUMER_REOPEN_MS = 1000 /* retry making the clients after a failure */
 };
 
 struct consumer {
 	struct db *db;
-	struct mq_consumer *mc;          /* NULL while being made anew */
-	struct mq_producer *dlq;         /* likewise */
-	struct mq_opts mq;               /* strings owned by the caller, for new clients */
+	struct mq_consumer *mc;  /* NULL while being made anew */
+	struct mq_producer *dlq; /* likewise */
+	struct mq_opts mq;       /* strings owned by the caller, for new clients */
 	struct consumer_opts opts;
 	const struct consumer_handler *handlers;
 	size_t count;
-	struct mq_message held;       /* a message waiting for its next attempt */
+	struct mq_message held; /* a message waiting for its next attempt */
 	bool holding;
-	long attempts;                /* failed attempts that count, for held */
-	long wait_ms;                 /* current retry wait */
-	long long due_ms;             /* next attempt of held */
+	long attempts;    /* failed attempts that count, for held */
+	long wait_ms;     /* current retry wait */
+	long long due_ms; /* next attempt of held */
 	long long prune_ms;
 	enum err dlq_result;
 	struct consumer_stats stats;
@@ -120,11 +120,11 @@ static enum consumer_outcome consumer_dead_letter(struct consumer *c, const stru
 	if (!c->dlq && consumer_open(c) != ERR_OK)
 		return CONSUMER_RETRY;
 	const struct mq_header h[] = {
-		{"lectern-dlq-reason", reason, strlen(reason)},
-		{"lectern-dlq-topic", m->topic, strlen(m->topic)},
-		{"lectern-dlq-partition", partition, strlen(partition)},
-		{"lectern-dlq-offset", offset, strlen(offset)},
-		{"lectern-dlq-attempts", attempts, strlen(attempts)},
+	    {"lectern-dlq-reason", reason, strlen(reason)},
+	    {"lectern-dlq-topic", m->topic, strlen(m->topic)},
+	    {"lectern-dlq-partition", partition, strlen(partition)},
+	    {"lectern-dlq-offset", offset, strlen(offset)},
+	    {"lectern-dlq-attempts", attempts, strlen(attempts)},
 	};
 	c->dlq_result = ERR_UNAVAILABLE;
 	enum err e = mq_produce(c->dlq, dlq, m->key, m->key_len, m->value, m->len, h,
@@ -134,8 +134,8 @@ static enum consumer_outcome consumer_dead_letter(struct consumer *c, const stru
 	if (!e)
 		e = c->dlq_result;
 	if (e) {
-		log_warn("consumer: cannot dead-letter %s [%d] @%lld yet: %s", m->topic, m->partition,
-		         m->offset, err_message(e));
+		log_warn("consumer: cannot dead-letter %s [%d] @%lld yet: %s", m->topic,
+		         m->partition, m->offset, err_message(e));
 		if (mq_producer_fatal(c->dlq)) {
 			/* Only a new producer (a new producer id) publishes again. */
 			log_warn("consumer: making a new dead-letter producer after a fatal error");
@@ -144,12 +144,14 @@ static enum consumer_outcome consumer_dead_letter(struct consumer *c, const stru
 		}
 		return CONSUMER_RETRY;
 	}
-	log_warn("consumer: %s [%d] @%lld sent to %s: %s", m->topic, m->partition, m->offset, dlq, reason);
+	log_warn("consumer: %s [%d] @%lld sent to %s: %s", m->topic, m->partition, m->offset, dlq,
+	         reason);
 	c->stats.dead_lettered++;
 	return CONSUMER_DONE;
 }
 
-static const struct consumer_handler *consumer_handler_of(const struct consumer *c, const char *topic)
+static const struct consumer_handler *consumer_handler_of(const struct consumer *c,
+                                                          const char *topic)
 {
 	for (size_t i = 0; i < c->count; i++)
 		if (strcmp(c->handlers[i].topic, topic) == 0)
@@ -170,8 +172,8 @@ static enum consumer_outcome consumer_handle(struct consumer *c, const struct mq
 	enum consumer_outcome out = CONSUMER_DONE;
 	const struct consumer_handler *h = consumer_handler_of(c, m->topic);
 	if (strcmp(ev.type, m->topic) != 0 || !h) {
-		snprintf(reason, sizeof(reason), "event_type %s does not belong on topic %s", ev.type,
-		         m->topic);
+		snprintf(reason, sizeof(reason), "event_type %s does not belong on topic %s",
+		         ev.type, m->topic);
 		out = consumer_dead_letter(c, m, reason);
 		goto out;
 	}
@@ -180,10 +182,11 @@ static enum consumer_outcome consumer_handle(struct consumer *c, const struct mq
 	const char *params[] = {ev.id, ev.type};
 	enum err e = db_begin(c->db);
 	if (!e)
-		e = db_exec_prepared(c->db, "consumer_seen",
-		                     "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) "
-		                     "ON CONFLICT (event_id) DO NOTHING",
-		                     2, params, &res);
+		e = db_exec_prepared(
+		    c->db, "consumer_seen",
+		    "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) "
+		    "ON CONFLICT (event_id) DO NOTHING",
+		    2, params, &res);
 	if (!e && db_affected(res) == 0) {
 		PQclear(res);
 		db_rollback(c->db);
@@ -211,8 +214,8 @@ static enum consumer_outcome consumer_handle(struct consumer *c, const struct mq
 	}
 	c->attempts++;
 	if (c->attempts < c->opts.max_attempts) {
-		log_warn("consumer: %s %s failed (attempt %ld of %ld): %s", ev.type, ev.id, c->attempts,
-		         c->opts.max_attempts, err_message(e));
+		log_warn("consumer: %s %s failed (attempt %ld of %ld): %s", ev.type, ev.id,
+		         c->attempts, c->opts.max_attempts, err_message(e));
 		out = CONSUMER_RETRY;
 		goto out;
 	}
@@ -257,10 +260,10 @@ static void consumer_prune(struct consumer *c)
 	if (db_in_transaction(c->db))
 		return;
 	if (db_exec_prepared(c->db, "consumer_prune",
-	                       "DELETE FROM processed_events WHERE event_id IN (SELECT event_id FROM "
-	                       "processed_events WHERE processed_at < now() - "
-	                       "make_interval(secs => $1::bigint) LIMIT $2::int)",
-	                       2, p, NULL) != ERR_OK)
+	                     "DELETE FROM processed_events WHERE event_id IN (SELECT event_id FROM "
+	                     "processed_events WHERE processed_at < now() - "
+	                     "make_interval(secs => $1::bigint) LIMIT $2::int)",
+	                     2, p, NULL) != ERR_OK)
 		log_debug("consumer: prune failed, next time then");
 }
 
@@ -306,7 +309,10 @@ long consumer_step(struct consumer *c, int max_messages)
 	return -1;
 }
 
-int consumer_fd(const struct consumer *c) { return c->mc ? mq_consumer_fd(c->mc) : -1; }
+int consumer_fd(const struct consumer *c)
+{
+	return c->mc ? mq_consumer_fd(c->mc) : -1;
+}
 
 void consumer_stats(const struct consumer *c, struct consumer_stats *out)
 {

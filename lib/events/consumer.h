@@ -21,8 +21,8 @@
 #include "events/mq.h"
 
 enum {
-	CONSUMER_HANDLERS_MAX = 16,   /* topics one consumer handles */
-	CONSUMER_REASON_MAX = 256     /* a dead-letter reason */
+	CONSUMER_HANDLERS_MAX = 16, /* topics one consumer handles */
+	CONSUMER_REASON_MAX = 256   /* a dead-letter reason */
 };
 
 /* Applies ev inside the open transaction on db (never commits or rolls
@@ -37,11 +37,11 @@ struct consumer_handler {
 };
 
 struct consumer_opts {
-	const char *group;        /* the Kafka consumer group: one per service */
-	long max_attempts;        /* failed applications before the dead-letter topic */
-	long retry_ms;            /* first wait between attempts (doubles, at most 30 s) */
-	long retention_s;         /* processed_events rows older than this are pruned; must
-	                           * exceed the topics' retention */
+	const char *group; /* the Kafka consumer group: one per service */
+	long max_attempts; /* failed applications before the dead-letter topic */
+	long retry_ms;     /* first wait between attempts (doubles, at most 30 s) */
+	long retention_s;  /* processed_events rows older than this are pruned; must
+	                    * exceed the topics' retention */
 };
 
 struct consumer_stats {
@@ -49,7 +49,7 @@ struct consumer_stats {
 	unsigned long long duplicates;
 	unsigned long long dead_lettered;
 	unsigned long long retries;
-	bool holding;             /* a message waits for a retry */
+	bool holding; /* a message waits for a retry */
 };
 
 struct consumer;

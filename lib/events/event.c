@@ -35,7 +35,8 @@ bool event_is_uuid(const char *text)
 		char c = text[i];
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
 		if (dash ? c != '-'
-		         : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+		         : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		             (c >= 'A' && c <= 'F')))
 			return false;
 	}
 	return text[EVENT_ID_LEN] == '\0';
@@ -124,10 +125,11 @@ enum err event_encode(const struct event *ev, struct buf *out)
 	json_object_object_add(o, "payload", json_object_get(ev->payload));
 	size_t len = 0;
 	const char *text = json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	enum err e = ERR_OK;
 	if (len > EVENT_MAX_BYTES) {
-		log_error("event: %s %s is %zu bytes, over %d", ev->type, ev->id, len, EVENT_MAX_BYTES);
+		log_error("event: %s %s is %zu bytes, over %d", ev->type, ev->id, len,
+		          EVENT_MAX_BYTES);
 		e = ERR_TOO_LARGE;
 	} else {
 		buf_append(out, text, len);
@@ -150,7 +152,8 @@ enum err event_key(const struct event *ev, char *out, size_t out_size)
 			key = json_object_get_string(v);
 	}
 	if (!key || !key[0] || !event_copy(out, out_size, key)) {
-		log_error("event: %s %s has no usable key %s", ev->type, ev->id, ev->topic->key_field);
+		log_error("event: %s %s has no usable key %s", ev->type, ev->id,
+		          ev->topic->key_field);
 		return ERR_INVALID;
 	}
 	return ERR_OK;

@@ -20,24 +20,24 @@
 #define EVENT_VERSION "1.0"
 
 enum {
-	EVENT_ID_LEN = 36,            /* a hyphenated UUID */
-	EVENT_TIMESTAMP_MAX = 32,     /* "YYYY-MM-DDTHH:MM:SS.mmmZ" and some room */
-	EVENT_PRODUCER_MAX = 32,      /* a service name */
-	EVENT_VERSION_MAX = 16,       /* "1.0" */
-	EVENT_KEY_MAX = 128,          /* a message key (an id) */
-	EVENT_MAX_BYTES = 1 << 20,    /* one encoded event; Kafka's default message limit */
-	EVENT_DEPTH_MAX = 32          /* JSON nesting of a parsed event */
+	EVENT_ID_LEN = 36,         /* a hyphenated UUID */
+	EVENT_TIMESTAMP_MAX = 32,  /* "YYYY-MM-DDTHH:MM:SS.mmmZ" and some room */
+	EVENT_PRODUCER_MAX = 32,   /* a service name */
+	EVENT_VERSION_MAX = 16,    /* "1.0" */
+	EVENT_KEY_MAX = 128,       /* a message key (an id) */
+	EVENT_MAX_BYTES = 1 << 20, /* one encoded event; Kafka's default message limit */
+	EVENT_DEPTH_MAX = 32       /* JSON nesting of a parsed event */
 };
 
 struct event {
 	char id[EVENT_ID_LEN + 1];
-	char type[TOPIC_NAME_MAX];              /* = the topic */
+	char type[TOPIC_NAME_MAX]; /* = the topic */
 	char version[EVENT_VERSION_MAX];
 	char timestamp[EVENT_TIMESTAMP_MAX];
 	char producer[EVENT_PRODUCER_MAX];
-	char user_id[EVENT_KEY_MAX];            /* "" when the envelope has null */
-	struct json_object *payload;            /* an object, owned by the event */
-	const struct topic *topic;              /* the table row of type */
+	char user_id[EVENT_KEY_MAX]; /* "" when the envelope has null */
+	struct json_object *payload; /* an object, owned by the event */
+	const struct topic *topic;   /* the table row of type */
 };
 
 /* Fills ev with a new event: a fresh UUID v4, the current time, version 1.0.

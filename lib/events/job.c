@@ -58,8 +58,8 @@ enum err job_add(struct db *db, const char *id, const char *kind, const char *in
 	                              4, p, NULL);
 	if (!e) {
 		const char *np[] = {kind};
-		e = db_exec_prepared(db, "job_add_notify", "SELECT pg_notify('" JOB_NEW_CHANNEL "', $1)",
-		                     1, np, NULL);
+		e = db_exec_prepared(db, "job_add_notify",
+		                     "SELECT pg_notify('" JOB_NEW_CHANNEL "', $1)", 1, np, NULL);
 	}
 	if (!e && out_id)
 		memcpy(out_id, idbuf, sizeof(idbuf));
@@ -69,13 +69,14 @@ enum err job_add(struct db *db, const char *id, const char *kind, const char *in
 long job_reap(struct db *db)
 {
 	PGresult *res = NULL;
-	if (db_exec_prepared(db, "job_reap",
-	                     "WITH r AS (UPDATE jobs SET state = 'failed', lease_until = NULL, "
-	                     "error = 'the worker was lost during its last attempt', "
-	                     "finished_at = now(), updated_at = now() "
-	                     "WHERE state = 'running' AND lease_until < now() AND attempts >= max_attempts "
-	                     "RETURNING id) SELECT pg_notify('" JOB_CHANNEL "', id::text) FROM r",
-	                     0, NULL, &res) != ERR_OK)
+	if (db_exec_prepared(
+	        db, "job_reap",
+	        "WITH r AS (UPDATE jobs SET state = 'failed', lease_until = NULL, "
+	        "error = 'the worker was lost during its last attempt', "
+	        "finished_at = now(), updated_at = now() "
+	        "WHERE state = 'running' AND lease_until < now() AND attempts >= max_attempts "
+	        "RETURNING id) SELECT pg_notify('" JOB_CHANNEL "', id::text) FROM r",
+	        0, NULL, &res) != ERR_OK)
 		return 0;
 	long n = PQntuples(res);
 	PQclear(res);
@@ -106,16 +107,16 @@ enum err job_claim(struct db *db, const char *const *kinds, size_t nkinds, const
 	snprintf(lease, sizeof(lease), "%ld", lease_ms);
 	const char *p[] = {arr.data, worker, lease};
 	enum err e = db_exec_prepared(
-		db, "job_claim",
-		"UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $2, "
-		"lease_until = now() + make_interval(secs => $3::bigint / 1000.0), "
-		"started_at = now(), updated_at = now() "
-		"WHERE id = (SELECT id FROM jobs WHERE kind = ANY($1::text[]) AND "
-		"((state = 'queued' AND run_after <= now()) OR "
-		"(state = 'running' AND lease_until < now() AND attempts < max_attempts)) "
-		"ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED) "
-		"RETURNING id, kind, attempts, max_attempts, input::text",
-		3, p, &res);
+	    db, "job_claim",
+	    "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $2, "
+	    "lease_until = now() + make_interval(secs => $3::bigint / 1000.0), "
+	    "started_at = now(), updated_at = now() "
+	    "WHERE id = (SELECT id FROM jobs WHERE kind = ANY($1::text[]) AND "
+	    "((state = 'queued' AND run_after <= now()) OR "
+	    "(state = 'running' AND lease_until < now() AND attempts < max_attempts)) "
+	    "ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "RETURNING id, kind, attempts, max_attempts, input::text",
+	    3, p, &res);
 	buf_clear(&arr);
 	if (e)
 		return e;
@@ -159,11 +160,12 @@ enum err job_renew(struct db *db, const struct job *job, long lease_ms, long pro
 	snprintf(lease, sizeof(lease), "%ld", lease_ms);
 	snprintf(prog, sizeof(prog), "%ld", progress > 100 ? 100 : progress);
 	const char *p[] = {t.p[0], t.p[1], t.p[2], lease, prog};
-	enum err e = db_exec_prepared(db, "job_renew",
-	                              "UPDATE jobs SET lease_until = now() + make_interval(secs => "
-	                              "$4::bigint / 1000.0), progress = CASE WHEN $5::int < 0 THEN "
-	                              "progress ELSE $5::int END, updated_at = now() WHERE " JOB_MINE,
-	                              5, p, &res);
+	enum err e =
+	    db_exec_prepared(db, "job_renew",
+	                     "UPDATE jobs SET lease_until = now() + make_interval(secs => "
+	                     "$4::bigint / 1000.0), progress = CASE WHEN $5::int < 0 THEN "
+	                     "progress ELSE $5::int END, updated_at = now() WHERE " JOB_MINE,
+	                     5, p, &res);
 	if (e)
 		return e;
 	long n = db_affected(res);
@@ -184,19 +186,19 @@ static enum err job_complete_held(struct db *db, const struct job *job, const ch
 	job_token(job, &t);
 	const char *p[] = {t.p[0], t.p[1], t.p[2], result_json};
 	enum err e = db_exec_prepared(
-		db, "job_complete",
-		"WITH c AS (UPDATE jobs SET state = 'completed', progress = 100, result = $4::jsonb, "
-		"error = NULL, lease_until = NULL, finished_at = now(), updated_at = now() "
-		"WHERE " JOB_MINE " RETURNING id) SELECT pg_notify('" JOB_CHANNEL "', id::text) FROM c",
-		4, p, &res);
+	    db, "job_complete",
+	    "WITH c AS (UPDATE jobs SET state = 'completed', progress = 100, result = $4::jsonb, "
+	    "error = NULL, lease_until = NULL, finished_at = now(), updated_at = now() "
+	    "WHERE " JOB_MINE " RETURNING id) SELECT pg_notify('" JOB_CHANNEL "', id::text) FROM c",
+	    4, p, &res);
 	if (e)
 		return e;
 	int n = PQntuples(res);
 	PQclear(res);
 	if (n == 0) {
 		if (warn)
-			log_warn("job %s: not completed: no longer this worker's (attempt %ld)", job->id,
-			         job->attempt);
+			log_warn("job %s: not completed: no longer this worker's (attempt %ld)",
+			         job->id, job->attempt);
 		return ERR_CONFLICT;
 	}
 	return ERR_OK;
@@ -220,16 +222,19 @@ enum err job_fail(struct db *db, const struct job *job, const char *error, bool 
 	job_token(job, &t);
 	snprintf(base, sizeof(base), "%d", JOB_BACKOFF_BASE_S);
 	snprintf(cap, sizeof(cap), "%d", JOB_BACKOFF_MAX_S);
-	const char *p[] = {t.p[0], t.p[1], t.p[2], error ? error : "failed", retry ? "t" : "f", base, cap};
+	const char *p[] = {t.p[0], t.p[1], t.p[2], error ? error : "failed", retry ? "t" : "f",
+	                   base,   cap};
 	enum err e = db_exec_prepared(
-		db, "job_fail",
-		"UPDATE jobs SET state = CASE WHEN $5::bool AND attempts < max_attempts "
-		"THEN 'queued' ELSE 'failed' END, "
-		"run_after = now() + make_interval(secs => least($6::int * power(2, attempts - 1), $7::int)), "
-		"finished_at = CASE WHEN $5::bool AND attempts < max_attempts THEN NULL ELSE now() END, "
-		"error = left($4, 1024), lease_until = NULL, updated_at = now() "
-		"WHERE " JOB_MINE " RETURNING state",
-		7, p, &res);
+	    db, "job_fail",
+	    "UPDATE jobs SET state = CASE WHEN $5::bool AND attempts < max_attempts "
+	    "THEN 'queued' ELSE 'failed' END, "
+	    "run_after = now() + make_interval(secs => least($6::int * power(2, attempts - 1), "
+	    "$7::int)), "
+	    "finished_at = CASE WHEN $5::bool AND attempts < max_attempts THEN NULL ELSE now() "
+	    "END, "
+	    "error = left($4, 1024), lease_until = NULL, updated_at = now() "
+	    "WHERE " JOB_MINE " RETURNING state",
+	    7, p, &res);
 	if (e)
 		return e;
 	if (PQntuples(res) == 0) {
@@ -242,8 +247,8 @@ enum err job_fail(struct db *db, const struct job *job, const char *error, bool 
 	         error ? error : "");
 	if (final) {
 		const char *np[] = {job->id};
-		e = db_exec_prepared(db, "job_notify", "SELECT pg_notify('" JOB_CHANNEL "', $1)", 1, np,
-		                     NULL);
+		e = db_exec_prepared(db, "job_notify", "SELECT pg_notify('" JOB_CHANNEL "', $1)", 1,
+		                     np, NULL);
 	}
 	return e;
 }
@@ -266,8 +271,9 @@ enum err job_get(struct db *db, const char *id, struct pool *pool, struct job_st
 	if (!job_id_norm(id, idbuf))
 		return ERR_NOT_FOUND;
 	const char *p[] = {idbuf};
-	enum err e = db_row(db, "SELECT state, progress, attempts, result::text, error FROM jobs WHERE id = $1",
-	                    1, p, pool, 5, v);
+	enum err e = db_row(
+	    db, "SELECT state, progress, attempts, result::text, error FROM jobs WHERE id = $1", 1,
+	    p, pool, 5, v);
 	if (e)
 		return e;
 	out->state = v[0];

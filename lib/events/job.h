@@ -22,11 +22,11 @@
 #define JOB_NEW_CHANNEL "lectern_job"
 
 enum {
-	JOB_KIND_MAX = 64,          /* a job kind ("ocr") */
-	JOB_WORKER_MAX = 128,       /* a worker's name (host:pid) */
-	JOB_KINDS_MAX = 16,         /* kinds one claim asks for */
-	JOB_ERROR_MAX = 1024,       /* stored error text */
-	JOB_BACKOFF_BASE_S = 5,     /* first retry after this; doubles */
+	JOB_KIND_MAX = 64,      /* a job kind ("ocr") */
+	JOB_WORKER_MAX = 128,   /* a worker's name (host:pid) */
+	JOB_KINDS_MAX = 16,     /* kinds one claim asks for */
+	JOB_ERROR_MAX = 1024,   /* stored error text */
+	JOB_BACKOFF_BASE_S = 5, /* first retry after this; doubles */
 	JOB_BACKOFF_MAX_S = 600
 };
 
@@ -35,18 +35,18 @@ struct job {
 	char id[EVENT_ID_LEN + 1];
 	char kind[JOB_KIND_MAX];
 	char worker[JOB_WORKER_MAX];
-	long attempt;             /* 1 for the first run; the fencing token */
+	long attempt; /* 1 for the first run; the fencing token */
 	long max_attempts;
-	const char *input;        /* JSON text */
+	const char *input; /* JSON text */
 };
 
 /* What status endpoints show; strings are in the pool. */
 struct job_status {
-	const char *state;        /* "queued", "running", "completed", "failed" */
-	long progress;            /* 0..100 */
+	const char *state; /* "queued", "running", "completed", "failed" */
+	long progress;     /* 0..100 */
 	long attempts;
-	const char *result;       /* JSON text or NULL */
-	const char *error;        /* or NULL */
+	const char *result; /* JSON text or NULL */
+	const char *error;  /* or NULL */
 };
 
 /* Queues a job. id may be NULL (a new UUID) or the caller's (a task id);
@@ -81,10 +81,11 @@ enum err job_fail(struct db *db, const struct job *job, const char *error, bool 
  * this attempt not counted. */
 enum err job_release(struct db *db, const struct job *job) MUST_CHECK;
 /* The job's status. ERR_NOT_FOUND when there is no such job. */
-enum err job_get(struct db *db, const char *id, struct pool *pool, struct job_status *out) MUST_CHECK;
+enum err job_get(struct db *db, const char *id, struct pool *pool,
+                 struct job_status *out) MUST_CHECK;
 /* Waits up to timeout_ms for the job to be completed or failed, woken by
  * LISTEN job_done (no polling), and fills out with its status either way.
- * ERR_OK when it finished, ERR_TIMEOUT when it had not (answer 202), 
+ * ERR_OK when it finished, ERR_TIMEOUT when it had not (answer 202),
  * ERR_NOT_FOUND when there is no such job. Must be called outside a
  * transaction; leaves no LISTEN behind. */
 enum err job_wait(struct db *db, const char *id, long timeout_ms, struct pool *pool,

@@ -16,8 +16,8 @@ enum { MQ_ERRSTR_MAX = 512, MQ_DEFAULT_MESSAGE_TIMEOUT_MS = 30000 };
 
 struct mq_producer {
 	rd_kafka_t *rk;
-	rd_kafka_queue_t *queue;   /* the main queue, for the wake-up descriptor */
-	int wake[2];               /* librdkafka writes to [1] when reports wait */
+	rd_kafka_queue_t *queue; /* the main queue, for the wake-up descriptor */
+	int wake[2];             /* librdkafka writes to [1] when reports wait */
 	mq_delivered_fn *on_delivery;
 	void *arg;
 	int in_flight;
@@ -33,7 +33,7 @@ struct mq_consumer {
 /* librdkafka's log lines, from its own threads, as our own lines. */
 static void mq_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-	enum log_level l = level <= 3 ? LOG_LEVEL_ERROR
+	enum log_level l = level <= 3   ? LOG_LEVEL_ERROR
 	                   : level == 4 ? LOG_LEVEL_WARN
 	                   : level <= 6 ? LOG_LEVEL_INFO
 	                                : LOG_LEVEL_DEBUG;
@@ -192,7 +192,8 @@ enum err mq_producer_new(const struct mq_opts *opts, mq_delivered_fn *on_deliver
 	if (!conf)
 		goto bad;
 	snprintf(timeout, sizeof(timeout), "%ld",
-	         opts->message_timeout_ms > 0 ? opts->message_timeout_ms : MQ_DEFAULT_MESSAGE_TIMEOUT_MS);
+	         opts->message_timeout_ms > 0 ? opts->message_timeout_ms
+	                                      : MQ_DEFAULT_MESSAGE_TIMEOUT_MS);
 	if (!mq_set(conf, "enable.idempotence", "true") || !mq_set(conf, "acks", "all") ||
 	    !mq_set(conf, "linger.ms", "1") || !mq_set(conf, "message.timeout.ms", timeout) ||
 	    !mq_set_extra(conf, opts->extra)) {
@@ -238,8 +239,8 @@ void mq_producer_free(struct mq_producer *p, int timeout_ms)
 }
 
 enum err mq_produce(struct mq_producer *p, const char *topic, const void *key, size_t key_len,
-                    const void *value, size_t len, const struct mq_header *headers,
-                    size_t nheaders, void *msg_opaque)
+                    const void *value, size_t len, const struct mq_header *headers, size_t nheaders,
+                    void *msg_opaque)
 {
 	if (p->fatal)
 		return ERR_INTERNAL;
@@ -254,16 +255,15 @@ enum err mq_produce(struct mq_producer *p, const char *topic, const void *key, s
 	}
 	rd_kafka_resp_err_t err;
 	if (hdrs)
-		err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-		                        RD_KAFKA_V_VALUE((void *)value, len),
-		                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(msg_opaque),
-		                        RD_KAFKA_V_END);
+		err = rd_kafka_producev(
+		    p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+		    RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
 	else
-		err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-		                        RD_KAFKA_V_VALUE((void *)value, len),
-		                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		                        RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+		err = rd_kafka_producev(
+		    p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+		    RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
 	if (err) {
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs); /* kept by librdkafka only on success */
@@ -282,7 +282,10 @@ void mq_producer_poll(struct mq_producer *p, int timeout_ms)
 	rd_kafka_poll(p->rk, timeout_ms);
 }
 
-int mq_producer_in_flight(struct mq_producer *p) { return p->in_flight; }
+int mq_producer_in_flight(struct mq_producer *p)
+{
+	return p->in_flight;
+}
 
 enum err mq_producer_flush(struct mq_producer *p, int timeout_ms)
 {
@@ -292,17 +295,23 @@ enum err mq_producer_flush(struct mq_producer *p, int timeout_ms)
 	return ERR_OK;
 }
 
-bool mq_producer_fatal(struct mq_producer *p) { return p->fatal; }
+bool mq_producer_fatal(struct mq_producer *p)
+{
+	return p->fatal;
+}
 
-int mq_producer_fd(const struct mq_producer *p) { return p->wake[0]; }
+int mq_producer_fd(const struct mq_producer *p)
+{
+	return p->wake[0];
+}
 
 static void mq_consumer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	log_debug("kafka consumer: %s", reason); /* logged by mq_log_cb already */
 }
 
-enum err mq_consumer_new(const struct mq_opts *opts, const char *group, const char *const *topic_names,
-                         size_t ntopics, struct mq_consumer **out)
+enum err mq_consumer_new(const struct mq_opts *opts, const char *group,
+                         const char *const *topic_names, size_t ntopics, struct mq_consumer **out)
 {
 	char errstr[MQ_ERRSTR_MAX];
 	enum err e = ERR_INVALID;
@@ -364,9 +373,15 @@ static void mq_consumer_destroy(struct mq_consumer *c, bool leave)
 	free(c);
 }
 
-void mq_consumer_free(struct mq_consumer *c) { mq_consumer_destroy(c, true); }
+void mq_consumer_free(struct mq_consumer *c)
+{
+	mq_consumer_destroy(c, true);
+}
 
-void mq_consumer_drop(struct mq_consumer *c) { mq_consumer_destroy(c, false); }
+void mq_consumer_drop(struct mq_consumer *c)
+{
+	mq_consumer_destroy(c, false);
+}
 
 enum err mq_consumer_poll(struct mq_consumer *c, int timeout_ms, struct mq_message *out)
 {
@@ -404,7 +419,8 @@ const void *mq_message_header(const struct mq_message *m, const char *name, size
 	rd_kafka_headers_t *hdrs = NULL;
 	const void *value = NULL;
 	size_t size = 0;
-	if (!m->native || rd_kafka_message_headers(m->native, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	if (!m->native ||
+	    rd_kafka_message_headers(m->native, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 	    rd_kafka_header_get_last(hdrs, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return NULL;
 	if (len)
@@ -426,4 +442,7 @@ enum err mq_commit(struct mq_consumer *c, const struct mq_message *m)
 	return ERR_OK;
 }
 
-int mq_consumer_fd(const struct mq_consumer *c) { return c->wake[0]; }
+int mq_consumer_fd(const struct mq_consumer *c)
+{
+	return c->wake[0];
+}

@@ -15,9 +15,9 @@
 #include "core/err.h"
 
 enum {
-	MQ_OPTIONS_MAX = 2048,  /* the extra settings text */
-	MQ_OPTION_MAX = 256,    /* one "name=value" of it */
-	MQ_HEADERS_MAX = 16     /* headers of one message */
+	MQ_OPTIONS_MAX = 2048, /* the extra settings text */
+	MQ_OPTION_MAX = 256,   /* one "name=value" of it */
+	MQ_HEADERS_MAX = 16    /* headers of one message */
 };
 
 /* How to reach Kafka. */
@@ -53,8 +53,8 @@ void mq_producer_free(struct mq_producer *p, int timeout_ms);
 /* Queues one message (key may be NULL). ERR_UNAVAILABLE when the local queue
  * is full, ERR_INTERNAL when the producer hit a fatal error (make a new one). */
 enum err mq_produce(struct mq_producer *p, const char *topic, const void *key, size_t key_len,
-                    const void *value, size_t len, const struct mq_header *headers,
-                    size_t nheaders, void *msg_opaque) MUST_CHECK;
+                    const void *value, size_t len, const struct mq_header *headers, size_t nheaders,
+                    void *msg_opaque) MUST_CHECK;
 /* Serves delivery reports, waiting up to timeout_ms for the first. */
 void mq_producer_poll(struct mq_producer *p, int timeout_ms);
 /* Messages queued and not yet reported. */
@@ -72,11 +72,11 @@ struct mq_message {
 	const char *topic;
 	int partition;
 	long long offset;
-	const void *key;       /* NULL when the message has none */
+	const void *key; /* NULL when the message has none */
 	size_t key_len;
 	const void *value;
 	size_t len;
-	void *native;          /* the librdkafka message */
+	void *native; /* the librdkafka message */
 };
 
 struct mq_consumer;

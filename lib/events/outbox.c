@@ -11,25 +11,25 @@
 #include "core/mem.h"
 
 enum {
-	OUTBOX_PRUNE_EVERY_MS = 60000,  /* how often sent rows are pruned */
-	OUTBOX_PRUNE_ROWS = 10000,      /* rows deleted per prune */
-	OUTBOX_STANDBY_MS = 1000,       /* a relay without the lock tries again after this */
+	OUTBOX_PRUNE_EVERY_MS = 60000, /* how often sent rows are pruned */
+	OUTBOX_PRUNE_ROWS = 10000,     /* rows deleted per prune */
+	OUTBOX_STANDBY_MS = 1000,      /* a relay without the lock tries again after this */
 	OUTBOX_BACKOFF_MIN_MS = 100,
-	OUTBOX_FLUSH_MS = 5000          /* wait for a batch in flight at free */
+	OUTBOX_FLUSH_MS = 5000 /* wait for a batch in flight at free */
 };
 
 struct outbox_relay {
 	struct db *db;
 	struct mq_producer *producer;
-	struct mq_opts mq;            /* strings owned by the caller, for a new producer */
+	struct mq_opts mq; /* strings owned by the caller, for a new producer */
 	struct outbox_relay_opts opts;
 	unsigned long listen_generation; /* db_generation when LISTEN ran; 0 = not yet */
-	PGresult *batch;              /* rows in flight (inside the open transaction) */
-	enum err *results;            /* per row of batch */
-	int pending;                  /* reports still awaited */
-	long long due_ms;             /* next claim (monotonic) */
-	long long prune_ms;           /* next prune */
-	long backoff_ms;              /* current wait after failures (0 = none) */
+	PGresult *batch;                 /* rows in flight (inside the open transaction) */
+	enum err *results;               /* per row of batch */
+	int pending;                     /* reports still awaited */
+	long long due_ms;                /* next claim (monotonic) */
+	long long prune_ms;              /* next prune */
+	long backoff_ms;                 /* current wait after failures (0 = none) */
 	bool woken;
 	struct outbox_relay_stats stats;
 };
@@ -53,14 +53,15 @@ enum err outbox_add(struct db *db, const struct event *ev)
 	if (e)
 		goto out;
 	const char *params[] = {ev->id, ev->type, key, body.data};
-	e = db_exec_prepared(db, "outbox_add",
-	                     "INSERT INTO outbox (event_id, topic, msg_key, body) VALUES ($1, $2, $3, $4)",
-	                     4, params, NULL);
+	e = db_exec_prepared(
+	    db, "outbox_add",
+	    "INSERT INTO outbox (event_id, topic, msg_key, body) VALUES ($1, $2, $3, $4)", 4,
+	    params, NULL);
 	if (e)
 		goto out;
 	/* Delivered at commit only, and once per transaction however many events. */
-	e = db_exec_prepared(db, "outbox_notify", "SELECT pg_notify('" OUTBOX_CHANNEL "', '')", 0, NULL,
-	                     NULL);
+	e = db_exec_prepared(db, "outbox_notify", "SELECT pg_notify('" OUTBOX_CHANNEL "', '')", 0,
+	                     NULL, NULL);
 out:
 	buf_clear(&body);
 	return e;
@@ -136,16 +137,17 @@ static void outbox_finish(struct outbox_relay *r)
 	enum err e = ERR_OK;
 	if (nsent) {
 		const char *p[] = {sent.data};
-		e = db_exec_prepared(r->db, "outbox_sent",
-		                     "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", 1, p,
-		                     NULL);
+		e = db_exec_prepared(
+		    r->db, "outbox_sent",
+		    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", 1, p, NULL);
 	}
 	if (!e && nfailed) {
 		const char *p[] = {failed.data, err_message(why)};
-		e = db_exec_prepared(r->db, "outbox_failed",
-		                     "UPDATE outbox SET attempts = attempts + 1, last_error = left($2, 256) "
-		                     "WHERE id = ANY($1::bigint[])",
-		                     2, p, NULL);
+		e = db_exec_prepared(
+		    r->db, "outbox_failed",
+		    "UPDATE outbox SET attempts = attempts + 1, last_error = left($2, 256) "
+		    "WHERE id = ANY($1::bigint[])",
+		    2, p, NULL);
 	}
 	if (!e)
 		e = db_commit(r->db);
@@ -156,7 +158,8 @@ static void outbox_finish(struct outbox_relay *r)
 		r->stats.failed += (unsigned long long)nfailed;
 	} else {
 		/* Not marked: the acknowledged rows go out again (consumers deduplicate). */
-		log_warn("outbox relay: could not mark %d published rows: %s", nsent, err_message(e));
+		log_warn("outbox relay: could not mark %d published rows: %s", nsent,
+		         err_message(e));
 	}
 	r->stats.broker_ok = nfailed == 0;
 	if (nfailed || e) {
@@ -228,10 +231,11 @@ static void outbox_prune(struct outbox_relay *r)
 	const char *p[] = {secs, rows};
 	PGresult *res = NULL;
 	r->prune_ms = outbox_now_ms() + OUTBOX_PRUNE_EVERY_MS;
-	if (db_exec_prepared(r->db, "outbox_prune",
-	                     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < "
-	                     "now() - make_interval(secs => $1::bigint) ORDER BY sent_at LIMIT $2::int)",
-	                     2, p, &res) == ERR_OK) {
+	if (db_exec_prepared(
+	        r->db, "outbox_prune",
+	        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < "
+	        "now() - make_interval(secs => $1::bigint) ORDER BY sent_at LIMIT $2::int)",
+	        2, p, &res) == ERR_OK) {
 		r->stats.pruned += (unsigned long long)db_affected(res);
 		PQclear(res);
 	}
@@ -246,8 +250,9 @@ static void outbox_claim(struct outbox_relay *r)
 		outbox_fail(r, "cannot begin", e);
 		return;
 	}
-	e = db_exec_prepared(r->db, "outbox_lock", "SELECT pg_try_advisory_xact_lock(" OUTBOX_LOCK_KEY ")",
-	                     0, NULL, &res);
+	e = db_exec_prepared(r->db, "outbox_lock",
+	                     "SELECT pg_try_advisory_xact_lock(" OUTBOX_LOCK_KEY ")", 0, NULL,
+	                     &res);
 	if (e) {
 		outbox_fail(r, "cannot take the relay lock", e);
 		return;
@@ -287,8 +292,9 @@ static void outbox_claim(struct outbox_relay *r)
 		r->results[i] = ERR_UNAVAILABLE;
 	for (int i = 0; i < n; i++) {
 		const char *key = PQgetvalue(res, i, 2);
-		e = mq_produce(r->producer, PQgetvalue(res, i, 1), key, strlen(key), PQgetvalue(res, i, 3),
-		               (size_t)PQgetlength(res, i, 3), NULL, 0, (void *)(intptr_t)(i + 1));
+		e = mq_produce(r->producer, PQgetvalue(res, i, 1), key, strlen(key),
+		               PQgetvalue(res, i, 3), (size_t)PQgetlength(res, i, 3), NULL, 0,
+		               (void *)(intptr_t)(i + 1));
 		if (e) {
 			r->results[i] = e;
 			r->pending--;

@@ -31,8 +31,8 @@
 #define OUTBOX_CHANNEL "lectern_outbox"
 
 enum {
-	OUTBOX_BATCH_MAX = 1000,   /* rows in one relay batch */
-	OUTBOX_ERROR_MAX = 256     /* stored text of a publication error */
+	OUTBOX_BATCH_MAX = 1000, /* rows in one relay batch */
+	OUTBOX_ERROR_MAX = 256   /* stored text of a publication error */
 };
 
 /* Records ev (encoded, with its key) in the outbox. Call it inside the
@@ -42,18 +42,18 @@ enum {
 enum err outbox_add(struct db *db, const struct event *ev) MUST_CHECK;
 
 struct outbox_relay_opts {
-	long batch;             /* rows per batch (1..OUTBOX_BATCH_MAX) */
-	long idle_ms;           /* look again this often without a notification */
-	long backoff_max_ms;    /* longest wait after a failed batch */
-	long retention_s;       /* sent rows are deleted after this */
+	long batch;          /* rows per batch (1..OUTBOX_BATCH_MAX) */
+	long idle_ms;        /* look again this often without a notification */
+	long backoff_max_ms; /* longest wait after a failed batch */
+	long retention_s;    /* sent rows are deleted after this */
 };
 
 struct outbox_relay_stats {
-	unsigned long long published;   /* rows marked sent */
-	unsigned long long failed;      /* publications that failed (retried later) */
+	unsigned long long published; /* rows marked sent */
+	unsigned long long failed;    /* publications that failed (retried later) */
 	unsigned long long pruned;
-	bool leader;                    /* held the lock at the last attempt */
-	bool broker_ok;                 /* the last batch was acknowledged */
+	bool leader;    /* held the lock at the last attempt */
+	bool broker_ok; /* the last batch was acknowledged */
 };
 
 struct outbox_relay;
@@ -61,7 +61,8 @@ struct outbox_relay;
 /* A relay with its own database connection (dsn) and its own idempotent
  * producer. Free with outbox_relay_free. */
 enum err outbox_relay_new(const char *dsn, const struct mq_opts *mq,
-                          const struct outbox_relay_opts *opts, struct outbox_relay **out) MUST_CHECK;
+                          const struct outbox_relay_opts *opts,
+                          struct outbox_relay **out) MUST_CHECK;
 /* Waits up to timeout_ms for a batch in flight (its rows then stay unsent
  * unless acknowledged), then frees r (NULL is fine). */
 void outbox_relay_free(struct outbox_relay *r, int timeout_ms);

@@ -9,25 +9,25 @@
 
 enum { TOPICS_ERRSTR_MAX = 512, TOPICS_ALL_MAX = 64 };
 
-#define DAYS(n) ((long long)(n) * 24 * 3600 * 1000)
+#define DAYS(n) ((long long)(n)*24 * 3600 * 1000)
 
 /* Keys follow CONTRACT.md section 9: the user id unless a topic states
  * otherwise; per-user order also keeps a document's uploaded, processed and
  * deleted events in order for every consumer. Partition counts favour the
  * busy topics (documents, chat). */
 const struct topic topics[] = {
-	{"audio.generation.requested", 3, DAYS(7), "user_id", "tts"},
-	{"audio.generation.completed", 3, DAYS(7), "user_id", "tts"},
-	{"audio.generation.deleted", 3, DAYS(7), "user_id", "tts"},
-	{"audio.transcription.requested", 3, DAYS(7), "user_id", "stt"},
-	{"audio.transcription.completed", 3, DAYS(7), "user_id", "stt"},
-	{"chat.message", 6, DAYS(7), "user_id", "chat"},
-	{"document.uploaded", 6, DAYS(7), "user_id", "documents"},
-	{"document.processed", 6, DAYS(7), "user_id", "documents"},
-	{"document.deleted", 6, DAYS(7), "user_id", "documents"},
-	{"notes.generated", 3, DAYS(7), "user_id", "documents"},
-	{"quiz.requested", 3, DAYS(7), "user_id", "quiz"},
-	{"quiz.generated", 3, DAYS(7), "user_id", "quiz"},
+    {"audio.generation.requested", 3, DAYS(7), "user_id", "tts"},
+    {"audio.generation.completed", 3, DAYS(7), "user_id", "tts"},
+    {"audio.generation.deleted", 3, DAYS(7), "user_id", "tts"},
+    {"audio.transcription.requested", 3, DAYS(7), "user_id", "stt"},
+    {"audio.transcription.completed", 3, DAYS(7), "user_id", "stt"},
+    {"chat.message", 6, DAYS(7), "user_id", "chat"},
+    {"document.uploaded", 6, DAYS(7), "user_id", "documents"},
+    {"document.processed", 6, DAYS(7), "user_id", "documents"},
+    {"document.deleted", 6, DAYS(7), "user_id", "documents"},
+    {"notes.generated", 3, DAYS(7), "user_id", "documents"},
+    {"quiz.requested", 3, DAYS(7), "user_id", "quiz"},
+    {"quiz.generated", 3, DAYS(7), "user_id", "quiz"},
 };
 const size_t topics_count = sizeof(topics) / sizeof(topics[0]);
 
@@ -49,18 +49,19 @@ bool topic_dlq_name(const char *name, char *out, size_t out_size)
 
 /* Adds one NewTopic to the array; false when librdkafka refuses it. */
 static bool topics_add_new(rd_kafka_NewTopic_t **arr, size_t *n, const char *name, int partitions,
-                          int replication_factor, long long retention_ms)
+                           int replication_factor, long long retention_ms)
 {
 	char errstr[TOPICS_ERRSTR_MAX];
 	rd_kafka_NewTopic_t *nt =
-		rd_kafka_NewTopic_new(name, partitions, replication_factor, errstr, sizeof(errstr));
+	    rd_kafka_NewTopic_new(name, partitions, replication_factor, errstr, sizeof(errstr));
 	if (!nt) {
 		log_error("topics: %s: %s", name, errstr);
 		return false;
 	}
 	char retention[32];
 	snprintf(retention, sizeof(retention), "%lld", retention_ms);
-	if (rd_kafka_NewTopic_set_config(nt, "retention.ms", retention) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+	if (rd_kafka_NewTopic_set_config(nt, "retention.ms", retention) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_error("topics: %s: cannot set retention.ms", name);
 		rd_kafka_NewTopic_destroy(nt);
 		return false;
@@ -97,8 +98,8 @@ enum err topics_create_all(const char *bootstrap, int replication_factor, int ti
 	for (size_t i = 0; i < topics_count; i++) {
 		char dlq[TOPIC_NAME_MAX];
 		if (!topic_dlq_name(topics[i].name, dlq, sizeof(dlq)) ||
-		    !topics_add_new(arr, &n, topics[i].name, topics[i].partitions, replication_factor,
-		                    topics[i].retention_ms) ||
+		    !topics_add_new(arr, &n, topics[i].name, topics[i].partitions,
+		                    replication_factor, topics[i].retention_ms) ||
 		    !topics_add_new(arr, &n, dlq, topics[i].partitions, replication_factor,
 		                    TOPIC_DLQ_RETENTION_MS))
 			goto out;
@@ -120,7 +121,8 @@ enum err topics_create_all(const char *bootstrap, int replication_factor, int ti
 	}
 	if (rd_kafka_event_error(ev)) {
 		log_error("topics: CreateTopics failed: %s", rd_kafka_event_error_string(ev));
-		e = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__TIMED_OUT ? ERR_UNAVAILABLE : ERR_INTERNAL;
+		e = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__TIMED_OUT ? ERR_UNAVAILABLE
+		                                                             : ERR_INTERNAL;
 		goto out;
 	}
 	const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);

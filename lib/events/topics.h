@@ -13,19 +13,19 @@
 #include "core/err.h"
 
 enum {
-	TOPIC_NAME_MAX = 64,         /* longest topic name, ".dlq" included */
-	TOPIC_BOOTSTRAP_MAX = 1024   /* longest bootstrap server list */
+	TOPIC_NAME_MAX = 64,       /* longest topic name, ".dlq" included */
+	TOPIC_BOOTSTRAP_MAX = 1024 /* longest bootstrap server list */
 };
 
 #define TOPIC_DLQ_SUFFIX ".dlq"
 #define TOPIC_DLQ_RETENTION_MS (14LL * 24 * 3600 * 1000)
 
 struct topic {
-	const char *name;          /* also the envelope's event_type */
+	const char *name; /* also the envelope's event_type */
 	int partitions;
 	long long retention_ms;
-	const char *key_field;     /* the payload field that keys the message (order per key) */
-	const char *producer;      /* the only service that publishes it */
+	const char *key_field; /* the payload field that keys the message (order per key) */
+	const char *producer;  /* the only service that publishes it */
 };
 
 /* The twelve topics, in CONTRACT.md order. */
@@ -41,6 +41,7 @@ bool topic_dlq_name(const char *name, char *out, size_t out_size);
  * API (partitions, replication_factor, retention.ms). A topic that already
  * exists counts as created. ERR_UNAVAILABLE when the cluster does not answer
  * within timeout_ms, ERR_INTERNAL when Kafka refuses a topic (logged). */
-enum err topics_create_all(const char *bootstrap, int replication_factor, int timeout_ms) MUST_CHECK;
+enum err topics_create_all(const char *bootstrap, int replication_factor,
+                           int timeout_ms) MUST_CHECK;
 
 #endif

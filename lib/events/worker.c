@@ -21,10 +21,10 @@ enum {
 	WORKER_GROUP_MAX = 128,
 	WORKER_REAP_EVERY_MS = 10000,
 	WORKER_POLL_MAX_MS = 1000,
-	WORKER_BEAT_MAX_MS = 2000,      /* heartbeat at least this often (progress shows) */
+	WORKER_BEAT_MAX_MS = 2000, /* heartbeat at least this often (progress shows) */
 	WORKER_STOP_FLUSH_MS = 5000,
 	WORKER_MESSAGES_PER_STEP = 100,
-	WORKER_BOOTSTRAP_MAX = 1025,    /* LECTERN_KAFKA_BOOTSTRAP's ceiling, plus NUL */
+	WORKER_BOOTSTRAP_MAX = 1025,     /* LECTERN_KAFKA_BOOTSTRAP's ceiling, plus NUL */
 	WORKER_BOOTSTRAP_CHECK_MS = 1000 /* how often the bootstrap file is read again */
 };
 
@@ -36,35 +36,36 @@ static struct {
 } wcfg;
 
 static const struct cfg_var worker_vars[] = {
-	{"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_SECRET, &wcfg.dsn,
-	 "libpq DSN of the service's database"},
-	{"LECTERN_KAFKA_BOOTSTRAP", CFG_STRING, NULL, 3, 1024, CFG_REQUIRED, &wcfg.bootstrap,
-	 "Kafka bootstrap servers host:port[,...] (or _FILE: the lab broker's file)"},
-	{"LECTERN_KAFKA_OPTIONS", CFG_STRING, "", 0, 2047, 0, &wcfg.kafka_options,
-	 "extra librdkafka settings name=value,..."},
-	{"LECTERN_LOG_LEVEL", CFG_STRING, "info", 4, 5, 0, &wcfg.log_level, "debug, info, warn or error"},
-	{"LECTERN_WORKER_NAME", CFG_STRING, "", 0, 100, 0, &wcfg.name,
-	 "this worker's name in the jobs table (default host:pid)"},
-	{"LECTERN_CONSUMER_GROUP", CFG_STRING, "", 0, 100, 0, &wcfg.group,
-	 "Kafka consumer group (default lectern-<service>)"},
-	{"LECTERN_CONSUMER_MAX_ATTEMPTS", CFG_INT, "5", 1, 100, 0, &wcfg.consumer_attempts,
-	 "failed applications of an event before its dead-letter topic"},
-	{"LECTERN_CONSUMER_RETRY_MS", CFG_INT, "200", 1, 60000, 0, &wcfg.consumer_retry_ms,
-	 "first wait before an event is applied again"},
-	{"LECTERN_PROCESSED_RETENTION_S", CFG_INT, "2592000", 86400, 315360000, 0,
-	 &wcfg.processed_retention_s, "keep applied event ids this long (over topic retention)"},
-	{"LECTERN_OUTBOX_BATCH", CFG_INT, "200", 1, OUTBOX_BATCH_MAX, 0, &wcfg.outbox_batch,
-	 "events per relay batch"},
-	{"LECTERN_OUTBOX_RETENTION_S", CFG_INT, "86400", 0, 315360000, 0, &wcfg.outbox_retention_s,
-	 "keep published outbox rows this long"},
-	{"LECTERN_KAFKA_MESSAGE_TIMEOUT_MS", CFG_INT, "30000", 1000, 900000, 0,
-	 &wcfg.message_timeout_ms, "a publication not acknowledged within this is retried later"},
-	{"LECTERN_JOB_LEASE_MS", CFG_INT, "30000", 1000, 3600000, 0, &wcfg.lease_ms,
-	 "a job whose worker stops renewing for this long is run again"},
-	{"LECTERN_JOB_IDLE_MS", CFG_INT, "5000", 10, 600000, 0, &wcfg.job_idle_ms,
-	 "look for due jobs this often without a notification (retries, lost leases)"},
-	{"LECTERN_HEALTH_INTERVAL_S", CFG_INT, "60", 1, 86400, 0, &wcfg.health_s,
-	 "log a health line this often"},
+    {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_SECRET, &wcfg.dsn,
+     "libpq DSN of the service's database"},
+    {"LECTERN_KAFKA_BOOTSTRAP", CFG_STRING, NULL, 3, 1024, CFG_REQUIRED, &wcfg.bootstrap,
+     "Kafka bootstrap servers host:port[,...] (or _FILE: the lab broker's file)"},
+    {"LECTERN_KAFKA_OPTIONS", CFG_STRING, "", 0, 2047, 0, &wcfg.kafka_options,
+     "extra librdkafka settings name=value,..."},
+    {"LECTERN_LOG_LEVEL", CFG_STRING, "info", 4, 5, 0, &wcfg.log_level,
+     "debug, info, warn or error"},
+    {"LECTERN_WORKER_NAME", CFG_STRING, "", 0, 100, 0, &wcfg.name,
+     "this worker's name in the jobs table (default host:pid)"},
+    {"LECTERN_CONSUMER_GROUP", CFG_STRING, "", 0, 100, 0, &wcfg.group,
+     "Kafka consumer group (default lectern-<service>)"},
+    {"LECTERN_CONSUMER_MAX_ATTEMPTS", CFG_INT, "5", 1, 100, 0, &wcfg.consumer_attempts,
+     "failed applications of an event before its dead-letter topic"},
+    {"LECTERN_CONSUMER_RETRY_MS", CFG_INT, "200", 1, 60000, 0, &wcfg.consumer_retry_ms,
+     "first wait before an event is applied again"},
+    {"LECTERN_PROCESSED_RETENTION_S", CFG_INT, "2592000", 86400, 315360000, 0,
+     &wcfg.processed_retention_s, "keep applied event ids this long (over topic retention)"},
+    {"LECTERN_OUTBOX_BATCH", CFG_INT, "200", 1, OUTBOX_BATCH_MAX, 0, &wcfg.outbox_batch,
+     "events per relay batch"},
+    {"LECTERN_OUTBOX_RETENTION_S", CFG_INT, "86400", 0, 315360000, 0, &wcfg.outbox_retention_s,
+     "keep published outbox rows this long"},
+    {"LECTERN_KAFKA_MESSAGE_TIMEOUT_MS", CFG_INT, "30000", 1000, 900000, 0,
+     &wcfg.message_timeout_ms, "a publication not acknowledged within this is retried later"},
+    {"LECTERN_JOB_LEASE_MS", CFG_INT, "30000", 1000, 3600000, 0, &wcfg.lease_ms,
+     "a job whose worker stops renewing for this long is run again"},
+    {"LECTERN_JOB_IDLE_MS", CFG_INT, "5000", 10, 600000, 0, &wcfg.job_idle_ms,
+     "look for due jobs this often without a notification (retries, lost leases)"},
+    {"LECTERN_HEALTH_INTERVAL_S", CFG_INT, "60", 1, 86400, 0, &wcfg.health_s,
+     "log a health line this often"},
 };
 
 static volatile sig_atomic_t worker_stop_flag;
@@ -76,8 +77,8 @@ static char worker_bootstrap[WORKER_BOOTSTRAP_MAX];
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	const struct job *job;     /* NULL when idle */
-	atomic_long progress;      /* -1 = unchanged */
+	const struct job *job; /* NULL when idle */
+	atomic_long progress;  /* -1 = unchanged */
 	atomic_bool lost;
 	bool quit;
 } worker_beat = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, -1, false, false};
@@ -86,16 +87,25 @@ static struct {
 	unsigned long completed, failed, released, lost;
 } worker_jobs;
 
-bool worker_stopping(void) { return worker_stop_flag != 0; }
+bool worker_stopping(void)
+{
+	return worker_stop_flag != 0;
+}
 
 void worker_job_progress(long percent)
 {
 	atomic_store(&worker_beat.progress, percent < 0 ? 0 : percent > 100 ? 100 : percent);
 }
 
-bool worker_job_lost(void) { return atomic_load(&worker_beat.lost); }
+bool worker_job_lost(void)
+{
+	return atomic_load(&worker_beat.lost);
+}
 
-static void worker_on_signal(int sig) { worker_stop_flag = sig; }
+static void worker_on_signal(int sig)
+{
+	worker_stop_flag = sig;
+}
 
 static long long worker_now_ms(void)
 {
@@ -109,7 +119,8 @@ static long long worker_now_ms(void)
 static void *worker_heartbeat(void *arg)
 {
 	struct db *db = arg;
-	long every = wcfg.lease_ms / 3 < WORKER_BEAT_MAX_MS ? wcfg.lease_ms / 3 : WORKER_BEAT_MAX_MS;
+	long every =
+	    wcfg.lease_ms / 3 < WORKER_BEAT_MAX_MS ? wcfg.lease_ms / 3 : WORKER_BEAT_MAX_MS;
 	pthread_mutex_lock(&worker_beat.lock);
 	while (!worker_beat.quit) {
 		struct timespec until;
@@ -250,8 +261,8 @@ static bool worker_bootstrap_read(const char *path, char *out, size_t size)
 /* The lab broker gets new ports when it restarts and writes them to its
  * file: when the address there changed, the Kafka clients are made anew
  * (librdkafka keeps to the address it was given). */
-static void worker_bootstrap_check(const char *path, struct mq_opts *mq,
-                                   struct outbox_relay *relay, struct consumer *consumer)
+static void worker_bootstrap_check(const char *path, struct mq_opts *mq, struct outbox_relay *relay,
+                                   struct consumer *consumer)
 {
 	char now[WORKER_BOOTSTRAP_MAX];
 	if (!worker_bootstrap_read(path, now, sizeof(now)) || strcmp(now, worker_bootstrap) == 0)
@@ -320,8 +331,9 @@ int worker_main(const struct worker_def *def, int argc, char **argv)
 	snprintf(worker_bootstrap, sizeof(worker_bootstrap), "%s", wcfg.bootstrap);
 	/* As cfg_load: the variable itself wins over its _FILE. */
 	const char *bootstrap_file =
-		getenv("LECTERN_KAFKA_BOOTSTRAP") ? NULL : getenv("LECTERN_KAFKA_BOOTSTRAP_FILE");
-	struct mq_opts mq = {worker_bootstrap, logname, wcfg.kafka_options, wcfg.message_timeout_ms};
+	    getenv("LECTERN_KAFKA_BOOTSTRAP") ? NULL : getenv("LECTERN_KAFKA_BOOTSTRAP_FILE");
+	struct mq_opts mq = {worker_bootstrap, logname, wcfg.kafka_options,
+	                     wcfg.message_timeout_ms};
 	struct outbox_relay_opts ro = {wcfg.outbox_batch, 5000, 10000, wcfg.outbox_retention_s};
 	struct consumer_opts co = {group, wcfg.consumer_attempts, wcfg.consumer_retry_ms,
 	                           wcfg.processed_retention_s};

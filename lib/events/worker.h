@@ -53,12 +53,12 @@ struct worker_job_kind {
 };
 
 struct worker_def {
-	const char *service;                        /* "documents": names the log and the group */
-	const struct consumer_handler *handlers;    /* the topics it consumes (may be none) */
+	const char *service;                     /* "documents": names the log and the group */
+	const struct consumer_handler *handlers; /* the topics it consumes (may be none) */
 	size_t nhandlers;
-	const struct worker_job_kind *jobs;         /* the job kinds it runs (may be none) */
+	const struct worker_job_kind *jobs; /* the job kinds it runs (may be none) */
 	size_t njobs;
-	const struct cfg_var *vars;                 /* the program's own settings (may be none) */
+	const struct cfg_var *vars; /* the program's own settings (may be none) */
 	size_t nvars;
 };
 

@@ -18,7 +18,7 @@
 #include "core/log.h"
 
 enum {
-	ZIP_LOCAL_HEADER_LEN = 30, /* fixed part of a zip local file header */
+	ZIP_LOCAL_HEADER_LEN = 30,  /* fixed part of a zip local file header */
 	ZIP_HEAD_ENTRIES_MAX = 256, /* local headers walked while sniffing */
 	MD_LIST_LINES_MIN = 2       /* list items that make text Markdown */
 };
@@ -27,14 +27,14 @@ static const struct {
 	const char *name;
 	const char *content_type;
 } type_info[] = {
-	[EXTRACT_TYPE_NONE] = {"", "application/octet-stream"},
-	[EXTRACT_TYPE_PDF] = {"pdf", "application/pdf"},
-	[EXTRACT_TYPE_DOCX] = {"docx",
-	                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
-	[EXTRACT_TYPE_TXT] = {"txt", "text/plain; charset=utf-8"},
-	[EXTRACT_TYPE_MD] = {"md", "text/markdown; charset=utf-8"},
-	[EXTRACT_TYPE_PNG] = {"png", "image/png"},
-	[EXTRACT_TYPE_JPG] = {"jpg", "image/jpeg"},
+    [EXTRACT_TYPE_NONE] = {"", "application/octet-stream"},
+    [EXTRACT_TYPE_PDF] = {"pdf", "application/pdf"},
+    [EXTRACT_TYPE_DOCX] =
+        {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    [EXTRACT_TYPE_TXT] = {"txt", "text/plain; charset=utf-8"},
+    [EXTRACT_TYPE_MD] = {"md", "text/markdown; charset=utf-8"},
+    [EXTRACT_TYPE_PNG] = {"png", "image/png"},
+    [EXTRACT_TYPE_JPG] = {"jpg", "image/jpeg"},
 };
 
 enum { TYPE_COUNT = sizeof(type_info) / sizeof(type_info[0]) };
@@ -62,19 +62,19 @@ enum extract_type extract_type_parse(const char *name)
 void extract_limits_default(struct extract_limits *l)
 {
 	*l = (struct extract_limits){
-		.max_pages = 2000,
-		.cpu_seconds = 120,
-		.wall_ms = 180000,
-		.memory_mb = 2048,
-		.max_text_bytes = 32L * 1024 * 1024,
-		.max_file_bytes = 64L * 1024 * 1024,
-		.max_pixels = 60L * 1000 * 1000,
-		.render_dpi = 300,
-		.max_render_pixels = 40L * 1000 * 1000,
-		.docx_max_bytes = 256L * 1024 * 1024,
-		.docx_max_entries = 10000,
-		.docx_max_ratio = 200,
-		.ocr = true,
+	    .max_pages = 2000,
+	    .cpu_seconds = 120,
+	    .wall_ms = 180000,
+	    .memory_mb = 2048,
+	    .max_text_bytes = 32L * 1024 * 1024,
+	    .max_file_bytes = 64L * 1024 * 1024,
+	    .max_pixels = 60L * 1000 * 1000,
+	    .render_dpi = 300,
+	    .max_render_pixels = 40L * 1000 * 1000,
+	    .docx_max_bytes = 256L * 1024 * 1024,
+	    .docx_max_entries = 10000,
+	    .docx_max_ratio = 200,
+	    .ocr = true,
 	};
 	snprintf(l->ocr_language, sizeof(l->ocr_language), "%s", "eng");
 	snprintf(l->text_encoding, sizeof(l->text_encoding), "%s", "WINDOWS-1252");
@@ -236,7 +236,8 @@ static char *utf16_narrow(const unsigned char *p, size_t len, size_t *out_len)
 	char *s = xmalloc(n + 1);
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *u = p + 2 + 2 * i;
-		unsigned v = le ? (unsigned)u[0] | (unsigned)u[1] << 8 : (unsigned)u[1] | (unsigned)u[0] << 8;
+		unsigned v = le ? (unsigned)u[0] | (unsigned)u[1] << 8
+		                : (unsigned)u[1] | (unsigned)u[0] << 8;
 		if (v < 0x80 && !text_byte_ok((unsigned char)v)) {
 			free(s);
 			return NULL;
@@ -336,7 +337,8 @@ enum err extract_detect_file(const char *path, enum extract_type *out)
 			continue;
 		if (r < 0) {
 			e = ERR_INTERNAL;
-			log_error("extract: reading a file to detect its type: %s", strerror(errno));
+			log_error("extract: reading a file to detect its type: %s",
+			          strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -421,7 +423,8 @@ enum err extract_read_all(int fd, size_t max, struct extract_out *o, char **data
 	*data = NULL;
 	*len = 0;
 	if (fstat(fd, &st) != 0)
-		return extract_fail(o, ERR_INTERNAL, "the file could not be read: %s", strerror(errno));
+		return extract_fail(o, ERR_INTERNAL, "the file could not be read: %s",
+		                    strerror(errno));
 	if ((unsigned long long)st.st_size > max)
 		return extract_fail(o, ERR_TOO_LARGE, "the file is larger than %zu bytes", max);
 	size_t cap = (size_t)st.st_size;

@@ -29,10 +29,10 @@ enum extract_type {
 };
 
 enum {
-	EXTRACT_SNIFF_MAX = 64 * 1024,  /* bytes of a file's head that detection reads */
-	EXTRACT_META_MAX = 512,         /* a title or author, in bytes */
-	EXTRACT_MESSAGE_MAX = 512,      /* the error sentence of a failed extraction */
-	EXTRACT_LANGUAGE_MAX = 64       /* a tesseract language list ("eng+deu") */
+	EXTRACT_SNIFF_MAX = 64 * 1024, /* bytes of a file's head that detection reads */
+	EXTRACT_META_MAX = 512,        /* a title or author, in bytes */
+	EXTRACT_MESSAGE_MAX = 512,     /* the error sentence of a failed extraction */
+	EXTRACT_LANGUAGE_MAX = 64      /* a tesseract language list ("eng+deu") */
 };
 
 /* The contract's file_type name ("pdf", "docx", "txt", "md", "png", "jpg"),
@@ -83,14 +83,14 @@ struct extract_limits {
 void extract_limits_default(struct extract_limits *l);
 
 struct extract_result {
-	const char *text;    /* UTF-8, NUL-terminated; "" on failure */
+	const char *text; /* UTF-8, NUL-terminated; "" on failure */
 	size_t text_len;
-	long pages;          /* PDF pages; DOCX pages from its metadata (else 1); 1 otherwise */
-	long ocr_pages;      /* pages (or images) read by OCR */
-	const char *title;   /* "" when unknown */
-	const char *author;  /* "" when unknown */
-	const char *engine;  /* "poppler", "poppler+tesseract", "tesseract", "docx", "text" */
-	const char *error;   /* on failure, the sentence for the user; "" on success */
+	long pages;         /* PDF pages; DOCX pages from its metadata (else 1); 1 otherwise */
+	long ocr_pages;     /* pages (or images) read by OCR */
+	const char *title;  /* "" when unknown */
+	const char *author; /* "" when unknown */
+	const char *engine; /* "poppler", "poppler+tesseract", "tesseract", "docx", "text" */
+	const char *error;  /* on failure, the sentence for the user; "" on success */
 };
 
 /* Extracts the text of the file at path, read as type, in a sandboxed child.

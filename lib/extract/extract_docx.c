@@ -30,7 +30,7 @@ enum {
 	RATIO_CHECK_MIN = 1024 * 1024, /* smaller entries may compress as well as they like */
 	STYLES_MAX = 4096,             /* paragraph styles remembered */
 	STYLE_ID_MAX = 128,
-	LIST_DEPTH_MAX = 8,            /* indentation levels of nested lists */
+	LIST_DEPTH_MAX = 8, /* indentation levels of nested lists */
 	READ_CHUNK = 64 * 1024
 };
 
@@ -42,7 +42,7 @@ struct style {
 
 struct docx {
 	zip_t *zip;
-	size_t read_total;  /* bytes inflated so far, all entries */
+	size_t read_total; /* bytes inflated so far, all entries */
 	size_t read_max;
 	struct style *styles;
 	size_t nstyles;
@@ -86,14 +86,16 @@ static enum err docx_check(struct docx *d)
 	zip_int64_t n = zip_get_num_entries(d->zip, 0);
 	if (n < 0 || n > l->docx_max_entries)
 		return extract_fail(d->o, ERR_TOO_LARGE,
-		                    "the DOCX document has more than %ld parts", l->docx_max_entries);
+		                    "the DOCX document has more than %ld parts",
+		                    l->docx_max_entries);
 	unsigned long long total = 0;
 	for (zip_int64_t i = 0; i < n; i++) {
 		zip_stat_t st;
 		if (zip_stat_index(d->zip, (zip_uint64_t)i, 0, &st) != 0 ||
 		    !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE))
-			return extract_fail(d->o, ERR_INVALID,
-			                    "the DOCX document could not be read: its directory is damaged");
+			return extract_fail(
+			    d->o, ERR_INVALID,
+			    "the DOCX document could not be read: its directory is damaged");
 		total += st.size;
 		if (total > (unsigned long long)l->docx_max_bytes)
 			return extract_fail(d->o, ERR_TOO_LARGE,
@@ -123,7 +125,8 @@ static enum err docx_read(struct docx *d, const char *name, char **data, size_t 
 		                    zip_strerror(d->zip));
 	size_t left = d->read_max - d->read_total;
 	if (st.size > left)
-		return extract_fail(d->o, ERR_TOO_LARGE, "the DOCX document unpacks to more than %zu MiB",
+		return extract_fail(d->o, ERR_TOO_LARGE,
+		                    "the DOCX document unpacks to more than %zu MiB",
 		                    d->read_max / (1024 * 1024));
 	zip_file_t *f = zip_fopen_index(d->zip, (zip_uint64_t)i, 0);
 	if (f == NULL)
@@ -139,16 +142,18 @@ static enum err docx_read(struct docx *d, const char *name, char **data, size_t 
 		zip_uint64_t want = n < cap ? (cap - n < READ_CHUNK ? cap - n : READ_CHUNK) : 1;
 		zip_int64_t r = zip_fread(f, dst, want);
 		if (r < 0) {
-			e = extract_fail(d->o, ERR_INVALID, "the DOCX document could not be read: %s",
+			e = extract_fail(d->o, ERR_INVALID,
+			                 "the DOCX document could not be read: %s",
 			                 zip_file_strerror(f));
 			break;
 		}
 		if (r == 0)
 			break;
 		if (n >= cap) {
-			e = extract_fail(d->o, ERR_TOO_LARGE,
-			                 "the DOCX document unpacks to more than its directory says "
-			                 "(a zip bomb?)");
+			e = extract_fail(
+			    d->o, ERR_TOO_LARGE,
+			    "the DOCX document unpacks to more than its directory says "
+			    "(a zip bomb?)");
 			break;
 		}
 		n += (size_t)r;
@@ -172,9 +177,10 @@ static xmlDoc *docx_xml(struct docx *d, const char *name, bool required, enum er
 	size_t len;
 	*e = docx_read(d, name, &data, &len);
 	if (*e == ERR_NOT_FOUND) {
-		*e = required ? extract_fail(d->o, ERR_INVALID,
-		                             "the DOCX document could not be read: %s is missing", name)
-		              : ERR_OK;
+		*e = required
+		         ? extract_fail(d->o, ERR_INVALID,
+		                        "the DOCX document could not be read: %s is missing", name)
+		         : ERR_OK;
 		return NULL;
 	}
 	if (*e != ERR_OK)
@@ -183,8 +189,8 @@ static xmlDoc *docx_xml(struct docx *d, const char *name, bool required, enum er
 	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	free(data);
 	if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
-		*e = extract_fail(d->o, ERR_INVALID, "the DOCX document could not be read: %s is not XML",
-		                  name);
+		*e = extract_fail(d->o, ERR_INVALID,
+		                  "the DOCX document could not be read: %s is not XML", name);
 	} else if (doc->intSubset != NULL || doc->extSubset != NULL) {
 		*e = extract_fail(d->o, ERR_INVALID,
 		                  "the DOCX document could not be read: %s declares a DTD", name);
@@ -351,7 +357,8 @@ static void docx_blocks(struct docx *d, const xmlNode *parent)
 		else if (is_w(c, "tbl"))
 			docx_table(d, c);
 		else if (is_w(c, "sdt"))
-			docx_blocks(d, w_child(c, "sdtContent") != NULL ? w_child(c, "sdtContent") : c);
+			docx_blocks(d, w_child(c, "sdtContent") != NULL ? w_child(c, "sdtContent")
+			                                                : c);
 		else if (is_w(c, "customXml") || is_w(c, "ins") || is_w(c, "smartTag"))
 			docx_blocks(d, c);
 	}
@@ -429,7 +436,8 @@ enum err extract_docx(int fd, const struct extract_limits *l, struct extract_out
 		goto out;
 	const xmlNode *body = w_child(xmlDocGetRootElement(doc), "body");
 	if (body == NULL) {
-		e = extract_fail(o, ERR_INVALID, "the DOCX document could not be read: it has no body");
+		e = extract_fail(o, ERR_INVALID,
+		                 "the DOCX document could not be read: it has no body");
 		goto out;
 	}
 	docx_blocks(&d, body);

@@ -12,9 +12,9 @@
 #include "extract/extract.h"
 
 struct extract_out {
-	struct buf text;                   /* the extracted text so far */
-	size_t text_max;                   /* ceiling for text.len */
-	bool text_over;                    /* an append passed the ceiling */
+	struct buf text; /* the extracted text so far */
+	size_t text_max; /* ceiling for text.len */
+	bool text_over;  /* an append passed the ceiling */
 	long pages, ocr_pages;
 	char title[EXTRACT_META_MAX];
 	char author[EXTRACT_META_MAX];
@@ -29,7 +29,7 @@ bool extract_out_puts(struct extract_out *o, const char *s);
 void extract_out_meta(char *dst, const char *src);
 /* Records the failure sentence (printf style) and returns e. */
 enum err extract_fail(struct extract_out *o, enum err e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* The ERR_TOO_LARGE failure for a text past its ceiling. */
 enum err extract_fail_text_over(struct extract_out *o);
 

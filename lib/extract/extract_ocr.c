@@ -11,9 +11,9 @@
 #include "extract/extract_impl.h"
 
 enum {
-	PNG_IHDR_END = 24,         /* signature, chunk length, "IHDR", width, height */
-	JPEG_SEGMENTS_MAX = 1024,  /* markers walked looking for the frame header */
-	OCR_DEFAULT_DPI = 300      /* for an image that does not say */
+	PNG_IHDR_END = 24,        /* signature, chunk length, "IHDR", width, height */
+	JPEG_SEGMENTS_MAX = 1024, /* markers walked looking for the frame header */
+	OCR_DEFAULT_DPI = 300     /* for an image that does not say */
 };
 
 static uint32_t be16(const unsigned char *p)
@@ -80,7 +80,8 @@ static TessBaseAPI *ocr_open(const struct extract_limits *l, struct extract_out 
 	TessBaseAPI *api = TessBaseAPICreate();
 	if (TessBaseAPIInit3(api, NULL, l->ocr_language) != 0) {
 		TessBaseAPIDelete(api);
-		extract_fail(o, ERR_INTERNAL, "text recognition for the language '%s' is not installed",
+		extract_fail(o, ERR_INTERNAL,
+		             "text recognition for the language '%s' is not installed",
 		             l->ocr_language);
 		return NULL;
 	}
@@ -93,7 +94,8 @@ static enum err ocr_read(TessBaseAPI *api, struct extract_out *o)
 {
 	char *text = TessBaseAPIGetUTF8Text(api);
 	if (text == NULL)
-		return extract_fail(o, ERR_INVALID, "the text of the image could not be recognised");
+		return extract_fail(o, ERR_INVALID,
+		                    "the text of the image could not be recognised");
 	size_t n = strlen(text);
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ' || text[n - 1] == '\f'))
 		n--;
@@ -135,7 +137,8 @@ enum err extract_image(int fd, enum extract_type t, const struct extract_limits 
 	if (e != ERR_OK)
 		goto out;
 	if (!extract_image_size((const unsigned char *)data, len, t, &w, &h) || w <= 0 || h <= 0) {
-		e = extract_fail(o, ERR_INVALID, "the image could not be read: its header is damaged");
+		e = extract_fail(o, ERR_INVALID,
+		                 "the image could not be read: its header is damaged");
 		goto out;
 	}
 	if (w > l->max_pixels / h) {
@@ -146,7 +149,9 @@ enum err extract_image(int fd, enum extract_type t, const struct extract_limits 
 	}
 	pix = pixReadMem((const l_uint8 *)data, len);
 	if (pix == NULL) {
-		e = extract_fail(o, ERR_INVALID, "the image could not be read: it is malformed or needs more memory than allowed");
+		e = extract_fail(o, ERR_INVALID,
+		                 "the image could not be read: it is malformed or needs more "
+		                 "memory than allowed");
 		goto out;
 	}
 	api = ocr_open(l, o);

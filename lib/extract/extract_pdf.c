@@ -15,11 +15,11 @@
 #include "extract/extract_impl.h"
 
 enum {
-	HEADING_LEVELS_MAX = 3,   /* sizes above the body map to #, ##, ### */
-	HEADING_LINE_MAX = 200,   /* a longer line is body text whatever its size */
-	SIZE_BUCKETS = 400,       /* font sizes counted in half points up to 200 pt */
-	RENDER_SIDE_MAX = 32000,  /* cairo's image surfaces stop at 32767 pixels a side */
-	RENDER_DPI_MIN = 30       /* below this OCR is pointless: the page is refused */
+	HEADING_LEVELS_MAX = 3,  /* sizes above the body map to #, ##, ### */
+	HEADING_LINE_MAX = 200,  /* a longer line is body text whatever its size */
+	SIZE_BUCKETS = 400,      /* font sizes counted in half points up to 200 pt */
+	RENDER_SIDE_MAX = 32000, /* cairo's image surfaces stop at 32767 pixels a side */
+	RENDER_DPI_MIN = 30      /* below this OCR is pointless: the page is refused */
 };
 
 /* A heading needs a font at least this much larger than the body's. */
@@ -122,7 +122,8 @@ static enum err page_ocr(PopplerPage *page, long index, const struct extract_lim
 	cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
 	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
 		cairo_surface_destroy(surface);
-		return extract_fail(o, ERR_TOO_LARGE, "page %ld of the PDF could not be rendered: not enough memory",
+		return extract_fail(o, ERR_TOO_LARGE,
+		                    "page %ld of the PDF could not be rendered: not enough memory",
 		                    index + 1);
 	}
 	cairo_t *cr = cairo_create(surface);
@@ -136,12 +137,13 @@ static enum err page_ocr(PopplerPage *page, long index, const struct extract_lim
 	int stride = cairo_image_surface_get_stride(surface);
 	unsigned char *grey = xmalloc((size_t)w * (size_t)h);
 	for (int y = 0; y < h; y++) {
-		const uint32_t *row = (const uint32_t *)(const void *)(rgb + (size_t)y * (size_t)stride);
+		const uint32_t *row =
+		    (const uint32_t *)(const void *)(rgb + (size_t)y * (size_t)stride);
 		for (int x = 0; x < w; x++) {
 			uint32_t v = row[x];
 			unsigned r = v >> 16 & 0xff, g = v >> 8 & 0xff, b = v & 0xff;
 			grey[(size_t)y * (size_t)w + (size_t)x] =
-				(unsigned char)((r * 299 + g * 587 + b * 114) / 1000);
+			    (unsigned char)((r * 299 + g * 587 + b * 114) / 1000);
 		}
 	}
 	cairo_surface_destroy(surface);
@@ -207,7 +209,9 @@ static void write_lines(const struct lines *ls, long pages, struct extract_out *
 			extract_out_append(o, "\f", 1);
 		for (; i < ls->n && ls->v[i].page == p; i++) {
 			const struct line *ln = &ls->v[i];
-			int lv = ln->size > 0 && ln->len <= HEADING_LINE_MAX ? level[size_bucket(ln->size)] : 0;
+			int lv = ln->size > 0 && ln->len <= HEADING_LINE_MAX
+			             ? level[size_bucket(ln->size)]
+			             : 0;
 			if (lv > 0) {
 				extract_out_append(o, "######", (size_t)lv);
 				extract_out_append(o, " ", 1);
@@ -262,8 +266,8 @@ enum err extract_pdf(int fd, const struct extract_limits *l, struct extract_out 
 	for (int i = 0; i < n && e == ERR_OK; i++) {
 		PopplerPage *page = poppler_document_get_page(doc, i);
 		if (page == NULL) {
-			e = extract_fail(o, ERR_INVALID, "the PDF could not be read: page %d is damaged",
-			                 i + 1);
+			e = extract_fail(o, ERR_INVALID,
+			                 "the PDF could not be read: page %d is damaged", i + 1);
 			break;
 		}
 		char *text = poppler_page_get_text(page);

@@ -202,15 +202,15 @@ int extract_child_main(int argc, char **argv)
 		o.text.len = 0;
 	const char *engine = o.engine != NULL ? o.engine : "";
 	struct frame f = {
-		.magic = FRAME_MAGIC,
-		.err = (int32_t)e,
-		.pages = o.pages,
-		.ocr_pages = o.ocr_pages,
-		.title_len = (uint32_t)strlen(o.title),
-		.author_len = (uint32_t)strlen(o.author),
-		.engine_len = (uint32_t)strlen(engine),
-		.message_len = (uint32_t)strlen(o.message),
-		.text_len = o.text.len,
+	    .magic = FRAME_MAGIC,
+	    .err = (int32_t)e,
+	    .pages = o.pages,
+	    .ocr_pages = o.ocr_pages,
+	    .title_len = (uint32_t)strlen(o.title),
+	    .author_len = (uint32_t)strlen(o.author),
+	    .engine_len = (uint32_t)strlen(engine),
+	    .message_len = (uint32_t)strlen(o.message),
+	    .text_len = o.text.len,
 	};
 	bool sent = write_all(CHILD_FD_OUT, &f, sizeof(f)) &&
 	            write_all(CHILD_FD_OUT, o.title, f.title_len) &&
@@ -337,8 +337,8 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 	pid_t pid = -1;
 	struct buf b;
 	buf_init(&b);
-	*out = (struct extract_result){.text = "", .title = "", .author = "", .engine = "",
-	                               .error = ""};
+	*out = (struct extract_result){
+	    .text = "", .title = "", .author = "", .engine = "", .error = ""};
 	if (type == EXTRACT_TYPE_NONE || extract_type_name(type)[0] == '\0') {
 		out->error = "the file type is not supported";
 		e = ERR_MEDIA_TYPE;
@@ -402,12 +402,12 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 	} else if (end == READ_ERROR || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
 	           !frame_parse(&b, (size_t)limits->max_text_bytes, pool, out, &e)) {
 		e = ERR_INVALID;
-		out->error = pool_printf(pool,
-		                         "%s could not be read: it is malformed or needs more than "
-		                         "%ld MiB of memory (the reader stopped with %s %d)",
-		                         noun, limits->memory_mb,
-		                         WIFSIGNALED(status) ? "signal" : "status",
-		                         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		out->error =
+		    pool_printf(pool,
+		                "%s could not be read: it is malformed or needs more than "
+		                "%ld MiB of memory (the reader stopped with %s %d)",
+		                noun, limits->memory_mb, WIFSIGNALED(status) ? "signal" : "status",
+		                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
 	if (e != ERR_OK) {
 		out->text = "";

@@ -100,8 +100,8 @@ enum err extract_text(int fd, bool markdown, const struct extract_limits *l, str
 		text += 3;
 		text_len -= 3;
 	} else if (len >= 2 && ((p[0] == 0xff && p[1] == 0xfe) || (p[0] == 0xfe && p[1] == 0xff))) {
-		e = convert(p[0] == 0xff ? "UTF-16LE" : "UTF-16BE", data + 2, len - 2, o->text_max, o,
-		            &conv);
+		e = convert(p[0] == 0xff ? "UTF-16LE" : "UTF-16BE", data + 2, len - 2, o->text_max,
+		            o, &conv);
 		if (e != ERR_OK)
 			goto out;
 		text = conv.data != NULL ? conv.data : "";

@@ -41,8 +41,8 @@ static const char *str_field(struct json_object *o, const char *name)
 /* The text being built from the blocks of one or more answers. */
 struct collect {
 	struct buf text;
-	long page;      /* page of the last line written */
-	long pages;     /* DocumentMetadata.Pages */
+	long page;  /* page of the last line written */
+	long pages; /* DocumentMetadata.Pages */
 	size_t max;
 	bool over;
 };
@@ -63,10 +63,11 @@ static void collect_blocks(struct collect *c, struct json_object *answer)
 		const char *type = str_field(b, "BlockType"), *text = str_field(b, "Text");
 		if (type == NULL || strcmp(type, "LINE") != 0 || text == NULL)
 			continue;
-		long page = json_object_object_get_ex(b, "Page", &pg) ? (long)json_object_get_int64(pg)
-		                                                      : 1;
+		long page =
+		    json_object_object_get_ex(b, "Page", &pg) ? (long)json_object_get_int64(pg) : 1;
 		size_t len = strlen(text);
-		if (c->text.len + len + (size_t)(page > c->page ? page - c->page : 0) + 1 > c->max) {
+		if (c->text.len + len + (size_t)(page > c->page ? page - c->page : 0) + 1 >
+		    c->max) {
 			c->over = true;
 			break;
 		}
@@ -95,8 +96,8 @@ static enum err finish(struct collect *c, const struct extract_limits *l, struct
 
 static void result_init(struct extract_result *out)
 {
-	*out = (struct extract_result){.text = "", .title = "", .author = "", .engine = "textract",
-	                               .error = ""};
+	*out = (struct extract_result){
+	    .text = "", .title = "", .author = "", .engine = "textract", .error = ""};
 }
 
 static const char *call_error(enum err e)
@@ -117,12 +118,12 @@ static enum err call(struct aws_client *aws, const char *target, struct json_obj
                      struct pool *pool, struct json_object **answer, struct extract_result *out)
 {
 	struct aws_json_request r = {
-		.service = "textract",
-		.method = "POST",
-		.path = "/",
-		.target = target,
-		.body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-		                                                JSON_C_TO_STRING_NOSLASHESCAPE),
+	    .service = "textract",
+	    .method = "POST",
+	    .path = "/",
+	    .target = target,
+	    .body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+	                                                    JSON_C_TO_STRING_NOSLASHESCAPE),
 	};
 	enum err e = aws_json_call(aws, &r, pool, answer);
 	if (e == ERR_OK && *answer == NULL)
@@ -275,8 +276,8 @@ enum err extract_textract_s3(struct aws_client *aws, const char *bucket, const c
 	for (int calls = 1;; calls++) {
 		collect_blocks(&c, answer);
 		if (c.pages > l->max_pages) {
-			out->error = pool_printf(pool, "the document has more than %ld pages",
-			                         l->max_pages);
+			out->error =
+			    pool_printf(pool, "the document has more than %ld pages", l->max_pages);
 			e = ERR_TOO_LARGE;
 			goto out;
 		}

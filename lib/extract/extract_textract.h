@@ -13,8 +13,9 @@
 #include "extract/extract.h"
 
 enum {
-	EXTRACT_TEXTRACT_BYTES_MAX = 10 * 1024 * 1024, /* Textract's limit for a document sent inline */
-	EXTRACT_TEXTRACT_CALLS_MAX = 10000             /* result pages fetched for one job */
+	EXTRACT_TEXTRACT_BYTES_MAX =
+	    10 * 1024 * 1024,              /* Textract's limit for a document sent inline */
+	EXTRACT_TEXTRACT_CALLS_MAX = 10000 /* result pages fetched for one job */
 };
 
 /* The text of a PNG or JPEG file through DetectDocumentText. Errors: as

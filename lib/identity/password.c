@@ -47,8 +47,8 @@ static bool params_ok(int log_n, uint32_t r, uint32_t p, uint32_t p_max)
 }
 
 enum err password_scrypt(const void *password, size_t password_len, const void *salt,
-			 size_t salt_len, int log_n, uint32_t r, uint32_t p, unsigned char *out,
-			 size_t out_len)
+                         size_t salt_len, int log_n, uint32_t r, uint32_t p, unsigned char *out,
+                         size_t out_len)
 {
 	if (!params_ok(log_n, r, p, PASSWORD_KDF_P_MAX) || out_len < 1 ||
 	    out_len > PASSWORD_KDF_OUT_MAX || password_len > PASSWORD_MAX) {
@@ -60,8 +60,8 @@ enum err password_scrypt(const void *password, size_t password_len, const void *
 	 * ceiling of 32 MiB is just short of ln=15, r=8. */
 	uint64_t maxmem = (uint64_t)128 * r * (n + 2) + (uint64_t)128 * r * p + 65536;
 	if (EVP_PBE_scrypt(password_len ? password : "", password_len,
-			   salt_len ? salt : (const void *)"", salt_len, n, r, p, maxmem, out,
-			   out_len) != 1) {
+	                   salt_len ? salt : (const void *)"", salt_len, n, r, p, maxmem, out,
+	                   out_len) != 1) {
 		log_openssl("EVP_PBE_scrypt");
 		return ERR_INTERNAL;
 	}
@@ -86,15 +86,15 @@ enum err password_hash(const char *password, int log_n, char **out_encoded)
 		rc = ERR_INTERNAL;
 		goto out;
 	}
-	rc = password_scrypt(password, len, salt, sizeof(salt), log_n, PASSWORD_R, PASSWORD_P,
-			     hash, sizeof(hash));
+	rc = password_scrypt(password, len, salt, sizeof(salt), log_n, PASSWORD_R, PASSWORD_P, hash,
+	                     sizeof(hash));
 	if (rc != ERR_OK)
 		goto out;
 	base64_encode(BASE64_STANDARD, salt, sizeof(salt), salt_text);
 	base64_encode(BASE64_STANDARD, hash, sizeof(hash), hash_text);
 	char encoded[PASSWORD_ENCODED_MAX + 1];
 	int n = snprintf(encoded, sizeof(encoded), "%sln=%d,r=%d,p=%d$%s$%s", password_prefix,
-			 log_n, PASSWORD_R, PASSWORD_P, salt_text, hash_text);
+	                 log_n, PASSWORD_R, PASSWORD_P, salt_text, hash_text);
 	if (n < 0 || (size_t)n >= sizeof(encoded)) {
 		log_error("password_hash: encoding longer than %d bytes", PASSWORD_ENCODED_MAX);
 		rc = ERR_INTERNAL;
@@ -174,7 +174,7 @@ enum err password_verify(const char *password, const char *encoded, bool *match)
 	size_t len = strnlen(password, PASSWORD_MAX + 1);
 	bool too_long = len > PASSWORD_MAX;
 	rc = password_scrypt(password, too_long ? PASSWORD_MAX : len, pp.salt, sizeof(pp.salt),
-			     pp.log_n, pp.r, pp.p, derived, sizeof(derived));
+	                     pp.log_n, pp.r, pp.p, derived, sizeof(derived));
 	if (rc != ERR_OK)
 		goto out;
 	*match = CRYPTO_memcmp(derived, pp.hash, sizeof(derived)) == 0 && !too_long;
@@ -196,7 +196,7 @@ void password_burn(const char *password, int log_n)
 	if (log_n > PASSWORD_LOG_N_MAX)
 		log_n = PASSWORD_LOG_N_MAX;
 	if (password_scrypt(password, len, salt, sizeof(salt), log_n, PASSWORD_R, PASSWORD_P,
-			    derived, sizeof(derived)) != ERR_OK) {
+	                    derived, sizeof(derived)) != ERR_OK) {
 		/* Already logged; the caller answers "wrong password" regardless. */
 	}
 	OPENSSL_cleanse(derived, sizeof(derived));
@@ -206,7 +206,7 @@ bool password_needs_rehash(const char *encoded, int log_n)
 {
 	struct password_params pp;
 	bool rehash = parse_encoded(encoded, &pp) != NULL || pp.log_n != log_n ||
-		      pp.r != PASSWORD_R || pp.p != PASSWORD_P;
+	              pp.r != PASSWORD_R || pp.p != PASSWORD_P;
 	OPENSSL_cleanse(&pp, sizeof(pp));
 	return rehash;
 }

@@ -16,20 +16,20 @@
 #include "core/err.h"
 
 enum {
-	PASSWORD_MAX = 1024,     /* longest password in bytes (256 chars of UTF-8) */
+	PASSWORD_MAX = 1024, /* longest password in bytes (256 chars of UTF-8) */
 	PASSWORD_SALT_LEN = 16,
 	PASSWORD_HASH_LEN = 32,
 	PASSWORD_LOG_N_MIN = 10,
 	PASSWORD_LOG_N_MAX = 20,
 	PASSWORD_LOG_N_DEFAULT = 15,
-	PASSWORD_R = 8,          /* block size used for new hashes */
-	PASSWORD_P = 1,          /* parallelism used for new hashes */
+	PASSWORD_R = 8, /* block size used for new hashes */
+	PASSWORD_P = 1, /* parallelism used for new hashes */
 	PASSWORD_R_MAX = 16,
 	PASSWORD_P_MAX = 4,
 	PASSWORD_MEM_MAX = 1 << 30, /* largest scrypt memory (128 * r * N bytes) */
 	PASSWORD_ENCODED_MAX = 128, /* longest encoding accepted */
-	PASSWORD_KDF_P_MAX = 16,  /* password_scrypt only (RFC 7914 vector 2) */
-	PASSWORD_KDF_OUT_MAX = 64 /* password_scrypt only */
+	PASSWORD_KDF_P_MAX = 16,    /* password_scrypt only (RFC 7914 vector 2) */
+	PASSWORD_KDF_OUT_MAX = 64   /* password_scrypt only */
 };
 
 /* Hashes password (at most PASSWORD_MAX bytes) with N = 2^log_n
@@ -57,7 +57,7 @@ bool password_needs_rehash(const char *encoded, int log_n);
  * PASSWORD_MEM_MAX, out_len 1..PASSWORD_KDF_OUT_MAX. ERR_INVALID for
  * parameters out of range, ERR_INTERNAL if OpenSSL fails. */
 enum err password_scrypt(const void *password, size_t password_len, const void *salt,
-			 size_t salt_len, int log_n, uint32_t r, uint32_t p, unsigned char *out,
-			 size_t out_len) MUST_CHECK;
+                         size_t salt_len, int log_n, uint32_t r, uint32_t p, unsigned char *out,
+                         size_t out_len) MUST_CHECK;
 
 #endif

@@ -15,15 +15,15 @@ enum { RATELIMIT_COUNTER_MAX = RATELIMIT_KEY_MAX + 24, RATELIMIT_SHA_LEN = 40 };
  * Returns {-1, ttl of the block} when blocked, {0, count} for a peek and
  * {1, count after this hit} for a hit. */
 static const char ratelimit_script[] =
-	"if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then\n"
-	"  return {-1, redis.call('TTL', KEYS[2])}\n"
-	"end\n"
-	"if ARGV[1] == 'peek' then\n"
-	"  return {0, tonumber(redis.call('GET', KEYS[1]) or '0') or 0}\n"
-	"end\n"
-	"local n = redis.call('INCR', KEYS[1])\n"
-	"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
-	"return {1, n}\n";
+    "if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then\n"
+    "  return {-1, redis.call('TTL', KEYS[2])}\n"
+    "end\n"
+    "if ARGV[1] == 'peek' then\n"
+    "  return {0, tonumber(redis.call('GET', KEYS[1]) or '0') or 0}\n"
+    "end\n"
+    "local n = redis.call('INCR', KEYS[1])\n"
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
+    "return {1, n}\n";
 
 static bool ratelimit_valid_key(const char *key)
 {
@@ -37,21 +37,21 @@ static bool ratelimit_valid_key(const char *key)
  * Returns kind and value of each item in turn, as the script above does
  * for a hit (0, 0 for an unused slot). */
 static const char ratelimit_batch_script[] =
-	"local out = {}\n"
-	"for i = 1, #ARGV[2] do\n"
-	"  local mode = string.sub(ARGV[2], i, i)\n"
-	"  local kind, value = 0, 0\n"
-	"  if mode == '2' and redis.call('EXISTS', KEYS[2 * i]) == 1 then\n"
-	"    kind, value = -1, redis.call('TTL', KEYS[2 * i])\n"
-	"  elseif mode ~= '0' then\n"
-	"    value = redis.call('INCR', KEYS[2 * i - 1])\n"
-	"    if value == 1 then redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[1]) end\n"
-	"    kind = 1\n"
-	"  end\n"
-	"  out[2 * i - 1] = kind\n"
-	"  out[2 * i] = value\n"
-	"end\n"
-	"return out\n";
+    "local out = {}\n"
+    "for i = 1, #ARGV[2] do\n"
+    "  local mode = string.sub(ARGV[2], i, i)\n"
+    "  local kind, value = 0, 0\n"
+    "  if mode == '2' and redis.call('EXISTS', KEYS[2 * i]) == 1 then\n"
+    "    kind, value = -1, redis.call('TTL', KEYS[2 * i])\n"
+    "  elseif mode ~= '0' then\n"
+    "    value = redis.call('INCR', KEYS[2 * i - 1])\n"
+    "    if value == 1 then redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[1]) end\n"
+    "    kind = 1\n"
+    "  end\n"
+    "  out[2 * i - 1] = kind\n"
+    "  out[2 * i] = value\n"
+    "end\n"
+    "return out\n";
 
 /* Redis names a script by the SHA-1 of its text. */
 static bool ratelimit_sha(const char *script, size_t script_len, char out[RATELIMIT_SHA_LEN + 1])
@@ -81,7 +81,8 @@ static enum err ratelimit_eval(struct cache *c, const char *counter, const char 
 		return ERR_INTERNAL;
 	}
 	if (block_key)
-		e = cache_command_raw(c, &r, "EVALSHA %s 2 %s %s %s %ld", sha, counter, block_key, mode, ttl);
+		e = cache_command_raw(c, &r, "EVALSHA %s 2 %s %s %s %ld", sha, counter, block_key,
+		                      mode, ttl);
 	else
 		e = cache_command_raw(c, &r, "EVALSHA %s 1 %s %s %ld", sha, counter, mode, ttl);
 	if (e)
@@ -90,10 +91,11 @@ static enum err ratelimit_eval(struct cache *c, const char *counter, const char 
 		freeReplyObject(r);
 		r = NULL;
 		if (block_key)
-			e = cache_command_raw(c, &r, "EVAL %s 2 %s %s %s %ld", ratelimit_script, counter,
-			                      block_key, mode, ttl);
+			e = cache_command_raw(c, &r, "EVAL %s 2 %s %s %s %ld", ratelimit_script,
+			                      counter, block_key, mode, ttl);
 		else
-			e = cache_command_raw(c, &r, "EVAL %s 1 %s %s %ld", ratelimit_script, counter, mode, ttl);
+			e = cache_command_raw(c, &r, "EVAL %s 1 %s %s %ld", ratelimit_script,
+			                      counter, mode, ttl);
 		if (e)
 			return e;
 	}
@@ -103,7 +105,8 @@ static enum err ratelimit_eval(struct cache *c, const char *counter, const char 
 		return ERR_INTERNAL;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER) {
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
 		log_error("ratelimit: the script answered an unexpected reply");
 		freeReplyObject(r);
 		return ERR_INTERNAL;
@@ -137,9 +140,11 @@ static enum err ratelimit_run(struct cache *c, const char *key, const char *bloc
 	redisReply *r = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (!ratelimit_valid_key(key) || (block_key && !ratelimit_valid_key(block_key)) || limit < 1 ||
-	    limit > RATELIMIT_LIMIT_MAX || window < 1 || window > RATELIMIT_WINDOW_MAX) {
-		log_error("ratelimit: invalid key, block key, limit %ld or window %ld", limit, window);
+	if (!ratelimit_valid_key(key) || (block_key && !ratelimit_valid_key(block_key)) ||
+	    limit < 1 || limit > RATELIMIT_LIMIT_MAX || window < 1 ||
+	    window > RATELIMIT_WINDOW_MAX) {
+		log_error("ratelimit: invalid key, block key, limit %ld or window %ld", limit,
+		          window);
 		return ERR_INVALID;
 	}
 	long now = (long)time(NULL);
@@ -148,7 +153,8 @@ static enum err ratelimit_run(struct cache *c, const char *key, const char *bloc
 	snprintf(counter, sizeof(counter), "%s:%ld", key, number);
 	/* The counter outlives its window by a second so clock skew between
 	 * hosts never revives it; later windows use other keys anyway. */
-	enum err e = ratelimit_eval(c, counter, block_key, peek ? "peek" : "hit", reset - now + 1, &r);
+	enum err e =
+	    ratelimit_eval(c, counter, block_key, peek ? "peek" : "hit", reset - now + 1, &r);
 	if (e)
 		return e;
 	long long kind = r->element[0]->integer, value = r->element[1]->integer;
@@ -184,7 +190,8 @@ static enum err ratelimit_batch_send(struct cache *c, const char *verb, const ch
 	return cache_command_raw(c, out, RL_BATCH_FMT, verb, script, k[0], k[1], k[2], k[3], k[4],
 	                         k[5], k[6], k[7], k[8], k[9], k[10], k[11], k[12], k[13], k[14],
 	                         k[15], k[16], k[17], k[18], k[19], k[20], k[21], k[22], k[23],
-	                         k[24], k[25], k[26], k[27], k[28], k[29], k[30], k[31], ttl, modes);
+	                         k[24], k[25], k[26], k[27], k[28], k[29], k[30], k[31], ttl,
+	                         modes);
 }
 
 /* Counts one group of at most RATELIMIT_BATCH_GROUP items. */
@@ -199,7 +206,8 @@ static enum err ratelimit_batch_group(struct cache *c, const struct ratelimit_it
 	redisReply *r = NULL;
 	enum err e = ERR_OK;
 
-	if (!sha[0] && !ratelimit_sha(ratelimit_batch_script, sizeof(ratelimit_batch_script) - 1, sha)) {
+	if (!sha[0] &&
+	    !ratelimit_sha(ratelimit_batch_script, sizeof(ratelimit_batch_script) - 1, sha)) {
 		log_error("ratelimit: SHA-1 failed");
 		return ERR_INTERNAL;
 	}
@@ -242,8 +250,8 @@ static enum err ratelimit_batch_group(struct cache *c, const struct ratelimit_it
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		ratelimit_fill(r->element[2 * i]->integer, r->element[2 * i + 1]->integer, false, limit,
-		               now, reset, &out[i]);
+		ratelimit_fill(r->element[2 * i]->integer, r->element[2 * i + 1]->integer, false,
+		               limit, now, reset, &out[i]);
 out:
 	if (r)
 		freeReplyObject(r);
@@ -270,7 +278,8 @@ enum err ratelimit_hit_batch(struct cache *c, const struct ratelimit_item *items
 	long reset = (number + 1) * window_seconds;
 	for (size_t done = 0; done < n; done += RATELIMIT_BATCH_GROUP) {
 		size_t k = n - done < RATELIMIT_BATCH_GROUP ? n - done : RATELIMIT_BATCH_GROUP;
-		enum err e = ratelimit_batch_group(c, items + done, k, limit, now, number, reset, out + done);
+		enum err e = ratelimit_batch_group(c, items + done, k, limit, now, number, reset,
+		                                   out + done);
 		if (e)
 			return e;
 	}

@@ -14,10 +14,10 @@
 #include "core/err.h"
 
 enum {
-	RATELIMIT_KEY_MAX = 200,          /* longest key or block key */
-	RATELIMIT_LIMIT_MAX = 1000000000, /* largest limit */
+	RATELIMIT_KEY_MAX = 200,           /* longest key or block key */
+	RATELIMIT_LIMIT_MAX = 1000000000,  /* largest limit */
 	RATELIMIT_WINDOW_MAX = 86400 * 31, /* longest window, seconds */
-	RATELIMIT_BATCH_GROUP = 16        /* items counted by one script run */
+	RATELIMIT_BATCH_GROUP = 16         /* items counted by one script run */
 };
 
 struct ratelimit_result {

@@ -24,9 +24,9 @@
 #include "core/log.h"
 
 enum {
-	TOKEN_MAC_LEN = 32,          /* HMAC-SHA256 */
-	TOKEN_SIG_B64_LEN = 43,      /* its unpadded base64url text */
-	TOKEN_JSON_DEPTH = 4,        /* header and claims are flat objects */
+	TOKEN_MAC_LEN = 32,     /* HMAC-SHA256 */
+	TOKEN_SIG_B64_LEN = 43, /* its unpadded base64url text */
+	TOKEN_JSON_DEPTH = 4,   /* header and claims are flat objects */
 	TOKEN_ERRBUF = 256,
 	TOKEN_UUID_BYTES = 16
 };
@@ -62,9 +62,15 @@ static bool kid_char(char c)
 	       c == '.' || c == '_' || c == '-';
 }
 
-static bool secret_char(char c) { return c > ' ' && c <= '~' && c != ';'; }
+static bool secret_char(char c)
+{
+	return c > ' ' && c <= '~' && c != ';';
+}
 
-static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
 
 /* Parses one trimmed, non-comment line into kr; logs and returns false when bad. */
 static bool keyring_add(struct token_keyring *kr, const char *line, size_t len, int lineno)
@@ -88,19 +94,19 @@ static bool keyring_add(struct token_keyring *kr, const char *line, size_t len, 
 	}
 	if (kid_len == 0 || kid_len > TOKEN_KID_MAX) {
 		log_error("jwt keyring line %d: key id must be 1..%d characters", lineno,
-			  TOKEN_KID_MAX);
+		          TOKEN_KID_MAX);
 		return false;
 	}
 	for (size_t k = 0; k < kid_len; k++) {
 		if (!kid_char(line[k])) {
 			log_error("jwt keyring line %d: key id may only hold A-Z a-z 0-9 . _ -",
-				  lineno);
+			          lineno);
 			return false;
 		}
 	}
 	if (secret_len < TOKEN_SECRET_MIN || secret_len > TOKEN_SECRET_MAX) {
 		log_error("jwt keyring line %d: secret must be %d..%d bytes", lineno,
-			  TOKEN_SECRET_MIN, TOKEN_SECRET_MAX);
+		          TOKEN_SECRET_MIN, TOKEN_SECRET_MAX);
 		return false;
 	}
 	for (size_t k = 0; k < secret_len; k++) {
@@ -113,7 +119,7 @@ static bool keyring_add(struct token_keyring *kr, const char *line, size_t len, 
 		if (strlen(kr->keys[k].kid) == kid_len &&
 		    memcmp(kr->keys[k].kid, line, kid_len) == 0) {
 			log_error("jwt keyring line %d: key id %.*s given twice", lineno,
-				  (int)kid_len, line);
+			          (int)kid_len, line);
 			return false;
 		}
 	}
@@ -179,9 +185,15 @@ void token_keyring_free(struct token_keyring *kr)
 	free(kr);
 }
 
-size_t token_keyring_count(const struct token_keyring *kr) { return kr->count; }
+size_t token_keyring_count(const struct token_keyring *kr)
+{
+	return kr->count;
+}
 
-const char *token_keyring_signing_kid(const struct token_keyring *kr) { return kr->keys[0].kid; }
+const char *token_keyring_signing_kid(const struct token_keyring *kr)
+{
+	return kr->keys[0].kid;
+}
 
 static const struct token_key *keyring_find(const struct token_keyring *kr, const char *kid)
 {
@@ -194,11 +206,11 @@ static const struct token_key *keyring_find(const struct token_keyring *kr, cons
 /* ---- helpers ------------------------------------------------------------ */
 
 static bool hmac_sha256(const struct token_key *key, const char *data, size_t len,
-			unsigned char mac[TOKEN_MAC_LEN])
+                        unsigned char mac[TOKEN_MAC_LEN])
 {
 	unsigned int mac_len = 0;
-	if (!HMAC(EVP_sha256(), key->secret, (int)key->secret_len, (const unsigned char *)data,
-		  len, mac, &mac_len) ||
+	if (!HMAC(EVP_sha256(), key->secret, (int)key->secret_len, (const unsigned char *)data, len,
+	          mac, &mac_len) ||
 	    mac_len != TOKEN_MAC_LEN) {
 		log_openssl("HMAC-SHA256");
 		return false;
@@ -206,7 +218,10 @@ static bool hmac_sha256(const struct token_key *key, const char *data, size_t le
 	return true;
 }
 
-static void json_put(void *obj) { json_object_put(obj); }
+static void json_put(void *obj)
+{
+	json_object_put(obj);
+}
 
 /* Decodes a base64url segment holding one JSON object; NULL when it is not
  * exactly that (bad base64, NUL bytes, invalid UTF-8, trailing bytes). The
@@ -224,7 +239,7 @@ static json_object *segment_json(struct pool *pool, const char *seg, size_t len)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	json_object *obj = json_tokener_parse_ex(tok, (const char *)raw, (int)raw_len);
 	bool whole = json_tokener_get_error(tok) == json_tokener_success &&
-		     json_tokener_get_parse_end(tok) == raw_len;
+	             json_tokener_get_parse_end(tok) == raw_len;
 	json_tokener_free(tok);
 	if (obj)
 		pool_on_free(pool, json_put, obj);
@@ -236,7 +251,7 @@ static json_object *segment_json(struct pool *pool, const char *seg, size_t len)
 enum claim_result { CLAIM_OK, CLAIM_ABSENT, CLAIM_BAD };
 
 static enum claim_result claim_string(json_object *claims, const char *name, struct pool *pool,
-				      const char **out)
+                                      const char **out)
 {
 	json_object *v;
 	*out = NULL;
@@ -303,7 +318,7 @@ static const char *header_check(json_object *header, const char **kid)
 
 /* libjwt's own decode of an authentic token; it must agree with ours. */
 static const char *libjwt_agrees(const struct token_key *key, const char *jwt,
-				 const struct token_claims *c)
+                                 const struct token_claims *c)
 {
 	jwt_t *j = NULL;
 	const char *problem = NULL;
@@ -326,8 +341,8 @@ out:
 /* ---- verify ------------------------------------------------------------- */
 
 static const char *verify(const struct token_keyring *kr, const char *jwt, const char *iss,
-			  const char *aud, long long now, struct pool *pool,
-			  struct token_claims *c, bool *expired)
+                          const char *aud, long long now, struct pool *pool, struct token_claims *c,
+                          bool *expired)
 {
 	size_t len = strnlen(jwt, TOKEN_MAX + 1);
 	if (len > TOKEN_MAX)
@@ -419,10 +434,9 @@ static const char *verify(const struct token_keyring *kr, const char *jwt, const
 	return NULL;
 }
 
-enum err token_verify_detail(const struct token_keyring *kr, const char *jwt,
-			     const char *iss, const char *aud, long long now,
-			     struct pool *pool, struct token_claims *out, const char **why,
-			     const char **detail)
+enum err token_verify_detail(const struct token_keyring *kr, const char *jwt, const char *iss,
+                             const char *aud, long long now, struct pool *pool,
+                             struct token_claims *out, const char **why, const char **detail)
 {
 	struct token_claims c = {0};
 	bool expired = false;
@@ -447,8 +461,8 @@ enum err token_verify_detail(const struct token_keyring *kr, const char *jwt,
 }
 
 enum err token_verify(const struct token_keyring *kr, const char *jwt, const char *iss,
-		      const char *aud, long long now, struct pool *pool,
-		      struct token_claims *out, const char **why)
+                      const char *aud, long long now, struct pool *pool, struct token_claims *out,
+                      const char **why)
 {
 	return token_verify_detail(kr, jwt, iss, aud, now, pool, out, why, NULL);
 }
@@ -464,8 +478,8 @@ static bool claim_ok(const char *s, bool required)
 }
 
 enum err token_issue(const struct token_keyring *kr, const struct token_claims *claims,
-		     long long now, long ttl_seconds, struct pool *pool, const char **out_jwt,
-		     const char **out_jti, long long *out_exp)
+                     long long now, long ttl_seconds, struct pool *pool, const char **out_jwt,
+                     const char **out_jti, long long *out_exp)
 {
 	enum err rc = ERR_INTERNAL;
 	jwt_t *j = NULL;

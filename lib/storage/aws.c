@@ -33,30 +33,30 @@ enum err aws_config_load(struct aws_config *out)
 	if (!region_fallback || !*region_fallback)
 		region_fallback = "us-east-1";
 	const struct cfg_var vars[] = {
-		{"AWS_REGION", CFG_STRING, region_fallback, 1, 64, CFG_NONEMPTY, &out->region,
-		 "AWS region of S3 and the AWS engines"},
-		{"AWS_ACCESS_KEY_ID", CFG_STRING, "", 0, 128, 0, &out->access_key_id,
-		 "AWS access key id (S3, Polly, Transcribe, Textract)"},
-		{"AWS_SECRET_ACCESS_KEY", CFG_STRING, "", 0, 256, CFG_SECRET, &out->secret_access_key,
-		 "AWS secret access key"},
-		{"AWS_SESSION_TOKEN", CFG_STRING, "", 0, 4096, CFG_SECRET, &out->session_token,
-		 "AWS session token of temporary credentials (Learner Lab)"},
-		{"LECTERN_AWS_ENDPOINT", CFG_STRING, "", 0, 512, 0, &out->endpoint,
-		 "scheme://host[:port] used for every AWS service instead of AWS"},
-		{"LECTERN_AWS_ENDPOINT_POLLY", CFG_STRING, "", 0, 512, 0, &out->endpoint_polly,
-		 "endpoint for Polly only"},
-		{"LECTERN_AWS_ENDPOINT_TRANSCRIBE", CFG_STRING, "", 0, 512, 0, &out->endpoint_transcribe,
-		 "endpoint for Transcribe only"},
-		{"LECTERN_AWS_ENDPOINT_TEXTRACT", CFG_STRING, "", 0, 512, 0, &out->endpoint_textract,
-		 "endpoint for Textract only"},
-		{"LECTERN_AWS_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0, &out->connect_timeout_ms,
-		 "time to connect to an AWS endpoint"},
-		{"LECTERN_AWS_TIMEOUT_MS", CFG_INT, "30000", 100, 600000, 0, &out->timeout_ms,
-		 "time for one AWS call; object transfers may take longer but not stall this long"},
-		{"LECTERN_AWS_MAX_ATTEMPTS", CFG_INT, "4", 1, 10, 0, &out->max_attempts,
-		 "tries per AWS call (throttling, 5xx, network)"},
-		{"LECTERN_AWS_BACKOFF_MS", CFG_INT, "200", 1, 10000, 0, &out->backoff_ms,
-		 "first retry delay, doubled at each try"},
+	    {"AWS_REGION", CFG_STRING, region_fallback, 1, 64, CFG_NONEMPTY, &out->region,
+	     "AWS region of S3 and the AWS engines"},
+	    {"AWS_ACCESS_KEY_ID", CFG_STRING, "", 0, 128, 0, &out->access_key_id,
+	     "AWS access key id (S3, Polly, Transcribe, Textract)"},
+	    {"AWS_SECRET_ACCESS_KEY", CFG_STRING, "", 0, 256, CFG_SECRET, &out->secret_access_key,
+	     "AWS secret access key"},
+	    {"AWS_SESSION_TOKEN", CFG_STRING, "", 0, 4096, CFG_SECRET, &out->session_token,
+	     "AWS session token of temporary credentials (Learner Lab)"},
+	    {"LECTERN_AWS_ENDPOINT", CFG_STRING, "", 0, 512, 0, &out->endpoint,
+	     "scheme://host[:port] used for every AWS service instead of AWS"},
+	    {"LECTERN_AWS_ENDPOINT_POLLY", CFG_STRING, "", 0, 512, 0, &out->endpoint_polly,
+	     "endpoint for Polly only"},
+	    {"LECTERN_AWS_ENDPOINT_TRANSCRIBE", CFG_STRING, "", 0, 512, 0,
+	     &out->endpoint_transcribe, "endpoint for Transcribe only"},
+	    {"LECTERN_AWS_ENDPOINT_TEXTRACT", CFG_STRING, "", 0, 512, 0, &out->endpoint_textract,
+	     "endpoint for Textract only"},
+	    {"LECTERN_AWS_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,
+	     &out->connect_timeout_ms, "time to connect to an AWS endpoint"},
+	    {"LECTERN_AWS_TIMEOUT_MS", CFG_INT, "30000", 100, 600000, 0, &out->timeout_ms,
+	     "time for one AWS call; object transfers may take longer but not stall this long"},
+	    {"LECTERN_AWS_MAX_ATTEMPTS", CFG_INT, "4", 1, 10, 0, &out->max_attempts,
+	     "tries per AWS call (throttling, 5xx, network)"},
+	    {"LECTERN_AWS_BACKOFF_MS", CFG_INT, "200", 1, 10000, 0, &out->backoff_ms,
+	     "first retry delay, doubled at each try"},
 	};
 	enum err e = cfg_load(vars, CFG_COUNT(vars));
 	if (e)
@@ -64,8 +64,10 @@ enum err aws_config_load(struct aws_config *out)
 	const char *eps[] = {out->endpoint, out->endpoint_polly, out->endpoint_transcribe,
 	                     out->endpoint_textract};
 	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
-		if (*eps[i] && strncmp(eps[i], "http://", 7) != 0 && strncmp(eps[i], "https://", 8) != 0) {
-			log_error("config: AWS endpoint \"%s\" must start with http:// or https://", eps[i]);
+		if (*eps[i] && strncmp(eps[i], "http://", 7) != 0 &&
+		    strncmp(eps[i], "https://", 8) != 0) {
+			log_error("config: AWS endpoint \"%s\" must start with http:// or https://",
+			          eps[i]);
 			return ERR_INVALID;
 		}
 	}
@@ -106,8 +108,14 @@ void aws_client_free(struct aws_client *c)
 	free(c);
 }
 
-const struct aws_creds *aws_client_creds(const struct aws_client *c) { return &c->creds; }
-const char *aws_client_region(const struct aws_client *c) { return c->cfg.region; }
+const struct aws_creds *aws_client_creds(const struct aws_client *c)
+{
+	return &c->creds;
+}
+const char *aws_client_region(const struct aws_client *c)
+{
+	return c->cfg.region;
+}
 
 /* Drops one trailing '/' so base + path never doubles it. */
 static const char *trim_slash(struct pool *pool, const char *url)
@@ -139,10 +147,10 @@ struct transfer {
 	struct aws_client *c;
 	const struct aws_http_request *req;
 	struct aws_http_response *resp;
-	size_t sent;        /* request body bytes handed to curl */
-	bool delivered;     /* the sink has seen bytes: the call can no longer be retried */
-	enum err sink_err;  /* why the sink stopped the transfer */
-	bool overflow;      /* a kept body went past its ceiling */
+	size_t sent;       /* request body bytes handed to curl */
+	bool delivered;    /* the sink has seen bytes: the call can no longer be retried */
+	enum err sink_err; /* why the sink stopped the transfer */
+	bool overflow;     /* a kept body went past its ceiling */
 };
 
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
@@ -289,17 +297,20 @@ static void parse_error(struct aws_http_response *r)
 			     json_object_object_get_ex(o, "code", &v) ||
 			     json_object_object_get_ex(o, "Code", &v)) &&
 			    json_object_is_type(v, json_type_string)) {
-				/* "com.amazonaws.polly#ValidationException" names the type after '#'. */
+				/* "com.amazonaws.polly#ValidationException" names the type after
+				 * '#'. */
 				const char *type = json_object_get_string(v);
 				const char *hash = strrchr(type, '#');
 				type = hash ? hash + 1 : type;
-				copy_field(r->error_code, sizeof(r->error_code), type, strlen(type));
+				copy_field(r->error_code, sizeof(r->error_code), type,
+				           strlen(type));
 			}
 			if ((json_object_object_get_ex(o, "message", &v) ||
 			     json_object_object_get_ex(o, "Message", &v)) &&
 			    json_object_is_type(v, json_type_string)) {
 				const char *m = json_object_get_string(v);
-				copy_field(r->error_message, sizeof(r->error_message), m, strlen(m));
+				copy_field(r->error_message, sizeof(r->error_message), m,
+				           strlen(m));
 			}
 		}
 		json_object_put(o);
@@ -312,11 +323,20 @@ static void parse_error(struct aws_http_response *r)
 static bool is_throttling(const char *code)
 {
 	static const char *const codes[] = {
-		"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-		"TooManyRequestsException", "ProvisionedThroughputExceededException",
-		"TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-		"LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-		"EC2ThrottledException",
+	    "Throttling",
+	    "ThrottlingException",
+	    "ThrottledException",
+	    "RequestThrottledException",
+	    "TooManyRequestsException",
+	    "ProvisionedThroughputExceededException",
+	    "TransactionInProgressException",
+	    "RequestLimitExceeded",
+	    "BandwidthLimitExceeded",
+	    "LimitExceededException",
+	    "RequestThrottled",
+	    "SlowDown",
+	    "PriorRequestNotComplete",
+	    "EC2ThrottledException",
 	};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (strcmp(code, codes[i]) == 0)
@@ -327,10 +347,19 @@ static bool is_throttling(const char *code)
 static bool is_credential_error(const char *code)
 {
 	static const char *const codes[] = {
-		"AccessDenied", "AccessDeniedException", "UnrecognizedClientException",
-		"InvalidSignatureException", "SignatureDoesNotMatch", "InvalidAccessKeyId",
-		"ExpiredToken", "ExpiredTokenException", "InvalidToken", "MissingAuthenticationToken",
-		"IncompleteSignature", "InvalidClientTokenId", "RequestExpired",
+	    "AccessDenied",
+	    "AccessDeniedException",
+	    "UnrecognizedClientException",
+	    "InvalidSignatureException",
+	    "SignatureDoesNotMatch",
+	    "InvalidAccessKeyId",
+	    "ExpiredToken",
+	    "ExpiredTokenException",
+	    "InvalidToken",
+	    "MissingAuthenticationToken",
+	    "IncompleteSignature",
+	    "InvalidClientTokenId",
+	    "RequestExpired",
 	};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (strcmp(code, codes[i]) == 0)
@@ -375,9 +404,9 @@ static void backoff(const struct aws_client *c, int attempt)
 }
 
 /* One attempt: signs and performs; returns the curl result. */
-static CURLcode perform(struct aws_client *c, const struct aws_http_request *req, struct transfer *t,
-                        const char *url, const char *host, const char *payload_hash,
-                        struct pool *pool)
+static CURLcode perform(struct aws_client *c, const struct aws_http_request *req,
+                        struct transfer *t, const char *url, const char *host,
+                        const char *payload_hash, struct pool *pool)
 {
 	time_t now = time(NULL);
 	char amz_date[AWS_AMZ_DATE_LEN + 1];
@@ -393,18 +422,18 @@ static CURLcode perform(struct aws_client *c, const struct aws_http_request *req
 	if (*c->creds.session_token)
 		hdrs[nh++] = (struct aws_pair){"x-amz-security-token", c->creds.session_token};
 	struct aws_sigv4_request sr = {
-		.method = req->method,
-		.host = host,
-		.path = req->path,
-		.double_encode_path = !s3,
-		.query = req->query,
-		.query_count = req->query_count,
-		.headers = hdrs,
-		.header_count = nh,
-		.payload_sha256 = payload_hash,
-		.region = c->cfg.region,
-		.service = req->service,
-		.now = now,
+	    .method = req->method,
+	    .host = host,
+	    .path = req->path,
+	    .double_encode_path = !s3,
+	    .query = req->query,
+	    .query_count = req->query_count,
+	    .headers = hdrs,
+	    .header_count = nh,
+	    .payload_sha256 = payload_hash,
+	    .region = c->cfg.region,
+	    .service = req->service,
+	    .now = now,
 	};
 	const char *auth = aws_sigv4_authorization(&sr, &c->creds, pool);
 
@@ -415,7 +444,8 @@ static CURLcode perform(struct aws_client *c, const struct aws_http_request *req
 	for (size_t i = 0; i < nh; i++) {
 		if (strcasecmp(hdrs[i].name, "content-type") == 0)
 			has_type = true;
-		list = curl_slist_append(list, pool_printf(pool, "%s: %s", hdrs[i].name, hdrs[i].value));
+		list = curl_slist_append(list,
+		                         pool_printf(pool, "%s: %s", hdrs[i].name, hdrs[i].value));
 	}
 	list = curl_slist_append(list, "Expect:");
 	if (!has_type)
@@ -431,7 +461,8 @@ static CURLcode perform(struct aws_client *c, const struct aws_http_request *req
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.connect_timeout_ms);
 	if (req->long_transfer) {
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->cfg.timeout_ms / 1000 > 0 ? c->cfg.timeout_ms / 1000 : 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+		                 c->cfg.timeout_ms / 1000 > 0 ? c->cfg.timeout_ms / 1000 : 1L);
 	} else {
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->cfg.timeout_ms);
 	}
@@ -470,8 +501,9 @@ enum err aws_http(struct aws_client *c, const struct aws_http_request *req,
 	buf_init(&resp->body);
 	reset_fields(resp);
 	if (!*c->creds.access_key_id || !*c->creds.secret_access_key) {
-		log_error("aws %s: no credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
-		          req->service);
+		log_error(
+		    "aws %s: no credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+		    req->service);
 		return ERR_FORBIDDEN;
 	}
 	struct pool *pool = pool_new();
@@ -509,15 +541,16 @@ enum err aws_http(struct aws_client *c, const struct aws_http_request *req,
 			goto out;
 		}
 		if (t.overflow) {
-			log_error("aws %s %s %s: answer over %d bytes", req->service, req->method, req->path,
-			          AWS_BODY_MAX);
+			log_error("aws %s %s %s: answer over %d bytes", req->service, req->method,
+			          req->path, AWS_BODY_MAX);
 			e = ERR_UNAVAILABLE;
 			goto out;
 		}
 		if (rc != CURLE_OK) {
 			e = rc == CURLE_OPERATION_TIMEDOUT ? ERR_TIMEOUT : ERR_UNAVAILABLE;
 			retry = !t.delivered;
-			snprintf(resp->error_message, sizeof(resp->error_message), "%s", curl_easy_strerror(rc));
+			snprintf(resp->error_message, sizeof(resp->error_message), "%s",
+			         curl_easy_strerror(rc));
 		} else {
 			curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 			if (resp->status >= 200 && resp->status < 300) {
@@ -530,8 +563,8 @@ enum err aws_http(struct aws_client *c, const struct aws_http_request *req,
 		}
 		if (!retry || attempt >= c->cfg.max_attempts)
 			break;
-		log_warn("aws %s %s %s: %s %ld %s (try %d of %ld), retrying", req->service, req->method,
-		         req->path, rc != CURLE_OK ? "network:" : "HTTP", resp->status,
+		log_warn("aws %s %s %s: %s %ld %s (try %d of %ld), retrying", req->service,
+		         req->method, req->path, rc != CURLE_OK ? "network:" : "HTTP", resp->status,
 		         rc != CURLE_OK ? resp->error_message : resp->error_code, attempt,
 		         c->cfg.max_attempts);
 		backoff(c, attempt);
@@ -550,7 +583,10 @@ out:
 	return e;
 }
 
-static void json_put_cb(void *o) { json_object_put(o); }
+static void json_put_cb(void *o)
+{
+	json_object_put(o);
+}
 
 enum err aws_json_call(struct aws_client *c, const struct aws_json_request *req, struct pool *pool,
                        struct json_object **out_json)
@@ -564,17 +600,17 @@ enum err aws_json_call(struct aws_client *c, const struct aws_json_request *req,
 	if (req->target)
 		hdrs[nh++] = (struct aws_pair){"x-amz-target", req->target};
 	struct aws_http_request hr = {
-		.method = req->method ? req->method : "POST",
-		.service = req->service,
-		.base_url = aws_endpoint(c, req->service, pool),
-		.path = req->path ? req->path : "/",
-		.headers = hdrs,
-		.header_count = nh,
-		.body = req->body,
-		.body_len = req->body ? strlen(req->body) : 0,
-		.long_transfer = req->sink != NULL,
-		.sink = req->sink,
-		.sink_arg = req->sink_arg,
+	    .method = req->method ? req->method : "POST",
+	    .service = req->service,
+	    .base_url = aws_endpoint(c, req->service, pool),
+	    .path = req->path ? req->path : "/",
+	    .headers = hdrs,
+	    .header_count = nh,
+	    .body = req->body,
+	    .body_len = req->body ? strlen(req->body) : 0,
+	    .long_transfer = req->sink != NULL,
+	    .sink = req->sink,
+	    .sink_arg = req->sink_arg,
 	};
 	struct aws_http_response resp;
 	enum err e = aws_http(c, &hr, &resp);

@@ -20,11 +20,11 @@
 struct json_object;
 
 enum {
-	AWS_ERROR_BODY_MAX = 64 * 1024,      /* error bodies kept for parsing */
-	AWS_BODY_MAX = 8 * 1024 * 1024,      /* a non-streamed response body (JSON, XML list) */
-	AWS_JSON_DEPTH_MAX = 64,             /* nesting accepted in a JSON answer */
-	AWS_FIELD_MAX = 256,                 /* a captured header or error field */
-	AWS_MESSAGE_MAX = 512                /* a captured error message */
+	AWS_ERROR_BODY_MAX = 64 * 1024, /* error bodies kept for parsing */
+	AWS_BODY_MAX = 8 * 1024 * 1024, /* a non-streamed response body (JSON, XML list) */
+	AWS_JSON_DEPTH_MAX = 64,        /* nesting accepted in a JSON answer */
+	AWS_FIELD_MAX = 256,            /* a captured header or error field */
+	AWS_MESSAGE_MAX = 512           /* a captured error message */
 };
 
 struct aws_config {
@@ -32,14 +32,15 @@ struct aws_config {
 	const char *access_key_id;     /* AWS_ACCESS_KEY_ID */
 	const char *secret_access_key; /* AWS_SECRET_ACCESS_KEY (secret) */
 	const char *session_token;     /* AWS_SESSION_TOKEN (secret), "" when none */
-	const char *endpoint;          /* LECTERN_AWS_ENDPOINT: scheme://host[:port] for every service, "" = AWS */
-	const char *endpoint_polly;    /* LECTERN_AWS_ENDPOINT_POLLY, "" = general one */
+	const char
+	    *endpoint; /* LECTERN_AWS_ENDPOINT: scheme://host[:port] for every service, "" = AWS */
+	const char *endpoint_polly;      /* LECTERN_AWS_ENDPOINT_POLLY, "" = general one */
 	const char *endpoint_transcribe; /* LECTERN_AWS_ENDPOINT_TRANSCRIBE */
-	const char *endpoint_textract; /* LECTERN_AWS_ENDPOINT_TEXTRACT */
-	long connect_timeout_ms;       /* LECTERN_AWS_CONNECT_TIMEOUT_MS */
-	long timeout_ms;               /* LECTERN_AWS_TIMEOUT_MS: whole call; long transfers use a stall limit */
-	long max_attempts;             /* LECTERN_AWS_MAX_ATTEMPTS: tries per call, 1 = no retry */
-	long backoff_ms;               /* LECTERN_AWS_BACKOFF_MS: first retry delay, doubled each time */
+	const char *endpoint_textract;   /* LECTERN_AWS_ENDPOINT_TEXTRACT */
+	long connect_timeout_ms;         /* LECTERN_AWS_CONNECT_TIMEOUT_MS */
+	long timeout_ms; /* LECTERN_AWS_TIMEOUT_MS: whole call; long transfers use a stall limit */
+	long max_attempts; /* LECTERN_AWS_MAX_ATTEMPTS: tries per call, 1 = no retry */
+	long backoff_ms;   /* LECTERN_AWS_BACKOFF_MS: first retry delay, doubled each time */
 };
 
 /* Reads the AWS settings from the environment (defaults and bounds in aws.c);
@@ -60,29 +61,29 @@ const char *aws_client_region(const struct aws_client *c);
 typedef enum err aws_sink_fn(void *arg, const void *data, size_t len);
 
 struct aws_http_request {
-	const char *method;               /* "GET", "HEAD", "PUT", "POST", "DELETE" */
-	const char *service;              /* signing name: "s3", "polly", ... */
-	const char *base_url;             /* scheme://host[:port], no path */
-	const char *path;                 /* percent-encoded, starts with '/' */
-	const struct aws_pair *query;     /* raw, encoded here */
+	const char *method;           /* "GET", "HEAD", "PUT", "POST", "DELETE" */
+	const char *service;          /* signing name: "s3", "polly", ... */
+	const char *base_url;         /* scheme://host[:port], no path */
+	const char *path;             /* percent-encoded, starts with '/' */
+	const struct aws_pair *query; /* raw, encoded here */
 	size_t query_count;
-	const struct aws_pair *headers;   /* extra signed headers (content-type, x-amz-target, ...) */
+	const struct aws_pair *headers; /* extra signed headers (content-type, x-amz-target, ...) */
 	size_t header_count;
-	const void *body;                 /* request body in memory, may be NULL */
+	const void *body; /* request body in memory, may be NULL */
 	size_t body_len;
-	bool long_transfer;               /* no total timeout, only a stall limit (object bodies) */
-	aws_sink_fn *sink;                /* a 2xx body streams here instead of into response.body */
+	bool long_transfer; /* no total timeout, only a stall limit (object bodies) */
+	aws_sink_fn *sink;  /* a 2xx body streams here instead of into response.body */
 	void *sink_arg;
 };
 
 struct aws_http_response {
-	long status;                          /* HTTP status of the last attempt, 0 if none */
-	struct buf body;                      /* the body (2xx without sink, or an error); free with buf_clear */
-	long long content_length;             /* -1 when not sent */
+	long status;     /* HTTP status of the last attempt, 0 if none */
+	struct buf body; /* the body (2xx without sink, or an error); free with buf_clear */
+	long long content_length; /* -1 when not sent */
 	char content_type[AWS_FIELD_MAX];
 	char etag[AWS_FIELD_MAX];
 	char meta_sha256[AWS_SHA256_HEX_LEN + 1]; /* x-amz-meta-sha256 */
-	char error_code[AWS_FIELD_MAX];       /* "SignatureDoesNotMatch", "ValidationException" */
+	char error_code[AWS_FIELD_MAX]; /* "SignatureDoesNotMatch", "ValidationException" */
 	char error_message[AWS_MESSAGE_MAX];
 };
 
@@ -99,9 +100,10 @@ struct aws_json_request {
 	const char *service; /* "polly", "transcribe", "textract": signing name and endpoint */
 	const char *method;  /* "POST" (JSON 1.1 is always POST), "GET", "DELETE" */
 	const char *path;    /* REST JSON: "/v1/speech"; JSON 1.1: "/" */
-	const char *target;  /* JSON 1.1: X-Amz-Target "Textract.DetectDocumentText"; NULL for REST JSON */
-	const char *body;    /* JSON text, NULL for none */
-	aws_sink_fn *sink;   /* optional: a success body that is not JSON (Polly's audio) */
+	const char
+	    *target; /* JSON 1.1: X-Amz-Target "Textract.DetectDocumentText"; NULL for REST JSON */
+	const char *body;  /* JSON text, NULL for none */
+	aws_sink_fn *sink; /* optional: a success body that is not JSON (Polly's audio) */
 	void *sink_arg;
 };
 

@@ -35,7 +35,8 @@ void aws_sha256_hex(const void *data, size_t len, char out[AWS_SHA256_HEX_LEN + 
 static void hmac(const void *key, size_t key_len, const char *msg, unsigned char out[SHA256_LEN])
 {
 	unsigned int out_len = 0;
-	if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, strlen(msg), out, &out_len))
+	if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, strlen(msg), out,
+	          &out_len))
 		abort();
 }
 
@@ -50,10 +51,12 @@ void aws_uri_encode(struct buf *b, const char *s, size_t len, bool keep_slash)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+		    (keep_slash && c == '/')) {
 			buf_putc(b, (char)c);
 		} else {
-			char esc[4] = {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15], '\0'};
+			char esc[4] = {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15],
+			               '\0'};
 			buf_append(b, esc, 3);
 		}
 	}
@@ -153,7 +156,8 @@ static char *canon_request(const struct aws_sigv4_request *req, const struct aws
 			buf_putc(&names, ';');
 		buf_puts(&names, h[i].name);
 	}
-	buf_printf(&b, "\n%s\n%s", names.data, host_only ? AWS_UNSIGNED_PAYLOAD : req->payload_sha256);
+	buf_printf(&b, "\n%s\n%s", names.data,
+	           host_only ? AWS_UNSIGNED_PAYLOAD : req->payload_sha256);
 	*signed_headers = pool_strdup(pool, names.data);
 	char *out = pool_strdup(pool, b.data);
 	buf_clear(&b);
@@ -175,7 +179,8 @@ static void sign(const struct aws_sigv4_request *req, const struct aws_creds *cr
 	                                  amz_date, date, req->region, req->service, canon_hash);
 	/* kSecret = "AWS4" + secret; then date, region, service, "aws4_request". */
 	const char *k_secret = pool_printf(pool, "AWS4%s", creds->secret_access_key);
-	unsigned char k1[SHA256_LEN], k2[SHA256_LEN], k3[SHA256_LEN], k4[SHA256_LEN], sig[SHA256_LEN];
+	unsigned char k1[SHA256_LEN], k2[SHA256_LEN], k3[SHA256_LEN], k4[SHA256_LEN],
+	    sig[SHA256_LEN];
 	hmac(k_secret, strlen(k_secret), date, k1);
 	hmac(k1, SHA256_LEN, req->region, k2);
 	hmac(k2, SHA256_LEN, req->service, k3);
@@ -196,13 +201,14 @@ const char *aws_sigv4_authorization(const struct aws_sigv4_request *req,
 	aws_amz_date(req->now, amz_date);
 	const char *signed_headers = NULL;
 	const char *canonical =
-	        canon_request(req, req->query, req->query_count, false, &signed_headers, pool);
+	    canon_request(req, req->query, req->query_count, false, &signed_headers, pool);
 	char sig[AWS_SHA256_HEX_LEN + 1];
 	sign(req, creds, amz_date, canonical, sig, pool);
-	return pool_printf(pool,
-	                   "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=%s, "
-	                   "Signature=%s",
-	                   creds->access_key_id, amz_date, req->region, req->service, signed_headers, sig);
+	return pool_printf(
+	    pool,
+	    "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=%s, "
+	    "Signature=%s",
+	    creds->access_key_id, amz_date, req->region, req->service, signed_headers, sig);
 }
 
 const char *aws_sigv4_presign(const struct aws_sigv4_request *req, const struct aws_creds *creds,
@@ -219,9 +225,10 @@ const char *aws_sigv4_presign(const struct aws_sigv4_request *req, const struct 
 	if (n)
 		memcpy(q, req->query, n * sizeof(*q));
 	q[n++] = (struct aws_pair){"X-Amz-Algorithm", "AWS4-HMAC-SHA256"};
-	q[n++] = (struct aws_pair){
-	        "X-Amz-Credential", pool_printf(pool, "%s/%.8s/%s/%s/aws4_request", creds->access_key_id,
-	                                        amz_date, req->region, req->service)};
+	q[n++] =
+	    (struct aws_pair){"X-Amz-Credential",
+	                      pool_printf(pool, "%s/%.8s/%s/%s/aws4_request", creds->access_key_id,
+	                                  amz_date, req->region, req->service)};
 	q[n++] = (struct aws_pair){"X-Amz-Date", pool_strdup(pool, amz_date)};
 	q[n++] = (struct aws_pair){"X-Amz-Expires", pool_printf(pool, "%ld", expires)};
 	q[n++] = (struct aws_pair){"X-Amz-SignedHeaders", "host"};

@@ -14,9 +14,9 @@
 #include "core/mem.h"
 
 enum {
-	AWS_SHA256_HEX_LEN = 64,      /* hex digits of a SHA-256 */
-	AWS_AMZ_DATE_LEN = 16,        /* "20240101T000000Z" */
-	AWS_SIGV4_PAIRS_MAX = 32,     /* headers or query parameters one request may sign */
+	AWS_SHA256_HEX_LEN = 64,         /* hex digits of a SHA-256 */
+	AWS_AMZ_DATE_LEN = 16,           /* "20240101T000000Z" */
+	AWS_SIGV4_PAIRS_MAX = 32,        /* headers or query parameters one request may sign */
 	AWS_PRESIGN_MAX_SECONDS = 604800 /* AWS refuses presigned URLs valid longer (7 days) */
 };
 
@@ -36,18 +36,18 @@ struct aws_pair {
 };
 
 struct aws_sigv4_request {
-	const char *method;               /* "GET", "PUT", ... */
-	const char *host;                 /* the Host header as sent: name[:port] */
-	const char *path;                 /* already percent-encoded, starts with '/' */
-	bool double_encode_path;          /* every service but S3 encodes the path again */
-	const struct aws_pair *query;     /* raw names and values, any order */
+	const char *method;           /* "GET", "PUT", ... */
+	const char *host;             /* the Host header as sent: name[:port] */
+	const char *path;             /* already percent-encoded, starts with '/' */
+	bool double_encode_path;      /* every service but S3 encodes the path again */
+	const struct aws_pair *query; /* raw names and values, any order */
 	size_t query_count;
-	const struct aws_pair *headers;   /* signed besides host; names in any case */
+	const struct aws_pair *headers; /* signed besides host; names in any case */
 	size_t header_count;
-	const char *payload_sha256;       /* hex digest of the body, or AWS_UNSIGNED_PAYLOAD */
-	const char *region;               /* "us-east-1" */
-	const char *service;              /* signing name: "s3", "polly", "textract" */
-	time_t now;                       /* signing time (UTC seconds) */
+	const char *payload_sha256; /* hex digest of the body, or AWS_UNSIGNED_PAYLOAD */
+	const char *region;         /* "us-east-1" */
+	const char *service;        /* signing name: "s3", "polly", "textract" */
+	time_t now;                 /* signing time (UTC seconds) */
 };
 
 /* Writes the x-amz-date form of t ("YYYYMMDD'T'HHMMSS'Z'") into out. */

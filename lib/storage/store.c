@@ -16,25 +16,25 @@ enum err store_config_load(struct store_config *out)
 {
 	memset(out, 0, sizeof(*out));
 	const struct cfg_var vars[] = {
-		{"LECTERN_STORE", CFG_STRING, "file", 1, 8, CFG_NONEMPTY, &out->backend,
-		 "object storage backend: file or s3"},
-		{"LECTERN_STORE_ROOT", CFG_STRING, "/var/lib/lectern/store", 1, 1024, CFG_NONEMPTY,
-		 &out->root, "directory of the file backend"},
-		{"LECTERN_STORE_ACCEL_PREFIX", CFG_STRING, "/_store/", 2, 256, CFG_NONEMPTY,
-		 &out->accel_prefix, "internal nginx location that serves the file backend's root"},
-		{"LECTERN_S3_BUCKET", CFG_STRING, "", 0, 63, 0, &out->bucket, "S3 bucket (s3 backend)"},
-		{"LECTERN_S3_ENDPOINT", CFG_STRING, "", 0, 512, 0, &out->s3_endpoint,
-		 "S3-compatible endpoint scheme://host[:port]; empty for AWS S3"},
-		{"LECTERN_S3_PATH_STYLE", CFG_BOOL, "false", 0, 0, 0, &out->path_style,
-		 "address objects as endpoint/bucket/key (S3-compatible stores)"},
-		{"LECTERN_S3_SSE", CFG_STRING, "", 0, 16, 0, &out->sse,
-		 "server-side encryption: empty, AES256 or aws:kms"},
-		{"LECTERN_S3_SSE_KMS_KEY_ID", CFG_STRING, "", 0, 2048, 0, &out->sse_kms_key_id,
-		 "KMS key for aws:kms; empty for the bucket's default"},
-		{"LECTERN_S3_PART_SIZE", CFG_INT, "8388608", STORE_PART_MIN, 512L * 1024 * 1024, 0,
-		 &out->part_size, "bytes per multipart part; smaller objects go in one PUT"},
-		{"LECTERN_S3_PRESIGN_SECONDS", CFG_INT, "300", 1, AWS_PRESIGN_MAX_SECONDS, 0,
-		 &out->presign_seconds, "lifetime of presigned download URLs"},
+	    {"LECTERN_STORE", CFG_STRING, "file", 1, 8, CFG_NONEMPTY, &out->backend,
+	     "object storage backend: file or s3"},
+	    {"LECTERN_STORE_ROOT", CFG_STRING, "/var/lib/lectern/store", 1, 1024, CFG_NONEMPTY,
+	     &out->root, "directory of the file backend"},
+	    {"LECTERN_STORE_ACCEL_PREFIX", CFG_STRING, "/_store/", 2, 256, CFG_NONEMPTY,
+	     &out->accel_prefix, "internal nginx location that serves the file backend's root"},
+	    {"LECTERN_S3_BUCKET", CFG_STRING, "", 0, 63, 0, &out->bucket, "S3 bucket (s3 backend)"},
+	    {"LECTERN_S3_ENDPOINT", CFG_STRING, "", 0, 512, 0, &out->s3_endpoint,
+	     "S3-compatible endpoint scheme://host[:port]; empty for AWS S3"},
+	    {"LECTERN_S3_PATH_STYLE", CFG_BOOL, "false", 0, 0, 0, &out->path_style,
+	     "address objects as endpoint/bucket/key (S3-compatible stores)"},
+	    {"LECTERN_S3_SSE", CFG_STRING, "", 0, 16, 0, &out->sse,
+	     "server-side encryption: empty, AES256 or aws:kms"},
+	    {"LECTERN_S3_SSE_KMS_KEY_ID", CFG_STRING, "", 0, 2048, 0, &out->sse_kms_key_id,
+	     "KMS key for aws:kms; empty for the bucket's default"},
+	    {"LECTERN_S3_PART_SIZE", CFG_INT, "8388608", STORE_PART_MIN, 512L * 1024 * 1024, 0,
+	     &out->part_size, "bytes per multipart part; smaller objects go in one PUT"},
+	    {"LECTERN_S3_PRESIGN_SECONDS", CFG_INT, "300", 1, AWS_PRESIGN_MAX_SECONDS, 0,
+	     &out->presign_seconds, "lifetime of presigned download URLs"},
 	};
 	enum err e = cfg_load(vars, CFG_COUNT(vars));
 	if (e)
@@ -58,13 +58,16 @@ enum err store_config_load(struct store_config *out)
 			log_error("config LECTERN_S3_BUCKET: required when LECTERN_STORE=s3");
 			return ERR_INVALID;
 		}
-		if (*out->sse && strcmp(out->sse, "AES256") != 0 && strcmp(out->sse, "aws:kms") != 0) {
-			log_error("config LECTERN_S3_SSE: \"%s\" is neither AES256 nor aws:kms", out->sse);
+		if (*out->sse && strcmp(out->sse, "AES256") != 0 &&
+		    strcmp(out->sse, "aws:kms") != 0) {
+			log_error("config LECTERN_S3_SSE: \"%s\" is neither AES256 nor aws:kms",
+			          out->sse);
 			return ERR_INVALID;
 		}
 		if (*out->s3_endpoint && strncmp(out->s3_endpoint, "http://", 7) != 0 &&
 		    strncmp(out->s3_endpoint, "https://", 8) != 0) {
-			log_error("config LECTERN_S3_ENDPOINT: must start with http:// or https://");
+			log_error(
+			    "config LECTERN_S3_ENDPOINT: must start with http:// or https://");
 			return ERR_INVALID;
 		}
 		return aws_config_load(&out->aws);
@@ -74,8 +77,8 @@ enum err store_config_load(struct store_config *out)
 
 static bool key_byte(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-	       c == '_' || c == '-';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
 }
 
 /* Checks text as a key (partial: a list prefix, whose last segment may be
@@ -111,7 +114,10 @@ static enum err check_key(const char *text, bool partial)
 	return ERR_OK;
 }
 
-enum err store_key_check(const char *key) { return check_key(key, false); }
+enum err store_key_check(const char *key)
+{
+	return check_key(key, false);
+}
 
 static bool valid_segment(const char *s)
 {
@@ -188,7 +194,10 @@ void store_free(struct store *s)
 		s->ops->free(s);
 }
 
-enum store_kind store_kind(const struct store *s) { return s->cfg.kind; }
+enum store_kind store_kind(const struct store *s)
+{
+	return s->cfg.kind;
+}
 
 /* Refuses a key before any backend sees it; logged once here. */
 static enum err refuse_key(const char *op, const char *key)
@@ -208,8 +217,8 @@ static bool valid_content_type(const char *ct)
 	return true;
 }
 
-enum err store_put(struct store *s, const char *key, const char *content_type,
-                   store_read_fn *read, void *arg, long long max_size, struct store_info *out)
+enum err store_put(struct store *s, const char *key, const char *content_type, store_read_fn *read,
+                   void *arg, long long max_size, struct store_info *out)
 {
 	if (store_key_check(key))
 		return refuse_key("put", key);
@@ -240,8 +249,8 @@ static ssize_t mem_read(void *arg, void *dst, size_t cap)
 	return (ssize_t)n;
 }
 
-enum err store_put_buf(struct store *s, const char *key, const char *content_type,
-                       const void *data, size_t len, struct store_info *out)
+enum err store_put_buf(struct store *s, const char *key, const char *content_type, const void *data,
+                       size_t len, struct store_info *out)
 {
 	struct mem_reader m = {data, len, 0};
 	return store_put(s, key, content_type, mem_read, &m, (long long)len, out);
@@ -283,8 +292,7 @@ enum err store_download(struct store *s, const char *key, struct pool *pool,
 }
 
 enum err store_download_as(struct store *s, const char *key, const char *content_type,
-                           const char *disposition, struct pool *pool,
-                           struct store_download *out)
+                           const char *disposition, struct pool *pool, struct store_download *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (store_key_check(key))

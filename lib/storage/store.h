@@ -24,28 +24,32 @@
 #include "core/mem.h"
 
 enum {
-	STORE_KEY_MAX = 1024,          /* bytes in a key (S3's own limit) */
-	STORE_SEGMENT_MAX = 255,       /* bytes in one key segment (a file name) */
-	STORE_CONTENT_TYPE_MAX = 128,  /* bytes of a content type, with the NUL */
-	STORE_CHUNK = 64 * 1024,       /* bytes moved per read/write by the file backend */
+	STORE_KEY_MAX = 1024,            /* bytes in a key (S3's own limit) */
+	STORE_SEGMENT_MAX = 255,         /* bytes in one key segment (a file name) */
+	STORE_CONTENT_TYPE_MAX = 128,    /* bytes of a content type, with the NUL */
+	STORE_CHUNK = 64 * 1024,         /* bytes moved per read/write by the file backend */
 	STORE_PART_MIN = 5 * 1024 * 1024 /* S3's smallest multipart part */
 };
 
 enum store_kind { STORE_FILE, STORE_S3 };
 
 struct store_config {
-	enum store_kind kind;       /* parsed from backend */
-	const char *backend;        /* LECTERN_STORE: "file" (default) or "s3" */
-	const char *root;           /* LECTERN_STORE_ROOT: directory of the file backend */
-	const char *accel_prefix;   /* LECTERN_STORE_ACCEL_PREFIX: internal nginx location, "/_store/" */
-	const char *bucket;         /* LECTERN_S3_BUCKET */
+	enum store_kind kind; /* parsed from backend */
+	const char *backend;  /* LECTERN_STORE: "file" (default) or "s3" */
+	const char *root;     /* LECTERN_STORE_ROOT: directory of the file backend */
+	const char
+	    *accel_prefix;  /* LECTERN_STORE_ACCEL_PREFIX: internal nginx location, "/_store/" */
+	const char *bucket; /* LECTERN_S3_BUCKET */
 	const char *s3_endpoint;    /* LECTERN_S3_ENDPOINT: scheme://host[:port], "" = AWS */
-	bool path_style;            /* LECTERN_S3_PATH_STYLE: endpoint/bucket/key instead of bucket.endpoint/key */
+	bool path_style;            /* LECTERN_S3_PATH_STYLE: endpoint/bucket/key instead of
+	                               bucket.endpoint/key */
 	const char *sse;            /* LECTERN_S3_SSE: "", "AES256" or "aws:kms" */
-	const char *sse_kms_key_id; /* LECTERN_S3_SSE_KMS_KEY_ID: key for aws:kms, "" = the bucket's default */
-	long part_size;             /* LECTERN_S3_PART_SIZE: bytes per multipart part (and the single-PUT limit) */
-	long presign_seconds;       /* LECTERN_S3_PRESIGN_SECONDS: lifetime of download URLs */
-	struct aws_config aws;      /* region, credentials, timeouts, retries (aws.h) */
+	const char *sse_kms_key_id; /* LECTERN_S3_SSE_KMS_KEY_ID: key for aws:kms, "" = the bucket's
+	                               default */
+	long part_size; /* LECTERN_S3_PART_SIZE: bytes per multipart part (and the single-PUT limit)
+	                 */
+	long presign_seconds;  /* LECTERN_S3_PRESIGN_SECONDS: lifetime of download URLs */
+	struct aws_config aws; /* region, credentials, timeouts, retries (aws.h) */
 };
 
 /* Reads LECTERN_STORE* (and, for s3, LECTERN_S3_* and the AWS settings);
@@ -63,8 +67,8 @@ enum store_kind store_kind(const struct store *s);
 /* What is known about an object. */
 struct store_info {
 	long long size;
-	char sha256[AWS_SHA256_HEX_LEN + 1];          /* hex, "" when the backend does not know it */
-	char content_type[STORE_CONTENT_TYPE_MAX];    /* "" when unknown */
+	char sha256[AWS_SHA256_HEX_LEN + 1];       /* hex, "" when the backend does not know it */
+	char content_type[STORE_CONTENT_TYPE_MAX]; /* "" when unknown */
 };
 
 /* Fills buf with up to cap bytes; returns how many, 0 at the end, -1 on a
@@ -90,13 +94,12 @@ enum err store_key(struct pool *pool, const char *service, const char *user_id, 
  * most max_size bytes: past it ERR_TOO_LARGE and nothing is stored.
  * content_type may be NULL. out (may be NULL) gets size and SHA-256. A read
  * failure is ERR_INVALID (the client's body broke off). */
-enum err store_put(struct store *s, const char *key, const char *content_type,
-                   store_read_fn *read, void *arg, long long max_size,
-                   struct store_info *out) MUST_CHECK;
+enum err store_put(struct store *s, const char *key, const char *content_type, store_read_fn *read,
+                   void *arg, long long max_size, struct store_info *out) MUST_CHECK;
 
 /* Stores len bytes of data under key; as store_put. */
-enum err store_put_buf(struct store *s, const char *key, const char *content_type,
-                       const void *data, size_t len, struct store_info *out) MUST_CHECK;
+enum err store_put_buf(struct store *s, const char *key, const char *content_type, const void *data,
+                       size_t len, struct store_info *out) MUST_CHECK;
 
 /* Streams the object to write(); ERR_NOT_FOUND when there is none. On a
  * failure after some bytes were written, the caller must discard them. */
@@ -113,14 +116,14 @@ enum err store_delete(struct store *s, const char *key) MUST_CHECK;
 enum err store_list(struct store *s, const char *prefix, store_list_fn *fn, void *arg) MUST_CHECK;
 
 enum store_download_kind {
-	STORE_DOWNLOAD_ACCEL,    /* answer with "X-Accel-Redirect: location" (file backend) */
-	STORE_DOWNLOAD_REDIRECT  /* answer 302 "Location: location" (S3, presigned) */
+	STORE_DOWNLOAD_ACCEL,   /* answer with "X-Accel-Redirect: location" (file backend) */
+	STORE_DOWNLOAD_REDIRECT /* answer 302 "Location: location" (S3, presigned) */
 };
 
 struct store_download {
 	enum store_download_kind kind;
-	const char *location;    /* owned by the pool given */
-	long expires_seconds;    /* lifetime of a presigned URL, 0 for accel */
+	const char *location; /* owned by the pool given */
+	long expires_seconds; /* lifetime of a presigned URL, 0 for accel */
 };
 
 /* How a handler hands the object's bytes to the client without streaming

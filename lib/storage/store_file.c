@@ -29,9 +29,9 @@
 #include "storage/store_impl.h"
 
 enum {
-	FILE_TMP_NAME_MAX = 64,   /* ".tmp-<pid>-<n>-<random>" */
-	FILE_RETRIES = 3,         /* tries when a concurrent delete removed a directory */
-	FILE_LIST_MAX = 1000000   /* keys one listing may gather */
+	FILE_TMP_NAME_MAX = 64, /* ".tmp-<pid>-<n>-<random>" */
+	FILE_RETRIES = 3,       /* tries when a concurrent delete removed a directory */
+	FILE_LIST_MAX = 1000000 /* keys one listing may gather */
 };
 
 #define XATTR_SHA256 "user.lectern.sha256"
@@ -39,11 +39,14 @@ enum {
 
 struct store_file {
 	struct store base;
-	int root_fd;    /* the root directory; every path is resolved under it */
+	int root_fd;     /* the root directory; every path is resolved under it */
 	bool tmpfile_ok; /* false once O_TMPFILE proved unsupported here */
 };
 
-static struct store_file *sf(struct store *s) { return (struct store_file *)s; }
+static struct store_file *sf(struct store *s)
+{
+	return (struct store_file *)s;
+}
 
 static enum err errno_error(int e)
 {
@@ -110,7 +113,7 @@ static int open_parent(struct store_file *f, const char *key, bool create, const
 	}
 	*base = seg;
 	return dir;
-fail: {
+fail : {
 	int saved = errno;
 	close(dir);
 	errno = saved;
@@ -207,7 +210,8 @@ static enum err file_put(struct store *s, const char *key, const char *content_t
 	for (;;) {
 		ssize_t n = read_fn(arg, chunk, STORE_CHUNK);
 		if (n < 0) {
-			log_warn("store file put %s: the source failed after %lld bytes", key, total);
+			log_warn("store file put %s: the source failed after %lld bytes", key,
+			         total);
 			e = ERR_INVALID;
 			goto out;
 		}
@@ -234,7 +238,8 @@ static enum err file_put(struct store *s, const char *key, const char *content_t
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(out->sha256 + 2 * i, 3, "%02x", digest[i]);
 	out->size = total;
-	snprintf(out->content_type, sizeof(out->content_type), "%s", content_type ? content_type : "");
+	snprintf(out->content_type, sizeof(out->content_type), "%s",
+	         content_type ? content_type : "");
 	set_xattr(fd, key, XATTR_SHA256, out->sha256);
 	if (content_type && *content_type)
 		set_xattr(fd, key, XATTR_TYPE, content_type);
@@ -433,7 +438,8 @@ static int list_walk(int dir, const char *path, struct list_state *ls, int depth
 			size_t cmp = flen < ls->prefix_len ? flen : ls->prefix_len;
 			if (strncmp(full, ls->prefix, cmp) != 0)
 				continue;
-			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(dirfd(d), de->d_name,
+			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				continue;
 			if (list_walk(sub, full, ls, depth + 1) != 0) {
@@ -473,7 +479,8 @@ static enum err file_list(struct store *s, const char *prefix, store_list_fn *fn
 		slash[1] = '\0';
 		const char *base = NULL;
 		char probe[STORE_KEY_MAX + 2];
-		snprintf(probe, sizeof(probe), "%sx", dir_path); /* open_parent wants a last segment */
+		snprintf(probe, sizeof(probe), "%sx",
+		         dir_path); /* open_parent wants a last segment */
 		dir = open_parent(f, probe, false, &base);
 	} else {
 		dir_path[0] = '\0';
@@ -526,13 +533,13 @@ static void file_free(struct store *s)
 }
 
 static const struct store_ops file_ops = {
-	.put = file_put,
-	.get = file_get,
-	.stat = file_stat,
-	.del = file_delete,
-	.list = file_list,
-	.download = file_download,
-	.free = file_free,
+    .put = file_put,
+    .get = file_get,
+    .stat = file_stat,
+    .del = file_delete,
+    .list = file_list,
+    .download = file_download,
+    .free = file_free,
 };
 
 enum err store_file_open(const struct store_config *cfg, struct store **out)

@@ -28,7 +28,10 @@ struct store_s3 {
 	const char *path_prefix; /* "/bucket" (path style) or "" (virtual host) (owned) */
 };
 
-static struct store_s3 *s3(struct store *s) { return (struct store_s3 *)s; }
+static struct store_s3 *s3(struct store *s)
+{
+	return (struct store_s3 *)s;
+}
 
 static const char *object_path(struct store_s3 *b, const char *key, struct pool *pool)
 {
@@ -70,8 +73,14 @@ static bool xml_take(const char **from, const char *end, const char *tag, char *
 	/* Decode the five XML entities while copying. */
 	size_t n = 0;
 	for (const char *p = s; p < e && n + 1 < cap; p++) {
-		static const struct { const char *ent; char c; } ents[] = {
-			{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+		static const struct {
+			const char *ent;
+			char c;
+		} ents[] = {{"&amp;", '&'},
+		            {"&lt;", '<'},
+		            {"&gt;", '>'},
+		            {"&quot;", '"'},
+		            {"&apos;", '\''}};
 		char c = *p;
 		if (c == '&') {
 			for (size_t i = 0; i < 5; i++) {
@@ -98,7 +107,8 @@ static enum err fill(const char *key, store_read_fn *read_fn, void *arg, char *b
 	while (*got < cap) {
 		ssize_t n = read_fn(arg, buf + *got, cap - *got);
 		if (n < 0) {
-			log_warn("store s3 put %s: the source failed after %lld bytes", key, *total);
+			log_warn("store s3 put %s: the source failed after %lld bytes", key,
+			         *total);
 			return ERR_INVALID;
 		}
 		if (n == 0) {
@@ -147,9 +157,15 @@ static enum err s3_put(struct store *s, const char *key, const char *content_typ
 		/* The whole object fits in one part: one PUT. */
 		aws_sha256_hex(part, got, sha);
 		struct aws_http_request req = {
-			.method = "PUT", .service = "s3", .base_url = b->base_url, .path = path,
-			.headers = h, .header_count = object_headers(b, content_type, sha, h),
-			.body = part, .body_len = got, .long_transfer = true,
+		    .method = "PUT",
+		    .service = "s3",
+		    .base_url = b->base_url,
+		    .path = path,
+		    .headers = h,
+		    .header_count = object_headers(b, content_type, sha, h),
+		    .body = part,
+		    .body_len = got,
+		    .long_transfer = true,
 		};
 		e = aws_http(b->aws, &req, &resp);
 		buf_clear(&resp.body);
@@ -159,20 +175,28 @@ static enum err s3_put(struct store *s, const char *key, const char *content_typ
 	} else {
 		struct aws_pair q_create[] = {{"uploads", ""}};
 		struct aws_http_request create = {
-			.method = "POST", .service = "s3", .base_url = b->base_url, .path = path,
-			.query = q_create, .query_count = 1,
-			.headers = h, .header_count = object_headers(b, content_type, NULL, h),
+		    .method = "POST",
+		    .service = "s3",
+		    .base_url = b->base_url,
+		    .path = path,
+		    .query = q_create,
+		    .query_count = 1,
+		    .headers = h,
+		    .header_count = object_headers(b, content_type, NULL, h),
 		};
 		e = aws_http(b->aws, &create, &resp);
 		const char *from = resp.body.data ? resp.body.data : "";
 		if (!e && !xml_take(&from, NULL, "UploadId", upload_id, sizeof(upload_id))) {
-			log_error("store s3 put %s: CreateMultipartUpload answered no UploadId", key);
+			log_error("store s3 put %s: CreateMultipartUpload answered no UploadId",
+			          key);
 			e = ERR_UNAVAILABLE;
 		}
 		buf_clear(&resp.body);
 		if (e)
 			goto out;
-		buf_puts(&complete, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+		buf_puts(
+		    &complete,
+		    "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 		for (int number = 1;; number++) {
 			if (number > S3_PARTS_MAX) {
 				log_error("store s3 put %s: over %d parts", key, S3_PARTS_MAX);
@@ -183,16 +207,23 @@ static enum err s3_put(struct store *s, const char *key, const char *content_typ
 			snprintf(num, sizeof(num), "%d", number);
 			struct aws_pair q_part[] = {{"partNumber", num}, {"uploadId", upload_id}};
 			struct aws_http_request up = {
-				.method = "PUT", .service = "s3", .base_url = b->base_url, .path = path,
-				.query = q_part, .query_count = 2, .body = part, .body_len = got,
-				.long_transfer = true,
+			    .method = "PUT",
+			    .service = "s3",
+			    .base_url = b->base_url,
+			    .path = path,
+			    .query = q_part,
+			    .query_count = 2,
+			    .body = part,
+			    .body_len = got,
+			    .long_transfer = true,
 			};
 			e = aws_http(b->aws, &up, &resp);
 			buf_clear(&resp.body);
 			if (e)
 				goto out;
 			if (!resp.etag[0]) {
-				log_error("store s3 put %s: UploadPart %d answered no ETag", key, number);
+				log_error("store s3 put %s: UploadPart %d answered no ETag", key,
+				          number);
 				e = ERR_UNAVAILABLE;
 				goto out;
 			}
@@ -207,7 +238,8 @@ static enum err s3_put(struct store *s, const char *key, const char *content_typ
 			buf_puts(&complete, "</ETag></Part>");
 			if (eof)
 				break;
-			e = fill(key, read_fn, arg, part, part_size, &got, &eof, &total, max_size, md);
+			e = fill(key, read_fn, arg, part, part_size, &got, &eof, &total, max_size,
+			         md);
 			if (e)
 				goto out;
 			if (got == 0)
@@ -217,9 +249,17 @@ static enum err s3_put(struct store *s, const char *key, const char *content_typ
 		struct aws_pair q_done[] = {{"uploadId", upload_id}};
 		struct aws_pair h_done[] = {{"content-type", "application/xml"}};
 		struct aws_http_request done = {
-			.method = "POST", .service = "s3", .base_url = b->base_url, .path = path,
-			.query = q_done, .query_count = 1, .headers = h_done, .header_count = 1,
-			.body = complete.data, .body_len = complete.len, .long_transfer = true,
+		    .method = "POST",
+		    .service = "s3",
+		    .base_url = b->base_url,
+		    .path = path,
+		    .query = q_done,
+		    .query_count = 1,
+		    .headers = h_done,
+		    .header_count = 1,
+		    .body = complete.data,
+		    .body_len = complete.len,
+		    .long_transfer = true,
 		};
 		e = aws_http(b->aws, &done, &resp);
 		/* S3 may answer 200 and still report an error in the body. */
@@ -242,14 +282,19 @@ static enum err s3_put(struct store *s, const char *key, const char *content_typ
 			snprintf(out->sha256 + 2 * i, 3, "%02x", digest[i]);
 	}
 	out->size = total;
-	snprintf(out->content_type, sizeof(out->content_type), "%s", content_type ? content_type : "");
+	snprintf(out->content_type, sizeof(out->content_type), "%s",
+	         content_type ? content_type : "");
 out:
 	if (upload_id[0]) {
 		/* Abort so no parts linger (and cost) after a failed upload. */
 		struct aws_pair q_abort[] = {{"uploadId", upload_id}};
 		struct aws_http_request abort_req = {
-			.method = "DELETE", .service = "s3", .base_url = b->base_url, .path = path,
-			.query = q_abort, .query_count = 1,
+		    .method = "DELETE",
+		    .service = "s3",
+		    .base_url = b->base_url,
+		    .path = path,
+		    .query = q_abort,
+		    .query_count = 1,
 		};
 		if (aws_http(b->aws, &abort_req, &resp) != ERR_OK)
 			log_warn("store s3 put %s: the failed upload could not be aborted", key);
@@ -267,8 +312,13 @@ static enum err s3_get(struct store *s, const char *key, store_write_fn *write_f
 	struct store_s3 *b = s3(s);
 	struct pool *pool = pool_new();
 	struct aws_http_request req = {
-		.method = "GET", .service = "s3", .base_url = b->base_url,
-		.path = object_path(b, key, pool), .long_transfer = true, .sink = write_fn, .sink_arg = arg,
+	    .method = "GET",
+	    .service = "s3",
+	    .base_url = b->base_url,
+	    .path = object_path(b, key, pool),
+	    .long_transfer = true,
+	    .sink = write_fn,
+	    .sink_arg = arg,
 	};
 	struct aws_http_response resp;
 	enum err e = aws_http(b->aws, &req, &resp);
@@ -282,8 +332,10 @@ static enum err s3_stat(struct store *s, const char *key, struct store_info *out
 	struct store_s3 *b = s3(s);
 	struct pool *pool = pool_new();
 	struct aws_http_request req = {
-		.method = "HEAD", .service = "s3", .base_url = b->base_url,
-		.path = object_path(b, key, pool),
+	    .method = "HEAD",
+	    .service = "s3",
+	    .base_url = b->base_url,
+	    .path = object_path(b, key, pool),
 	};
 	struct aws_http_response resp;
 	enum err e = aws_http(b->aws, &req, &resp);
@@ -291,7 +343,8 @@ static enum err s3_stat(struct store *s, const char *key, struct store_info *out
 		out->size = resp.content_length >= 0 ? resp.content_length : 0;
 		if (strlen(resp.meta_sha256) == AWS_SHA256_HEX_LEN)
 			snprintf(out->sha256, sizeof(out->sha256), "%s", resp.meta_sha256);
-		snprintf(out->content_type, sizeof(out->content_type), "%.*s", STORE_CONTENT_TYPE_MAX - 1, resp.content_type);
+		snprintf(out->content_type, sizeof(out->content_type), "%.*s",
+		         STORE_CONTENT_TYPE_MAX - 1, resp.content_type);
 	}
 	buf_clear(&resp.body);
 	pool_free(pool);
@@ -303,8 +356,10 @@ static enum err s3_delete(struct store *s, const char *key)
 	struct store_s3 *b = s3(s);
 	struct pool *pool = pool_new();
 	struct aws_http_request req = {
-		.method = "DELETE", .service = "s3", .base_url = b->base_url,
-		.path = object_path(b, key, pool),
+	    .method = "DELETE",
+	    .service = "s3",
+	    .base_url = b->base_url,
+	    .path = object_path(b, key, pool),
 	};
 	struct aws_http_response resp;
 	enum err e = aws_http(b->aws, &req, &resp);
@@ -322,13 +377,18 @@ static enum err s3_list(struct store *s, const char *prefix, store_list_fn *fn, 
 	while (more && !e) {
 		char max_keys[16];
 		snprintf(max_keys, sizeof(max_keys), "%d", S3_LIST_PAGE);
-		struct aws_pair q[4] = {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", max_keys}};
+		struct aws_pair q[4] = {
+		    {"list-type", "2"}, {"prefix", prefix}, {"max-keys", max_keys}};
 		size_t nq = 3;
 		if (token[0])
 			q[nq++] = (struct aws_pair){"continuation-token", token};
 		struct aws_http_request req = {
-			.method = "GET", .service = "s3", .base_url = b->base_url,
-			.path = *b->path_prefix ? b->path_prefix : "/", .query = q, .query_count = nq,
+		    .method = "GET",
+		    .service = "s3",
+		    .base_url = b->base_url,
+		    .path = *b->path_prefix ? b->path_prefix : "/",
+		    .query = q,
+		    .query_count = nq,
 		};
 		struct aws_http_response resp;
 		e = aws_http(b->aws, &req, &resp);
@@ -344,10 +404,12 @@ static enum err s3_list(struct store *s, const char *prefix, store_list_fn *fn, 
 		more = strcmp(trunc, "true") == 0;
 		t = xml;
 		if (more && !xml_take(&t, NULL, "NextContinuationToken", token, sizeof(token))) {
-			log_error("store s3 list %s: truncated answer without a continuation token", prefix);
+			log_error("store s3 list %s: truncated answer without a continuation token",
+			          prefix);
 			e = ERR_UNAVAILABLE;
 		}
-		for (const char *c = strstr(from, "<Contents>"); c && !e; c = strstr(from, "<Contents>")) {
+		for (const char *c = strstr(from, "<Contents>"); c && !e;
+		     c = strstr(from, "<Contents>")) {
 			const char *end = strstr(c, "</Contents>");
 			if (!end)
 				break;
@@ -370,8 +432,7 @@ static enum err s3_list(struct store *s, const char *prefix, store_list_fn *fn, 
 }
 
 static enum err s3_download(struct store *s, const char *key, const char *content_type,
-                            const char *disposition, struct pool *pool,
-                            struct store_download *out)
+                            const char *disposition, struct pool *pool, struct store_download *out)
 {
 	struct store_s3 *b = s3(s);
 	const char *path = object_path(b, key, pool);
@@ -383,17 +444,17 @@ static enum err s3_download(struct store *s, const char *key, const char *conten
 	if (disposition && *disposition)
 		overrides[count++] = (struct aws_pair){"response-content-disposition", disposition};
 	struct aws_sigv4_request req = {
-		.method = "GET",
-		.host = strstr(b->base_url, "://") + 3,
-		.path = path,
-		.query = overrides,
-		.query_count = count,
-		.region = aws_client_region(b->aws),
-		.service = "s3",
-		.now = time(NULL),
+	    .method = "GET",
+	    .host = strstr(b->base_url, "://") + 3,
+	    .path = path,
+	    .query = overrides,
+	    .query_count = count,
+	    .region = aws_client_region(b->aws),
+	    .service = "s3",
+	    .now = time(NULL),
 	};
 	const char *query =
-	        aws_sigv4_presign(&req, aws_client_creds(b->aws), s->cfg.presign_seconds, pool);
+	    aws_sigv4_presign(&req, aws_client_creds(b->aws), s->cfg.presign_seconds, pool);
 	out->kind = STORE_DOWNLOAD_REDIRECT;
 	out->location = pool_printf(pool, "%s%s?%s", b->base_url, path, query);
 	out->expires_seconds = s->cfg.presign_seconds;
@@ -410,13 +471,13 @@ static void s3_free(struct store *s)
 }
 
 static const struct store_ops s3_ops = {
-	.put = s3_put,
-	.get = s3_get,
-	.stat = s3_stat,
-	.del = s3_delete,
-	.list = s3_list,
-	.download = s3_download,
-	.free = s3_free,
+    .put = s3_put,
+    .get = s3_get,
+    .stat = s3_stat,
+    .del = s3_delete,
+    .list = s3_list,
+    .download = s3_download,
+    .free = s3_free,
 };
 
 enum err store_s3_open(const struct store_config *cfg, struct store **out)

@@ -46,10 +46,10 @@ enum {
 };
 
 enum {
-	MUX_EVENTS_MAX = 128,    /* epoll events taken at once */
-	MUX_ACCEPT_BURST = 64,   /* connections accepted per wake-up */
-	MUX_READ_BURST = 4,      /* reads from one connection per wake-up */
-	MUX_NUMBER_MAX = 24      /* digits of a GET_VALUES answer */
+	MUX_EVENTS_MAX = 128,  /* epoll events taken at once */
+	MUX_ACCEPT_BURST = 64, /* connections accepted per wake-up */
+	MUX_READ_BURST = 4,    /* reads from one connection per wake-up */
+	MUX_NUMBER_MAX = 24    /* digits of a GET_VALUES answer */
 };
 
 /* One decoded parameter: offsets into the request's text buffer. */
@@ -60,38 +60,38 @@ struct mux_pair {
 struct fcgi_mux_req {
 	struct mux_conn *conn;
 	unsigned id;
-	bool keep;              /* FCGI_KEEP_CONN was set */
+	bool keep; /* FCGI_KEEP_CONN was set */
 	bool params_done;
 	bool stdin_done;
-	size_t stdin_len;       /* body bytes dropped so far */
-	struct buf params;      /* the raw PARAMS stream */
-	struct buf text;        /* names and values, each NUL-terminated */
+	size_t stdin_len;  /* body bytes dropped so far */
+	struct buf params; /* the raw PARAMS stream */
+	struct buf text;   /* names and values, each NUL-terminated */
 	struct mux_pair *pairs;
 	size_t npairs, pairs_cap;
 };
 
 struct mux_conn {
 	struct fcgi_mux *mux;
-	int fd;                 /* -1 once closed; the struct lives while its request is out */
-	uint32_t events;        /* epoll mask registered now */
+	int fd;          /* -1 once closed; the struct lives while its request is out */
+	uint32_t events; /* epoll mask registered now */
 	/* Record parser. */
 	unsigned char hdr[MUX_HEADER_LEN];
-	size_t hdr_len;         /* header bytes seen; MUX_HEADER_LEN inside a record */
+	size_t hdr_len; /* header bytes seen; MUX_HEADER_LEN inside a record */
 	unsigned type, rec_id;
-	size_t clen;            /* content length of the current record */
+	size_t clen; /* content length of the current record */
 	size_t content_left, padding_left;
-	struct buf rec;         /* content of a small record, gathered */
-	bool bad;               /* protocol error seen: drop the connection */
+	struct buf rec; /* content of a small record, gathered */
+	bool bad;       /* protocol error seen: drop the connection */
 	/* The request. */
-	bool active;            /* BEGIN_REQUEST seen, not ended */
-	bool ready;             /* complete, waiting on the ready list */
-	bool out;               /* handed to the caller, not answered */
+	bool active; /* BEGIN_REQUEST seen, not ended */
+	bool ready;  /* complete, waiting on the ready list */
+	bool out;    /* handed to the caller, not answered */
 	struct fcgi_mux_req req;
-	struct buf pending;     /* input read but not parsed while a request is out */
+	struct buf pending; /* input read but not parsed while a request is out */
 	/* Output. */
 	struct buf outb;
 	size_t out_off;
-	bool close_after;       /* close once the output is written */
+	bool close_after; /* close once the output is written */
 	/* Lists. */
 	bool on_resume;
 	struct mux_conn *next_ready, *next_resume;
@@ -103,10 +103,10 @@ struct fcgi_mux {
 	int epfd;
 	size_t params_max, conns_max;
 	struct fcgi_mux_stats stats;
-	struct mux_conn *conns;        /* every connection struct */
+	struct mux_conn *conns; /* every connection struct */
 	struct mux_conn *ready_head, *ready_tail;
 	struct mux_conn *resume_head;
-	time_t refused_logged;         /* last time a refusal was logged */
+	time_t refused_logged; /* last time a refusal was logged */
 	unsigned char rbuf[FCGI_MUX_READ_CHUNK];
 };
 
@@ -194,15 +194,23 @@ const char *fcgi_mux_param(const struct fcgi_mux_req *r, const char *name)
 	return NULL;
 }
 
-unsigned fcgi_mux_req_id(const struct fcgi_mux_req *r) { return r->id; }
+unsigned fcgi_mux_req_id(const struct fcgi_mux_req *r)
+{
+	return r->id;
+}
 
 /* --- Output ------------------------------------------------------------- */
 
 static void put_record(struct mux_conn *c, unsigned type, unsigned id, const void *data, size_t len)
 {
-	unsigned char h[MUX_HEADER_LEN] = {MUX_VERSION, (unsigned char)type, (unsigned char)(id >> 8),
-	                                   (unsigned char)id, (unsigned char)(len >> 8),
-	                                   (unsigned char)len, 0, 0};
+	unsigned char h[MUX_HEADER_LEN] = {MUX_VERSION,
+	                                   (unsigned char)type,
+	                                   (unsigned char)(id >> 8),
+	                                   (unsigned char)id,
+	                                   (unsigned char)(len >> 8),
+	                                   (unsigned char)len,
+	                                   0,
+	                                   0};
 	buf_append(&c->outb, h, sizeof(h));
 	buf_append(&c->outb, data, len);
 }
@@ -282,7 +290,8 @@ static bool conn_events(struct mux_conn *c, bool pause_in)
 static bool conn_flush(struct mux_conn *c)
 {
 	while (c->out_off < c->outb.len) {
-		ssize_t n = send(c->fd, c->outb.data + c->out_off, c->outb.len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n =
+		    send(c->fd, c->outb.data + c->out_off, c->outb.len - c->out_off, MSG_NOSIGNAL);
 		if (n > 0) {
 			c->out_off += (size_t)n;
 			continue;
@@ -611,7 +620,9 @@ static void accept_all(struct fcgi_mux *m)
 		if (m->stats.open >= m->conns_max) {
 			time_t now = time(NULL);
 			if (now != m->refused_logged) {
-				log_warn("fastcgi: %zu connections open, the ceiling: refusing more", m->conns_max);
+				log_warn(
+				    "fastcgi: %zu connections open, the ceiling: refusing more",
+				    m->conns_max);
 				m->refused_logged = now;
 			}
 			m->stats.refused++;
@@ -652,7 +663,8 @@ enum err fcgi_mux_new(int listen_fd, const struct fcgi_mux_limits *limits, struc
 	*out = NULL;
 	int flags = fcntl(listen_fd, F_GETFL);
 	if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-		log_error("fastcgi: cannot make the listening socket non-blocking: %s", strerror(errno));
+		log_error("fastcgi: cannot make the listening socket non-blocking: %s",
+		          strerror(errno));
 		e = ERR_INTERNAL;
 		goto out;
 	}
@@ -787,4 +799,7 @@ void fcgi_mux_respond(struct fcgi_mux *m, struct fcgi_mux_req *r, const void *da
 	}
 }
 
-void fcgi_mux_stats(const struct fcgi_mux *m, struct fcgi_mux_stats *out) { *out = m->stats; }
+void fcgi_mux_stats(const struct fcgi_mux *m, struct fcgi_mux_stats *out)
+{
+	*out = m->stats;
+}

@@ -31,12 +31,12 @@
 #include "core/err.h"
 
 enum {
-	FCGI_MUX_PARAMS_MAX = 32768,   /* default bytes of one request's PARAMS stream */
-	FCGI_MUX_CONNS_MAX = 1024,     /* default open connections per mux */
-	FCGI_MUX_STDIN_MAX = 65536,    /* body bytes dropped before the connection is */
-	FCGI_MUX_MGMT_MAX = 4096,      /* bytes of a management record's content */
+	FCGI_MUX_PARAMS_MAX = 32768,        /* default bytes of one request's PARAMS stream */
+	FCGI_MUX_CONNS_MAX = 1024,          /* default open connections per mux */
+	FCGI_MUX_STDIN_MAX = 65536,         /* body bytes dropped before the connection is */
+	FCGI_MUX_MGMT_MAX = 4096,           /* bytes of a management record's content */
 	FCGI_MUX_RESPONSE_MAX = 65535 * 16, /* bytes of one answer */
-	FCGI_MUX_READ_CHUNK = 16384    /* bytes read from a socket at once */
+	FCGI_MUX_READ_CHUNK = 16384         /* bytes read from a socket at once */
 };
 
 struct fcgi_mux;

@@ -9,11 +9,11 @@
 
 /* One dependency's state as a service sees it. */
 struct health_check {
-	const char *name;   /* "database", "redis", "kafka", "storage", "engine" */
-	bool ok;            /* it answered */
-	long latency_ms;    /* how long it took to answer (or to fail) */
-	const char *error;  /* a short reason when not ok (no secrets), or NULL */
-	bool required;      /* the service cannot work without it: down -> 503 */
+	const char *name;  /* "database", "redis", "kafka", "storage", "engine" */
+	bool ok;           /* it answered */
+	long latency_ms;   /* how long it took to answer (or to fail) */
+	const char *error; /* a short reason when not ok (no secrets), or NULL */
+	bool required;     /* the service cannot work without it: down -> 503 */
 };
 
 /* Writes {service, status, version, checks} with 200, or 503 when a required

@@ -11,7 +11,7 @@
 #include "web/valid.h"
 
 enum {
-	HTTP_ENV_NAME_MAX = 128,  /* bytes of a header's FastCGI parameter name */
+	HTTP_ENV_NAME_MAX = 128,   /* bytes of a header's FastCGI parameter name */
 	HTTP_WRITE_CHUNK = 1 << 20 /* bytes handed to FCGX_PutStr at once (it takes an int) */
 };
 
@@ -209,8 +209,8 @@ ssize_t http_read(struct http_req *req, void *dst, size_t n)
 	int got = FCGX_GetStr(dst, (int)n, req->fcgx->in);
 	if (got <= 0) {
 		int e = FCGX_GetError(req->fcgx->in);
-		log_warn("request body ended after %lld of %lld bytes (error %d)", req->body_consumed,
-		         req->content_length, e);
+		log_warn("request body ended after %lld of %lld bytes (error %d)",
+		         req->body_consumed, req->content_length, e);
 		return -1;
 	}
 	req->body_consumed += got;
@@ -249,12 +249,14 @@ static const char *param_check_text(struct http_req *req, const struct param_spe
 	switch (spec->type) {
 	case PARAM_STRING: {
 		long max = (spec->min == 0 && spec->max == 0) ? HTTP_STRING_MAX : spec->max;
-		if (!valid_text(text, len, spec->min, max, VALID_TEXT_NO_CONTROL | VALID_TEXT_NEWLINES,
-		                &why)) {
+		if (!valid_text(text, len, spec->min, max,
+		                VALID_TEXT_NO_CONTROL | VALID_TEXT_NEWLINES, &why)) {
 			if (strcmp(why, "too short") == 0)
-				return pool_printf(req->pool, "must be at least %ld characters", spec->min);
+				return pool_printf(req->pool, "must be at least %ld characters",
+				                   spec->min);
 			if (strcmp(why, "too long") == 0)
-				return pool_printf(req->pool, "must be at most %ld characters", max);
+				return pool_printf(req->pool, "must be at most %ld characters",
+				                   max);
 			return why;
 		}
 		v->text = pool_strndup(req->pool, text, len);
@@ -358,16 +360,18 @@ enum err http_params_validate(struct http_req *req)
 			v->present = text != NULL;
 		} else {
 			struct json_object *j = NULL;
-			if (req->body && json_object_object_get_ex(req->body, spec->name, &j) && j) {
+			if (req->body && json_object_object_get_ex(req->body, spec->name, &j) &&
+			    j) {
 				why = param_check_json(req, spec, j, v);
 				v->present = true;
 			}
 		}
 		if (!v->present && spec->fallback) {
-			why = param_check_text(req, spec, spec->fallback, strlen(spec->fallback), v);
+			why =
+			    param_check_text(req, spec, spec->fallback, strlen(spec->fallback), v);
 			if (why)
-				log_error("route %s %s: fallback of %s is invalid: %s", req->route->method,
-				          req->route->pattern, spec->name, why);
+				log_error("route %s %s: fallback of %s is invalid: %s",
+				          req->route->method, req->route->pattern, spec->name, why);
 			v->present = true;
 		}
 		if (!v->present && spec->required)
@@ -393,15 +397,31 @@ static const char *status_reason(int status)
 		int status;
 		const char *reason;
 	} reasons[] = {
-		{200, "OK"}, {201, "Created"}, {202, "Accepted"}, {204, "No Content"},
-		{206, "Partial Content"}, {301, "Moved Permanently"}, {302, "Found"},
-		{303, "See Other"}, {304, "Not Modified"}, {307, "Temporary Redirect"},
-		{308, "Permanent Redirect"}, {400, "Bad Request"}, {401, "Unauthorized"},
-		{403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
-		{409, "Conflict"}, {413, "Content Too Large"}, {415, "Unsupported Media Type"},
-		{416, "Range Not Satisfiable"}, {429, "Too Many Requests"},
-		{500, "Internal Server Error"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
-		{504, "Gateway Timeout"},
+	    {200, "OK"},
+	    {201, "Created"},
+	    {202, "Accepted"},
+	    {204, "No Content"},
+	    {206, "Partial Content"},
+	    {301, "Moved Permanently"},
+	    {302, "Found"},
+	    {303, "See Other"},
+	    {304, "Not Modified"},
+	    {307, "Temporary Redirect"},
+	    {308, "Permanent Redirect"},
+	    {400, "Bad Request"},
+	    {401, "Unauthorized"},
+	    {403, "Forbidden"},
+	    {404, "Not Found"},
+	    {405, "Method Not Allowed"},
+	    {409, "Conflict"},
+	    {413, "Content Too Large"},
+	    {415, "Unsupported Media Type"},
+	    {416, "Range Not Satisfiable"},
+	    {429, "Too Many Requests"},
+	    {500, "Internal Server Error"},
+	    {502, "Bad Gateway"},
+	    {503, "Service Unavailable"},
+	    {504, "Gateway Timeout"},
 	};
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (reasons[i].status == status)
@@ -434,7 +454,8 @@ enum err http_add_header(struct http_req *req, const char *name, const char *val
 	}
 	/* Status is CGI's own line; a handler picks the status by sending. */
 	if (strcasecmp(name, "Status") == 0 || !header_value_ok(value)) {
-		log_error("response header %s refused: CR/LF or oversize value, or reserved name", name);
+		log_error("response header %s refused: CR/LF or oversize value, or reserved name",
+		          name);
 		return ERR_INTERNAL;
 	}
 	struct http_header *h = pool_alloc(req->pool, sizeof(*h));
@@ -521,7 +542,8 @@ enum err http_send_json(struct http_req *req, int status, struct json_object *ob
 	}
 	size_t len = 0;
 	const char *text = http_json_text(obj, &len);
-	enum err e = http_write(req, status, "application/json; charset=utf-8", text, len, WRITE_JSON);
+	enum err e =
+	    http_write(req, status, "application/json; charset=utf-8", text, len, WRITE_JSON);
 	json_object_put(obj);
 	return e;
 }
@@ -639,7 +661,10 @@ enum err http_error(struct http_req *req, enum err e, const char *fmt, ...)
 	return e;
 }
 
-static void json_put_cb(void *obj) { json_object_put(obj); }
+static void json_put_cb(void *obj)
+{
+	json_object_put(obj);
+}
 
 void http_error_detail(struct http_req *req, const char *field, const char *problem)
 {
@@ -742,7 +767,8 @@ struct json_object *http_json_parse(const char *text, size_t len)
 	} else if (obj && je == json_tokener_success) {
 		/* Only blanks may follow the value. */
 		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-			if (!(text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
+			if (!(text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
+			      text[i] == '\r')) {
 				json_object_put(obj);
 				obj = NULL;
 				break;
@@ -765,7 +791,7 @@ const char *http_json_text(struct json_object *obj, size_t *len)
 {
 	size_t n = 0;
 	const char *s = json_object_to_json_string_length(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (len)
 		*len = n;
 	return s;

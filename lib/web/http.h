@@ -62,9 +62,9 @@ struct param_spec {
 };
 
 enum route_flags {
-	ROUTE_AUTH = 1 << 0,     /* needs the user id nginx's auth_request set */
-	ROUTE_JSON = 1 << 1,     /* the body, if any, must be a JSON object */
-	ROUTE_STREAM = 1 << 2,   /* the handler reads the raw body itself (multipart) */
+	ROUTE_AUTH = 1 << 0,         /* needs the user id nginx's auth_request set */
+	ROUTE_JSON = 1 << 1,         /* the body, if any, must be a JSON object */
+	ROUTE_STREAM = 1 << 2,       /* the handler reads the raw body itself (multipart) */
 	ROUTE_OPTIONAL_BODY = 1 << 3 /* with ROUTE_JSON: an empty body is allowed */
 };
 
@@ -85,31 +85,31 @@ struct http_param_value; /* the validated value of one declared parameter */
 struct http_header;      /* one response header, kept until the response goes out */
 
 struct http_req {
-	struct pool *pool;         /* owns everything below */
-	FCGX_Request *fcgx;        /* the libfcgi request */
-	const char *method;        /* REQUEST_METHOD */
-	const char *uri;           /* DOCUMENT_URI, percent-decoded by nginx */
-	const char *path;          /* uri less the service prefix ("/login") */
-	const char *query;         /* QUERY_STRING, "" when none */
-	const char *content_type;  /* CONTENT_TYPE, "" when none */
-	long long content_length;  /* CONTENT_LENGTH, 0 when none */
-	const char *request_id;    /* the id nginx set (X-Request-ID) */
-	const char *remote_addr;   /* the client's address as nginx saw it */
-	const char *user_id;       /* LECTERN_USER_ID from auth_request, or NULL */
-	const char *user_email;    /* LECTERN_USER_EMAIL, or NULL */
-	const char *user_role;     /* LECTERN_USER_ROLE, or NULL */
-	struct json_object *body;  /* parsed JSON body (an object), or NULL */
-	const struct route *route; /* the matched route */
+	struct pool *pool;                         /* owns everything below */
+	FCGX_Request *fcgx;                        /* the libfcgi request */
+	const char *method;                        /* REQUEST_METHOD */
+	const char *uri;                           /* DOCUMENT_URI, percent-decoded by nginx */
+	const char *path;                          /* uri less the service prefix ("/login") */
+	const char *query;                         /* QUERY_STRING, "" when none */
+	const char *content_type;                  /* CONTENT_TYPE, "" when none */
+	long long content_length;                  /* CONTENT_LENGTH, 0 when none */
+	const char *request_id;                    /* the id nginx set (X-Request-ID) */
+	const char *remote_addr;                   /* the client's address as nginx saw it */
+	const char *user_id;                       /* LECTERN_USER_ID from auth_request, or NULL */
+	const char *user_email;                    /* LECTERN_USER_EMAIL, or NULL */
+	const char *user_role;                     /* LECTERN_USER_ROLE, or NULL */
+	struct json_object *body;                  /* parsed JSON body (an object), or NULL */
+	const struct route *route;                 /* the matched route */
 	const char *path_args[HTTP_PATH_ARGS_MAX]; /* {name} segment values in order */
 	struct http_param_value *params;           /* validated values, route order */
 	size_t nparams;
 	/* Response state. */
-	int status;                 /* 0 until a response was written */
-	struct http_header *headers; /* extra headers for the response */
-	const char *error_message;   /* set by http_error */
+	int status;                        /* 0 until a response was written */
+	struct http_header *headers;       /* extra headers for the response */
+	const char *error_message;         /* set by http_error */
 	struct json_object *error_details; /* array set by http_error_detail */
-	bool body_read;              /* the body was consumed */
-	long long body_consumed;     /* bytes of the body read so far */
+	bool body_read;                    /* the body was consumed */
+	long long body_consumed;           /* bytes of the body read so far */
 };
 
 /* --- Request ------------------------------------------------------------ */
@@ -165,8 +165,8 @@ enum err http_send_redirect(struct http_req *req, int status, const char *locati
 /* Hands the response to nginx: X-Accel-Redirect to an internal location, with
  * the Content-Type and an attachment Content-Disposition for filename (NULL:
  * none). The file name is encoded per RFC 6266 (filename*=UTF-8''...). */
-enum err http_send_accel(struct http_req *req, const char *internal_uri,
-                         const char *content_type, const char *filename);
+enum err http_send_accel(struct http_req *req, const char *internal_uri, const char *content_type,
+                         const char *filename);
 /* The Content-Disposition value for filename: `attachment; filename="..."`
  * with an ASCII fallback (quotes, backslashes, '%', controls and non-ASCII
  * become '_') and `filename*=UTF-8''...` percent-encoded (RFC 6266, 5987).
@@ -175,7 +175,7 @@ const char *http_content_disposition(struct pool *pool, const char *filename);
 /* Records a human message for the error the handler is about to return;
  * returns e so handlers can write `return http_error(req, ERR_CONFLICT, ...)`. */
 enum err http_error(struct http_req *req, enum err e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Adds a {field, problem} entry to the error's details. */
 void http_error_detail(struct http_req *req, const char *field, const char *problem);
 /* Writes the JSON error body for e (used by the dispatcher; handlers return).

@@ -21,13 +21,13 @@ enum {
 };
 
 enum mp_state {
-	MP_PREAMBLE,  /* before the first boundary: discarded */
-	MP_AFTER,     /* just after a delimiter: "--", blanks or CR */
-	MP_DASH,      /* saw "-" after a delimiter: needs the second */
-	MP_LF,        /* saw CR after a delimiter: needs LF */
-	MP_HEADERS,   /* collecting one part's header block */
-	MP_DATA,      /* a part's content */
-	MP_EPILOGUE,  /* after the closing delimiter: discarded */
+	MP_PREAMBLE, /* before the first boundary: discarded */
+	MP_AFTER,    /* just after a delimiter: "--", blanks or CR */
+	MP_DASH,     /* saw "-" after a delimiter: needs the second */
+	MP_LF,       /* saw CR after a delimiter: needs LF */
+	MP_HEADERS,  /* collecting one part's header block */
+	MP_DATA,     /* a part's content */
+	MP_EPILOGUE, /* after the closing delimiter: discarded */
 	MP_ERROR
 };
 
@@ -37,22 +37,22 @@ struct multipart {
 	struct multipart_callbacks cb;
 	char delim[MULTIPART_DELIM_MAX + 1]; /* "\r\n--" boundary */
 	size_t dlen;
-	size_t matched;          /* bytes of delim matched so far (held back) */
+	size_t matched; /* bytes of delim matched so far (held back) */
 	enum mp_state state;
-	size_t padding;          /* blanks seen in MP_AFTER */
-	char *hbuf;              /* header block, lim.header_max bytes */
+	size_t padding; /* blanks seen in MP_AFTER */
+	char *hbuf;     /* header block, lim.header_max bytes */
 	size_t hlen;
 	size_t nparts;
 	bool part_is_file;
 	unsigned long long part_size;
 	unsigned long long total;
-	enum err err;            /* sticky */
-	const char *message;     /* why, for the client */
-	const char *part_name;   /* for messages */
+	enum err err;          /* sticky */
+	const char *message;   /* why, for the client */
+	const char *part_name; /* for messages */
 };
 
 static enum err mp_fail(struct multipart *mp, enum err e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static enum err mp_fail(struct multipart *mp, enum err e, const char *fmt, ...)
 {
@@ -132,7 +132,8 @@ enum err multipart_boundary(const char *content_type, struct pool *pool, const c
 	static const char want[] = "multipart/form-data";
 	const char *p = skip_blanks(content_type ? content_type : "");
 	size_t n = sizeof(want) - 1;
-	if (strncasecmp(p, want, n) != 0 || !(p[n] == '\0' || p[n] == ';' || p[n] == ' ' || p[n] == '\t'))
+	if (strncasecmp(p, want, n) != 0 ||
+	    !(p[n] == '\0' || p[n] == ';' || p[n] == ' ' || p[n] == '\t'))
 		return ERR_MEDIA_TYPE;
 	p = skip_blanks(p + n);
 	const char *end = p + strlen(p);
@@ -270,14 +271,16 @@ static enum err parse_disposition(struct multipart *mp, const char *v, const cha
 		p = skip_blanks_to(p + 1, end);
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 		if (!eq)
-			return mp_fail(mp, ERR_INVALID, "A part's Content-Disposition is malformed.");
+			return mp_fail(mp, ERR_INVALID,
+			               "A part's Content-Disposition is malformed.");
 		size_t nlen = (size_t)(eq - p);
 		while (nlen && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
 			nlen--;
 		const char *vp = skip_blanks_to(eq + 1, end);
 		char *value = param_value(mp->pool, &vp, end);
 		if (!value)
-			return mp_fail(mp, ERR_INVALID, "A part's Content-Disposition is malformed.");
+			return mp_fail(mp, ERR_INVALID,
+			               "A part's Content-Disposition is malformed.");
 		if (nlen == 4 && strncasecmp(p, "name", 4) == 0) {
 			if (*name)
 				return mp_fail(mp, ERR_INVALID, "A part names its field twice.");
@@ -335,40 +338,47 @@ static enum err begin_part(struct multipart *mp)
 			return mp_fail(mp, ERR_INVALID, "A part's headers are folded.");
 		for (const char *q = h; q < eol; q++)
 			if (*q == '\r' || *q == '\n')
-				return mp_fail(mp, ERR_INVALID, "A part's headers have a bare CR or LF.");
+				return mp_fail(mp, ERR_INVALID,
+				               "A part's headers have a bare CR or LF.");
 		const char *colon = memchr(h, ':', (size_t)(eol - h));
 		if (!colon || colon == h)
 			return mp_fail(mp, ERR_INVALID, "A part's header line is malformed.");
 		for (const char *q = h; q < colon; q++)
 			if (!is_tchar(*q))
-				return mp_fail(mp, ERR_INVALID, "A part's header name is malformed.");
+				return mp_fail(mp, ERR_INVALID,
+				               "A part's header name is malformed.");
 		const char *v = skip_blanks(colon + 1), *vend = eol;
 		while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
 			vend--;
 		size_t hn = (size_t)(colon - h);
 		if (hn == 19 && strncasecmp(h, "Content-Disposition", 19) == 0) {
 			if (seen_cd)
-				return mp_fail(mp, ERR_INVALID, "A part has two Content-Disposition headers.");
+				return mp_fail(mp, ERR_INVALID,
+				               "A part has two Content-Disposition headers.");
 			seen_cd = true;
 			if (parse_disposition(mp, v, vend, &name, &filename) != ERR_OK)
 				return mp->err;
 		} else if (hn == 12 && strncasecmp(h, "Content-Type", 12) == 0) {
 			ctype = part_type(mp, v, (size_t)(vend - v));
 			if (!ctype)
-				return mp_fail(mp, ERR_INVALID, "A part's Content-Type is not valid.");
+				return mp_fail(mp, ERR_INVALID,
+				               "A part's Content-Type is not valid.");
 		}
 		h = eol + 2;
 	}
 	if (!seen_cd || !name)
-		return mp_fail(mp, ERR_INVALID, "A part has no Content-Disposition with a field name.");
+		return mp_fail(mp, ERR_INVALID,
+		               "A part has no Content-Disposition with a field name.");
 	size_t nlen = strlen(name);
-	if (nlen > MULTIPART_NAME_MAX || !valid_text(name, nlen, 1, -1, VALID_TEXT_NO_CONTROL, NULL))
+	if (nlen > MULTIPART_NAME_MAX ||
+	    !valid_text(name, nlen, 1, -1, VALID_TEXT_NO_CONTROL, NULL))
 		return mp_fail(mp, ERR_INVALID, "A part's field name is empty or not valid text.");
 	struct multipart_part part = {
-		.name = name,
-		.filename = filename ? valid_display_filename(mp->pool, filename, strlen(filename)) : NULL,
-		.content_type = ctype ? ctype : (filename ? "application/octet-stream" : "text/plain"),
-		.index = mp->nparts - 1,
+	    .name = name,
+	    .filename =
+	        filename ? valid_display_filename(mp->pool, filename, strlen(filename)) : NULL,
+	    .content_type = ctype ? ctype : (filename ? "application/octet-stream" : "text/plain"),
+	    .index = mp->nparts - 1,
 	};
 	mp->part_name = name;
 	mp->part_is_file = filename != NULL;
@@ -389,7 +399,8 @@ enum err multipart_feed(struct multipart *mp, const void *data, size_t len)
 		return mp->err;
 	mp->total += len;
 	if (mp->total > mp->lim.total_max)
-		return mp_fail(mp, ERR_TOO_LARGE, "The body is larger than %llu bytes.", mp->lim.total_max);
+		return mp_fail(mp, ERR_TOO_LARGE, "The body is larger than %llu bytes.",
+		               mp->lim.total_max);
 	const unsigned char *s = data;
 	size_t i = 0;
 	while (i < len) {
@@ -419,33 +430,40 @@ enum err multipart_feed(struct multipart *mp, const void *data, size_t len)
 				mp->state = MP_DASH;
 			} else if (c == '\r') {
 				mp->state = MP_LF;
-			} else if ((c == ' ' || c == '\t') && ++mp->padding <= MULTIPART_PADDING_MAX) {
+			} else if ((c == ' ' || c == '\t') &&
+			           ++mp->padding <= MULTIPART_PADDING_MAX) {
 				/* transport padding */
 			} else {
-				return mp_fail(mp, ERR_INVALID, "Unexpected bytes after a boundary.");
+				return mp_fail(mp, ERR_INVALID,
+				               "Unexpected bytes after a boundary.");
 			}
 			break;
 		case MP_DASH:
 			if (s[i++] != '-')
-				return mp_fail(mp, ERR_INVALID, "Unexpected bytes after a boundary.");
+				return mp_fail(mp, ERR_INVALID,
+				               "Unexpected bytes after a boundary.");
 			mp->state = MP_EPILOGUE;
 			break;
 		case MP_LF:
 			if (s[i++] != '\n')
-				return mp_fail(mp, ERR_INVALID, "A boundary line does not end in CRLF.");
+				return mp_fail(mp, ERR_INVALID,
+				               "A boundary line does not end in CRLF.");
 			if (++mp->nparts > mp->lim.parts_max)
-				return mp_fail(mp, ERR_TOO_LARGE, "The body has more than %zu parts.",
+				return mp_fail(mp, ERR_TOO_LARGE,
+				               "The body has more than %zu parts.",
 				               mp->lim.parts_max);
 			mp->state = MP_HEADERS;
 			mp->hlen = 0;
 			break;
 		case MP_HEADERS:
 			if (mp->hlen >= mp->lim.header_max)
-				return mp_fail(mp, ERR_TOO_LARGE, "A part's headers are larger than %zu bytes.",
+				return mp_fail(mp, ERR_TOO_LARGE,
+				               "A part's headers are larger than %zu bytes.",
 				               mp->lim.header_max);
 			mp->hbuf[mp->hlen++] = (char)s[i++];
 			if ((mp->hlen == 2 && memcmp(mp->hbuf, "\r\n", 2) == 0) ||
-			    (mp->hlen >= 4 && memcmp(mp->hbuf + mp->hlen - 4, "\r\n\r\n", 4) == 0)) {
+			    (mp->hlen >= 4 &&
+			     memcmp(mp->hbuf + mp->hlen - 4, "\r\n\r\n", 4) == 0)) {
 				if (begin_part(mp) != ERR_OK)
 					return mp->err;
 			}
@@ -474,7 +492,10 @@ enum err multipart_finish(struct multipart *mp)
 	}
 }
 
-const char *multipart_error(const struct multipart *mp) { return mp->message; }
+const char *multipart_error(const struct multipart *mp)
+{
+	return mp->message;
+}
 
 /* --- Reading a request ---------------------------------------------------- */
 
@@ -493,11 +514,12 @@ static enum err reader_begin(void *ctx, const struct multipart_part *part)
 	struct form_reader *r = ctx;
 	if (part->filename) {
 		if (!r->file_cb)
-			return http_error(r->req, ERR_INVALID, "The field \"%s\" may not be a file.",
-			                  part->name);
+			return http_error(r->req, ERR_INVALID,
+			                  "The field \"%s\" may not be a file.", part->name);
 		r->in_file = true;
 		r->form->files++;
-		return r->file_cb->part_begin ? r->file_cb->part_begin(r->file_cb->ctx, part) : ERR_OK;
+		return r->file_cb->part_begin ? r->file_cb->part_begin(r->file_cb->ctx, part)
+		                              : ERR_OK;
 	}
 	r->in_file = false;
 	r->field_name = part->name;
@@ -509,7 +531,8 @@ static enum err reader_data(void *ctx, const void *data, size_t len)
 {
 	struct form_reader *r = ctx;
 	if (r->in_file)
-		return r->file_cb->part_data ? r->file_cb->part_data(r->file_cb->ctx, data, len) : ERR_OK;
+		return r->file_cb->part_data ? r->file_cb->part_data(r->file_cb->ctx, data, len)
+		                             : ERR_OK;
 	buf_append(&r->value, data, len);
 	return ERR_OK;
 }
@@ -534,7 +557,10 @@ static enum err reader_end(void *ctx)
 	return ERR_OK;
 }
 
-static void reader_cleanup(void *arg) { buf_clear(arg); }
+static void reader_cleanup(void *arg)
+{
+	buf_clear(arg);
+}
 
 enum err multipart_read_request(struct http_req *req, const struct multipart_limits *limits,
                                 const struct multipart_callbacks *file_cb,
@@ -559,7 +585,8 @@ enum err multipart_read_request(struct http_req *req, const struct multipart_lim
 	for (;;) {
 		ssize_t n = http_read(req, chunk, MULTIPART_READ_CHUNK);
 		if (n < 0)
-			return http_error(req, ERR_INVALID, "The request body is shorter than its Content-Length.");
+			return http_error(req, ERR_INVALID,
+			                  "The request body is shorter than its Content-Length.");
 		if (n == 0)
 			break;
 		e = multipart_feed(mp, chunk, (size_t)n);

@@ -18,16 +18,16 @@
 #include "core/mem.h"
 
 enum {
-	MULTIPART_BOUNDARY_MAX = 70,     /* RFC 2046 */
-	MULTIPART_NAME_MAX = 256,        /* bytes of a part's field name */
-	MULTIPART_TYPE_MAX = 255,        /* bytes of a part's Content-Type */
-	MULTIPART_READ_CHUNK = 65536     /* bytes read from the request at once */
+	MULTIPART_BOUNDARY_MAX = 70, /* RFC 2046 */
+	MULTIPART_NAME_MAX = 256,    /* bytes of a part's field name */
+	MULTIPART_TYPE_MAX = 255,    /* bytes of a part's Content-Type */
+	MULTIPART_READ_CHUNK = 65536 /* bytes read from the request at once */
 };
 
 struct multipart_limits {
-	size_t header_max;       /* bytes of one part's header block (e.g. 8192) */
-	size_t parts_max;        /* parts in the body */
-	size_t field_max;        /* bytes of a part without a filename (a text field) */
+	size_t header_max;            /* bytes of one part's header block (e.g. 8192) */
+	size_t parts_max;             /* parts in the body */
+	size_t field_max;             /* bytes of a part without a filename (a text field) */
 	unsigned long long total_max; /* bytes of the whole body */
 };
 
@@ -55,7 +55,8 @@ struct multipart;
  * against RFC 2046 (1..70 characters of its set, quoted or not).
  * ERR_MEDIA_TYPE when the type is not multipart/form-data, ERR_INVALID
  * when the boundary is missing or not valid. */
-enum err multipart_boundary(const char *content_type, struct pool *pool, const char **out) MUST_CHECK;
+enum err multipart_boundary(const char *content_type, struct pool *pool,
+                            const char **out) MUST_CHECK;
 /* A parser for one body; lives in pool. Callbacks may be NULL. */
 struct multipart *multipart_new(struct pool *pool, const char *boundary,
                                 const struct multipart_limits *limits,

@@ -42,7 +42,10 @@ static void add_ms(struct timespec *t, long ms)
 	}
 }
 
-static void on_sigchld(int sig) { (void)sig; }
+static void on_sigchld(int sig)
+{
+	(void)sig;
+}
 
 static void signal_children(const struct prefork_slot *slots, long n)
 {
@@ -53,8 +56,8 @@ static void signal_children(const struct prefork_slot *slots, long n)
 
 /* Forks the children whose slots are empty and due; returns how many run
  * and lowers *wait_ms to the next due restart. */
-static long fork_due(struct prefork_slot *slots, long n, const struct timespec *now,
-                     long *wait_ms, int (*child)(void *), void *arg)
+static long fork_due(struct prefork_slot *slots, long n, const struct timespec *now, long *wait_ms,
+                     int (*child)(void *), void *arg)
 {
 	long live = 0;
 	for (long i = 0; i < n; i++) {

@@ -30,16 +30,16 @@
 #include "web/valid.h"
 
 enum {
-	SERVE_ALLOW_MAX = 256,         /* bytes of an Allow header */
-	SERVE_EXIT_INIT_FAILED = 3,    /* worker exit status when worker_init failed */
-	SERVE_LISTEN_FD_SYSTEMD = 3    /* SD_LISTEN_FDS_START */
+	SERVE_ALLOW_MAX = 256,      /* bytes of an Allow header */
+	SERVE_EXIT_INIT_FAILED = 3, /* worker exit status when worker_init failed */
+	SERVE_LISTEN_FD_SYSTEMD = 3 /* SD_LISTEN_FDS_START */
 };
 
 /* --- Routing -------------------------------------------------------------- */
 
 /* Matches pattern against path segment by segment; fills args. */
-static bool pattern_match(const char *pattern, const char *path, size_t path_len,
-                          struct pool *pool, const char *args[HTTP_PATH_ARGS_MAX])
+static bool pattern_match(const char *pattern, const char *path, size_t path_len, struct pool *pool,
+                          const char *args[HTTP_PATH_ARGS_MAX])
 {
 	const char *p = pattern, *s = path, *s_end = path + path_len;
 	size_t nargs = 0;
@@ -145,7 +145,8 @@ static const char *request_id_new(struct pool *pool)
 		/* Unique enough to find log lines; never used as a secret. */
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		return pool_printf(pool, "%lx-%lx-%lx", (long)getpid(), (long)ts.tv_nsec, ++counter);
+		return pool_printf(pool, "%lx-%lx-%lx", (long)getpid(), (long)ts.tv_nsec,
+		                   ++counter);
 	}
 	char *out = pool_alloc(pool, sizeof(raw) * 2 + 1);
 	for (size_t i = 0; i < sizeof(raw); i++) {
@@ -196,7 +197,10 @@ static bool is_json_type(const char *ct)
 	return true;
 }
 
-static void json_put_cb(void *obj) { json_object_put(obj); }
+static void json_put_cb(void *obj)
+{
+	json_object_put(obj);
+}
 
 /* Reads and parses the JSON object body of req. */
 static enum err read_json_body(struct http_req *req)
@@ -207,19 +211,22 @@ static enum err read_json_body(struct http_req *req)
 		return http_error(req, ERR_INVALID, "A JSON body is required.");
 	}
 	if (!is_json_type(req->content_type))
-		return http_error(req, ERR_MEDIA_TYPE, "The body must be application/json in UTF-8.");
+		return http_error(req, ERR_MEDIA_TYPE,
+		                  "The body must be application/json in UTF-8.");
 	size_t len = (size_t)req->content_length;
 	char *text = pool_alloc(req->pool, len + 1);
 	size_t got = 0;
 	while (got < len) {
 		ssize_t n = http_read(req, text + got, len - got);
 		if (n <= 0)
-			return http_error(req, ERR_INVALID, "The request body is shorter than its Content-Length.");
+			return http_error(req, ERR_INVALID,
+			                  "The request body is shorter than its Content-Length.");
 		got += (size_t)n;
 	}
 	struct json_object *obj = http_json_parse(text, len);
 	if (!obj)
-		return http_error(req, ERR_INVALID, "Malformed JSON (or nested deeper than %d levels).",
+		return http_error(req, ERR_INVALID,
+		                  "Malformed JSON (or nested deeper than %d levels).",
 		                  HTTP_JSON_DEPTH_MAX);
 	pool_on_free(req->pool, json_put_cb, obj);
 	if (!json_object_is_type(obj, json_type_object))
@@ -276,9 +283,10 @@ static enum err dispatch(const struct service *svc, struct http_req *req)
 		return http_error(req, ERR_INVALID, "Content-Length is not a byte count.");
 	req->content_length = n;
 	if ((unsigned long long)n > route->max_body)
-		return route->max_body ? http_error(req, ERR_TOO_LARGE,
-		                                    "The body is larger than %zu bytes.", route->max_body)
-		                       : http_error(req, ERR_TOO_LARGE, "This request takes no body.");
+		return route->max_body
+		           ? http_error(req, ERR_TOO_LARGE, "The body is larger than %zu bytes.",
+		                        route->max_body)
+		           : http_error(req, ERR_TOO_LARGE, "This request takes no body.");
 	if (route->flags & ROUTE_JSON) {
 		e = read_json_body(req);
 		if (e != ERR_OK)
@@ -385,7 +393,8 @@ static int worker_main(const struct service *svc, int listen_fd)
 		if (rc < 0) {
 			if (worker_stop || rc == -EINTR)
 				continue;
-			log_error("FCGX_Accept_r failed: %s", strerror(-rc > 0 && -rc < 4096 ? -rc : EIO));
+			log_error("FCGX_Accept_r failed: %s",
+			          strerror(-rc > 0 && -rc < 4096 ? -rc : EIO));
 			status = 1;
 			break;
 		}

@@ -16,9 +16,9 @@
 #include "web/http.h"
 
 struct service {
-	const char *name;               /* "auth"; names log lines and health */
-	const char *const *prefixes;    /* NULL-terminated URI prefixes stripped before
-	                                   routing: {"/api/v1/auth", "/auth", NULL} */
+	const char *name;            /* "auth"; names log lines and health */
+	const char *const *prefixes; /* NULL-terminated URI prefixes stripped before
+	                                routing: {"/api/v1/auth", "/auth", NULL} */
 	const struct route *routes;
 	size_t nroutes;
 	/* Called once in each worker process after fork, before serving: open
@@ -32,9 +32,9 @@ struct service {
 };
 
 struct serve_opts {
-	const char *listen; /* address when no socket was inherited; NULL = none */
-	long workers;       /* processes accepting requests (1..256) */
-	long backlog;       /* listen backlog when we open the socket */
+	const char *listen;      /* address when no socket was inherited; NULL = none */
+	long workers;            /* processes accepting requests (1..256) */
+	long backlog;            /* listen backlog when we open the socket */
 	const char *socket_mode; /* octal mode for a unix socket we create ("0660") */
 };
 

@@ -60,9 +60,15 @@ bool valid_utf8_count(const char *s, size_t len, size_t *chars)
 	return true;
 }
 
-bool valid_utf8(const char *s, size_t len) { return valid_utf8_count(s, len, NULL); }
+bool valid_utf8(const char *s, size_t len)
+{
+	return valid_utf8_count(s, len, NULL);
+}
 
-static bool is_control(uint32_t cp) { return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f); }
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
 
 bool valid_text(const char *s, size_t len, long min_chars, long max_chars, unsigned flags,
                 const char **problem)
@@ -164,7 +170,10 @@ bool valid_uuid(const char *text, char out[VALID_UUID_LEN + 1])
 	return true;
 }
 
-static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* RFC 5322 atext, the characters of a dot-atom besides '.'. */
 static bool is_atext(char c)
@@ -290,7 +299,10 @@ static bool is_bidi_control(uint32_t cp)
 	       cp == 0x200f || cp == 0x061c;
 }
 
-static bool is_trimmed(char c) { return c == '.' || c == ' ' || c == '\t'; }
+static bool is_trimmed(char c)
+{
+	return c == '.' || c == ' ' || c == '\t';
+}
 
 const char *valid_display_filename(struct pool *pool, const char *name, size_t len)
 {

@@ -13,12 +13,12 @@
 #include "core/mem.h"
 
 enum {
-	VALID_UUID_LEN = 36,       /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
-	VALID_EMAIL_MAX = 254,     /* bytes of an address (RFC 5321 path limit) */
+	VALID_UUID_LEN = 36,        /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+	VALID_EMAIL_MAX = 254,      /* bytes of an address (RFC 5321 path limit) */
 	VALID_EMAIL_LOCAL_MAX = 64, /* bytes before the '@' */
 	VALID_EMAIL_LABEL_MAX = 63, /* bytes of one domain label */
-	VALID_REQUEST_ID_MAX = 64, /* bytes of a request id */
-	VALID_FILENAME_MAX = 255   /* bytes of a display file name */
+	VALID_REQUEST_ID_MAX = 64,  /* bytes of a request id */
+	VALID_FILENAME_MAX = 255    /* bytes of a display file name */
 };
 
 enum valid_text_flags {

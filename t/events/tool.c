@@ -18,9 +18,10 @@
 #include "events/outbox.h"
 
 static const char test_tables[] =
-	"CREATE TABLE IF NOT EXISTS t_applied (event_id uuid PRIMARY KEY, document_id text, "
-	"applied_at timestamptz NOT NULL DEFAULT clock_timestamp());"
-	"CREATE TABLE IF NOT EXISTS t_job_effects (job_id uuid NOT NULL, at timestamptz DEFAULT now());";
+    "CREATE TABLE IF NOT EXISTS t_applied (event_id uuid PRIMARY KEY, document_id text, "
+    "applied_at timestamptz NOT NULL DEFAULT clock_timestamp());"
+    "CREATE TABLE IF NOT EXISTS t_job_effects (job_id uuid NOT NULL, at timestamptz DEFAULT "
+    "now());";
 
 static int tool_schema(struct db *db, const char *path)
 {
@@ -50,7 +51,8 @@ static int tool_publish(struct db *db, long count, const char *user, const char 
 			/* Event i is due at start + i/rate. */
 			long long due_ns = (long long)start.tv_sec * 1000000000LL + start.tv_nsec +
 			                   i * (1000000000LL / rate);
-			struct timespec due = {(time_t)(due_ns / 1000000000LL), (long)(due_ns % 1000000000LL)};
+			struct timespec due = {(time_t)(due_ns / 1000000000LL),
+			                       (long)(due_ns % 1000000000LL)};
 			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) != 0)
 				;
 		}
@@ -99,15 +101,18 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[1], "publish") == 0 && (argc == 4 || argc == 5) &&
 	           cfg_parse_long(argv[2], 1, 10000000, &n)) {
 		rc = tool_publish(db, n, argv[3], argc == 5 ? argv[4] : NULL, 0);
-	} else if (strcmp(argv[1], "pace") == 0 && argc == 5 && cfg_parse_long(argv[2], 1, 10000000, &n)) {
+	} else if (strcmp(argv[1], "pace") == 0 && argc == 5 &&
+	           cfg_parse_long(argv[2], 1, 10000000, &n)) {
 		long rate = 0;
 		if (!cfg_parse_long(argv[3], 1, 100000, &rate))
 			goto usage;
 		rc = tool_publish(db, n, argv[4], NULL, rate);
-	} else if (strcmp(argv[1], "job-add") == 0 && argc == 3 && cfg_parse_long(argv[2], 0, 600000, &n)) {
+	} else if (strcmp(argv[1], "job-add") == 0 && argc == 3 &&
+	           cfg_parse_long(argv[2], 0, 600000, &n)) {
 		char id[EVENT_ID_LEN + 1], input[64];
 		snprintf(input, sizeof(input), "{\"ms\": %ld}", n);
-		rc = job_add(db, NULL, "t-sleep", input, 3, id) == ERR_OK ? (printf("%s\n", id), 0) : 1;
+		rc = job_add(db, NULL, "t-sleep", input, 3, id) == ERR_OK ? (printf("%s\n", id), 0)
+		                                                          : 1;
 	} else if (strcmp(argv[1], "job-wait") == 0 && argc == 4 &&
 	           cfg_parse_long(argv[3], 0, 600000, &n)) {
 		struct pool *pool = pool_new();

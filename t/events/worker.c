@@ -18,7 +18,8 @@ static enum err t_apply(struct db *db, const struct event *ev, void *arg)
 	if (json_object_object_get_ex(ev->payload, "document_id", &v))
 		doc = json_object_get_string(v);
 	const char *p[] = {ev->id, doc};
-	return db_exec(db, "INSERT INTO t_applied (event_id, document_id) VALUES ($1, $2)", 2, p, NULL);
+	return db_exec(db, "INSERT INTO t_applied (event_id, document_id) VALUES ($1, $2)", 2, p,
+	               NULL);
 }
 
 /* Sleeps input.ms in small steps, then completes with its effect. */

@@ -104,8 +104,10 @@ int main(void)
 
 	/* JSON 1.1: Textract. */
 	struct aws_json_request tx = {
-		.service = "textract", .path = "/", .target = "Textract.DetectDocumentText",
-		.body = "{\"Document\":{\"Bytes\":\"aGVsbG8=\"}}",
+	    .service = "textract",
+	    .path = "/",
+	    .target = "Textract.DetectDocumentText",
+	    .body = "{\"Document\":{\"Bytes\":\"aGVsbG8=\"}}",
 	};
 	is_long(aws_json_call(c, &tx, pool, &o), ERR_OK, "Textract.DetectDocumentText succeeds");
 	const char *text = NULL;
@@ -121,19 +123,24 @@ int main(void)
 	is_long(aws_json_call(c, &tx, pool, &o), ERR_INVALID, "a 400 error is ERR_INVALID");
 	ok(o == NULL, "with no answer");
 	const char *line = log_since();
-	ok(strstr(line, "InvalidParameterException") && strstr(line, "invalid parameters: Document"),
+	ok(strstr(line, "InvalidParameterException") &&
+	       strstr(line, "invalid parameters: Document"),
 	   "the log names __type and message");
 
 	/* REST JSON: Polly, with a binary answer and an error named in a header. */
 	struct buf audio;
 	buf_init(&audio);
 	struct aws_json_request polly = {
-		.service = "polly", .method = "POST", .path = "/v1/speech",
-		.body = "{\"Text\":\"hi there\",\"OutputFormat\":\"mp3\",\"VoiceId\":\"Joanna\"}",
-		.sink = collect, .sink_arg = &audio,
+	    .service = "polly",
+	    .method = "POST",
+	    .path = "/v1/speech",
+	    .body = "{\"Text\":\"hi there\",\"OutputFormat\":\"mp3\",\"VoiceId\":\"Joanna\"}",
+	    .sink = collect,
+	    .sink_arg = &audio,
 	};
 	is_long(aws_json_call(c, &polly, pool, &o), ERR_OK, "Polly speech succeeds");
-	ok(audio.len == 11 && memcmp(audio.data, "ID3hi there", 11) == 0, "audio streams to the sink");
+	ok(audio.len == 11 && memcmp(audio.data, "ID3hi there", 11) == 0,
+	   "audio streams to the sink");
 	buf_clear(&audio);
 	polly.body = "{\"Text\":\"\",\"OutputFormat\":\"mp3\",\"VoiceId\":\"Joanna\"}";
 	is_long(aws_json_call(c, &polly, pool, &o), ERR_INVALID, "Polly validation error");
@@ -144,8 +151,10 @@ int main(void)
 
 	/* Throttling: retried with backoff until it passes. */
 	struct aws_json_request job = {
-		.service = "transcribe", .path = "/", .target = "Transcribe.StartTranscriptionJob",
-		.body = "{\"TranscriptionJobName\":\"job-a\"}",
+	    .service = "transcribe",
+	    .path = "/",
+	    .target = "Transcribe.StartTranscriptionJob",
+	    .body = "{\"TranscriptionJobName\":\"job-a\"}",
 	};
 	is_long(aws_json_call(c, &job, pool, &o), ERR_OK, "throttled twice, then succeeds");
 	is_long(peer_attempts(peer, "job-a"), 3, "after three tries");
@@ -162,8 +171,8 @@ int main(void)
 	aws_client_free(c2);
 
 	/* 5xx: retried, then ERR_UNAVAILABLE. */
-	struct aws_json_request fail = {.service = "textract", .path = "/", .target = "Textract.Fail",
-	                                .body = "{}"};
+	struct aws_json_request fail = {
+	    .service = "textract", .path = "/", .target = "Textract.Fail", .body = "{}"};
 	is_long(aws_json_call(c, &fail, pool, &o), ERR_UNAVAILABLE, "a 500 is ERR_UNAVAILABLE");
 	is_long(peer_attempts(peer, "fail"), 4, "after every try");
 	log_since();
@@ -193,18 +202,23 @@ int main(void)
 	aws_client_free(c2);
 
 	/* Unreachable endpoint: ERR_UNAVAILABLE. */
-	struct aws_json_request other = {.service = "comprehend", .path = "/",
-	                                 .target = "Comprehend.DetectSentiment", .body = "{}"};
+	struct aws_json_request other = {.service = "comprehend",
+	                                 .path = "/",
+	                                 .target = "Comprehend.DetectSentiment",
+	                                 .body = "{}"};
 	is_long(aws_json_call(c, &other, pool, &o), ERR_UNAVAILABLE,
 	        "an unreachable endpoint is ERR_UNAVAILABLE");
 	ok(strstr(log_since(), "connect") != NULL, "and the log says why");
 
 	/* An answer that is not JSON. */
 	struct aws_json_request nojson = {
-		.service = "polly", .method = "POST", .path = "/v1/speech",
-		.body = "{\"Text\":\"x\",\"OutputFormat\":\"mp3\",\"VoiceId\":\"Joanna\"}",
+	    .service = "polly",
+	    .method = "POST",
+	    .path = "/v1/speech",
+	    .body = "{\"Text\":\"x\",\"OutputFormat\":\"mp3\",\"VoiceId\":\"Joanna\"}",
 	};
-	is_long(aws_json_call(c, &nojson, pool, &o), ERR_UNAVAILABLE, "a non-JSON answer is refused");
+	is_long(aws_json_call(c, &nojson, pool, &o), ERR_UNAVAILABLE,
+	        "a non-JSON answer is refused");
 	log_since();
 
 	aws_client_free(c);

@@ -9,8 +9,12 @@
 
 static time_t utc(int y, int mo, int d, int h, int mi, int s)
 {
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-	                .tm_hour = h, .tm_min = mi, .tm_sec = s};
+	struct tm tm = {.tm_year = y - 1900,
+	                .tm_mon = mo - 1,
+	                .tm_mday = d,
+	                .tm_hour = h,
+	                .tm_min = mi,
+	                .tm_sec = s};
 	return timegm(&tm);
 }
 
@@ -34,11 +38,11 @@ int main(void)
 		bool keep_slash;
 		const char *want;
 	} enc[] = {
-		{"abc-_.~XYZ019", false, "abc-_.~XYZ019"},
-		{"a b/c", false, "a%20b%2Fc"},
-		{"a b/c", true, "a%20b/c"},
-		{"é+=&", false, "%C3%A9%2B%3D%26"},
-		{"*", false, "%2A"},
+	    {"abc-_.~XYZ019", false, "abc-_.~XYZ019"},
+	    {"a b/c", false, "a%20b%2Fc"},
+	    {"a b/c", true, "a%20b/c"},
+	    {"é+=&", false, "%C3%A9%2B%3D%26"},
+	    {"*", false, "%2A"},
 	};
 	for (size_t i = 0; i < sizeof(enc) / sizeof(enc[0]); i++) {
 		struct buf b;
@@ -54,10 +58,18 @@ int main(void)
 	struct aws_pair h[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
 	                       {"X-Amz-Date", "20150830T123600Z"}};
 	struct aws_sigv4_request r = {
-		.method = "GET", .host = "iam.amazonaws.com", .path = "/", .double_encode_path = true,
-		.query = q, .query_count = 2, .headers = h, .header_count = 2,
-		.payload_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-		.region = "us-east-1", .service = "iam", .now = utc(2015, 8, 30, 12, 36, 0),
+	    .method = "GET",
+	    .host = "iam.amazonaws.com",
+	    .path = "/",
+	    .double_encode_path = true,
+	    .query = q,
+	    .query_count = 2,
+	    .headers = h,
+	    .header_count = 2,
+	    .payload_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    .region = "us-east-1",
+	    .service = "iam",
+	    .now = utc(2015, 8, 30, 12, 36, 0),
 	};
 	is_str(aws_sigv4_authorization(&r, &iam, pool),
 	       "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, "
@@ -72,17 +84,23 @@ int main(void)
 	   "header values are trimmed and spaces collapsed");
 
 	/* AWS's documented example: S3 presigned GET of examplebucket/test.txt. */
-	struct aws_creds s3 = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
+	struct aws_creds s3 = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	                       ""};
 	struct aws_sigv4_request p = {
-		.method = "GET", .host = "examplebucket.s3.amazonaws.com", .path = "/test.txt",
-		.region = "us-east-1", .service = "s3", .now = utc(2013, 5, 24, 0, 0, 0),
+	    .method = "GET",
+	    .host = "examplebucket.s3.amazonaws.com",
+	    .path = "/test.txt",
+	    .region = "us-east-1",
+	    .service = "s3",
+	    .now = utc(2013, 5, 24, 0, 0, 0),
 	};
-	is_str(aws_sigv4_presign(&p, &s3, 86400, pool),
-	       "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2F"
-	       "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&"
-	       "X-Amz-SignedHeaders=host&X-Amz-Signature="
-	       "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
-	       "presigned URL matches AWS's example");
+	is_str(
+	    aws_sigv4_presign(&p, &s3, 86400, pool),
+	    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2F"
+	    "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&"
+	    "X-Amz-SignedHeaders=host&X-Amz-Signature="
+	    "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+	    "presigned URL matches AWS's example");
 	ok(strstr(aws_sigv4_presign(&p, &s3, 99999999, pool), "X-Amz-Expires=604800&") != NULL,
 	   "presigned lifetime is capped at 7 days");
 	s3.session_token = "tok/en+=";

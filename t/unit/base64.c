@@ -9,8 +9,8 @@ int main(void)
 	static const struct {
 		const char *plain, *text;
 	} vectors[] = {
-		{"", ""},         {"f", "Zg"},         {"fo", "Zm8"},          {"foo", "Zm9v"},
-		{"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
+	    {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
 	};
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
 		char text[16];
@@ -35,12 +35,12 @@ int main(void)
 		const char *text;
 		const char *why;
 	} refused[] = {
-		{BASE64_URL, "+/+/", "standard characters in URL text"},
-		{BASE64_STANDARD, "-_-_", "URL characters in standard text"},
-		{BASE64_STANDARD, "Zg==", "padding"},
-		{BASE64_STANDARD, "Zh", "unused low bits set (non-canonical)"},
-		{BASE64_STANDARD, "Zm9vY", "a length of 4k + 1"},
-		{BASE64_STANDARD, "Zm 9v", "a space"},
+	    {BASE64_URL, "+/+/", "standard characters in URL text"},
+	    {BASE64_STANDARD, "-_-_", "URL characters in standard text"},
+	    {BASE64_STANDARD, "Zg==", "padding"},
+	    {BASE64_STANDARD, "Zh", "unused low bits set (non-canonical)"},
+	    {BASE64_STANDARD, "Zm9vY", "a length of 4k + 1"},
+	    {BASE64_STANDARD, "Zm 9v", "a space"},
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		ok(!base64_decode(refused[i].a, refused[i].text, strlen(refused[i].text), out, &n),

@@ -11,31 +11,43 @@
 static void test_urls(const struct testenv_redis *r)
 {
 	static const char *const malformed[] = {
-		"http://127.0.0.1:6379", "redis://", "redis://:pw@", "redis://127.0.0.1:0",
-		"redis://127.0.0.1:99999", "redis://127.0.0.1:6379/abc", "redis://127.0.0.1:6379/1?x=y",
-		"redis://127.0.0.1:x", "redis://[::1", "redis://:bad%zzpw@127.0.0.1:6379",
-		"redis://:nul%00pw@127.0.0.1:6379", "redis://127.0.0.1:6379/-1",
+	    "http://127.0.0.1:6379",
+	    "redis://",
+	    "redis://:pw@",
+	    "redis://127.0.0.1:0",
+	    "redis://127.0.0.1:99999",
+	    "redis://127.0.0.1:6379/abc",
+	    "redis://127.0.0.1:6379/1?x=y",
+	    "redis://127.0.0.1:x",
+	    "redis://[::1",
+	    "redis://:bad%zzpw@127.0.0.1:6379",
+	    "redis://:nul%00pw@127.0.0.1:6379",
+	    "redis://127.0.0.1:6379/-1",
 	};
 	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
 		struct cache *c = (struct cache *)1;
-		ok(cache_connect(malformed[i], 1000, &c) == ERR_INVALID && c == NULL, "malformed URL %zu", i);
+		ok(cache_connect(malformed[i], 1000, &c) == ERR_INVALID && c == NULL,
+		   "malformed URL %zu", i);
 	}
 	struct cache *c = NULL;
 	ok(cache_connect(r->url, 0, &c) == ERR_INVALID, "a zero timeout is invalid");
 	ok(cache_connect("redis://127.0.0.1:1", 1000, &c) == ERR_UNAVAILABLE && c != NULL,
 	   "no server is unavailable, and the handle is kept to reconnect later");
 	long ms = 0;
-	ok(c && cache_ping(c, &ms) == ERR_UNAVAILABLE, "the kept handle tries again and fails again");
+	ok(c && cache_ping(c, &ms) == ERR_UNAVAILABLE,
+	   "the kept handle tries again and fails again");
 	cache_close(c);
 	c = NULL;
 
 	char url[TESTENV_DSN_MAX];
 	snprintf(url, sizeof(url), "redis://:wrong-password@127.0.0.1:%d", r->port);
-	ok(cache_connect(url, 1000, &c) == ERR_UNAVAILABLE && c != NULL, "a wrong password is refused");
+	ok(cache_connect(url, 1000, &c) == ERR_UNAVAILABLE && c != NULL,
+	   "a wrong password is refused");
 	cache_close(c);
 	c = NULL;
 	snprintf(url, sizeof(url), "redis://nobody:%s@127.0.0.1:%d", r->password, r->port);
-	ok(cache_connect(url, 1000, &c) == ERR_UNAVAILABLE && c != NULL, "an unknown user is refused");
+	ok(cache_connect(url, 1000, &c) == ERR_UNAVAILABLE && c != NULL,
+	   "an unknown user is refused");
 	cache_close(c);
 	c = NULL;
 	snprintf(url, sizeof(url), "redis://default:%s@127.0.0.1:%d", r->password, r->port);
@@ -62,7 +74,8 @@ static void test_commands(const struct testenv_redis *r, struct cache *c)
 {
 	redisReply *reply = NULL;
 	static const char value[] = "bin\0ary\r\n*1\r\n$4\r\nPING\r\n";
-	static const char *const keys[] = {"plain", "with space", "crlf\r\nSET x y", "%s%n", "\"q\" 'q'"};
+	static const char *const keys[] = {"plain", "with space", "crlf\r\nSET x y", "%s%n",
+	                                   "\"q\" 'q'"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		ok(cache_command(c, NULL, "SET %s %b", keys[i], value, sizeof(value)) == ERR_OK,
@@ -82,7 +95,8 @@ static void test_commands(const struct testenv_redis *r, struct cache *c)
 		freeReplyObject(reply);
 
 	reply = (redisReply *)1;
-	is_long(cache_command(c, &reply, "INCR %s", "plain"), ERR_INTERNAL, "an error reply is internal");
+	is_long(cache_command(c, &reply, "INCR %s", "plain"), ERR_INTERNAL,
+	        "an error reply is internal");
 	ok(reply == NULL, "and no reply is handed out");
 	reply = NULL;
 	ok(cache_command_raw(c, &reply, "INCR %s", "plain") == ERR_OK && reply &&
@@ -90,7 +104,8 @@ static void test_commands(const struct testenv_redis *r, struct cache *c)
 	   "the raw call hands the error reply back");
 	if (reply)
 		freeReplyObject(reply);
-	is_long(cache_command(c, NULL, "NOSUCHCOMMAND"), ERR_INTERNAL, "an unknown command is internal");
+	is_long(cache_command(c, NULL, "NOSUCHCOMMAND"), ERR_INTERNAL,
+	        "an unknown command is internal");
 
 	/* SELECT: db 3 is separate from db 0. */
 	char url[TESTENV_DSN_MAX + 8];

@@ -14,10 +14,10 @@ static long s_port;
 static bool s_flag;
 
 static const struct cfg_var table[] = {
-	{"T_NAME", CFG_STRING, "lectern", 1, 20, CFG_NONEMPTY, &s_name, "a name"},
-	{"T_SECRET", CFG_STRING, NULL, 8, 0, CFG_REQUIRED | CFG_SECRET, &s_secret, "a secret"},
-	{"T_PORT", CFG_INT, "8000", 1, 65535, 0, &s_port, "a port"},
-	{"T_FLAG", CFG_BOOL, "false", 0, 0, 0, &s_flag, "a flag"},
+    {"T_NAME", CFG_STRING, "lectern", 1, 20, CFG_NONEMPTY, &s_name, "a name"},
+    {"T_SECRET", CFG_STRING, NULL, 8, 0, CFG_REQUIRED | CFG_SECRET, &s_secret, "a secret"},
+    {"T_PORT", CFG_INT, "8000", 1, 65535, 0, &s_port, "a port"},
+    {"T_FLAG", CFG_BOOL, "false", 0, 0, 0, &s_flag, "a flag"},
 };
 
 /* Loads the table afresh, freeing what the previous load stored. */
@@ -55,12 +55,18 @@ int main(void)
 		const char *var, *value;
 		enum err want;
 	} cases[] = {
-		{"T_PORT", "0", ERR_INVALID},      {"T_PORT", "65536", ERR_INVALID},
-		{"T_PORT", "80x", ERR_INVALID},    {"T_PORT", "", ERR_INVALID},
-		{"T_PORT", " 80", ERR_INVALID},    {"T_PORT", "443", ERR_OK},
-		{"T_FLAG", "maybe", ERR_INVALID},  {"T_FLAG", "YES", ERR_OK},
-		{"T_NAME", "", ERR_INVALID},       {"T_NAME", "a-name-that-is-much-too-long", ERR_INVALID},
-		{"T_SECRET", "short", ERR_INVALID}, {"T_PORT", "99999999999999999999", ERR_INVALID},
+	    {"T_PORT", "0", ERR_INVALID},
+	    {"T_PORT", "65536", ERR_INVALID},
+	    {"T_PORT", "80x", ERR_INVALID},
+	    {"T_PORT", "", ERR_INVALID},
+	    {"T_PORT", " 80", ERR_INVALID},
+	    {"T_PORT", "443", ERR_OK},
+	    {"T_FLAG", "maybe", ERR_INVALID},
+	    {"T_FLAG", "YES", ERR_OK},
+	    {"T_NAME", "", ERR_INVALID},
+	    {"T_NAME", "a-name-that-is-much-too-long", ERR_INVALID},
+	    {"T_SECRET", "short", ERR_INVALID},
+	    {"T_PORT", "99999999999999999999", ERR_INVALID},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		reset();

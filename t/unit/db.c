@@ -32,8 +32,9 @@ static bool terminate(struct db *admin, long pid)
 	snprintf(text, sizeof(text), "%ld", pid);
 	const char *params[] = {text};
 	PGresult *res = NULL;
-	bool done = db_exec(admin, "SELECT pg_terminate_backend($1::int)", 1, params, &res) == ERR_OK &&
-	            db_value(res, 0, 0) && strcmp(db_value(res, 0, 0), "t") == 0;
+	bool done =
+	    db_exec(admin, "SELECT pg_terminate_backend($1::int)", 1, params, &res) == ERR_OK &&
+	    db_value(res, 0, 0) && strcmp(db_value(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return done;
 }
@@ -42,14 +43,17 @@ static void test_connect_errors(struct testenv_postgres *pg)
 {
 	struct db *x = (struct db *)1;
 	char dsn[512];
-	ok(db_connect("this is = not a dsn", 0, &x) == ERR_INVALID && x == NULL, "a malformed DSN is invalid");
+	ok(db_connect("this is = not a dsn", 0, &x) == ERR_INVALID && x == NULL,
+	   "a malformed DSN is invalid");
 	ok(db_connect("host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2", 0, &x) ==
-	       ERR_UNAVAILABLE && x != NULL,
+	           ERR_UNAVAILABLE &&
+	       x != NULL,
 	   "no server is unavailable, and the handle is kept to reconnect later");
 	long ms = 0;
 	ok(x && db_ping(x, &ms) == ERR_UNAVAILABLE, "the kept handle tries again and fails again");
 	db_close(x);
-	snprintf(dsn, sizeof(dsn), "host=127.0.0.1 port=%d dbname=t_db user=t_db password=wrong", pg->port);
+	snprintf(dsn, sizeof(dsn), "host=127.0.0.1 port=%d dbname=t_db user=t_db password=wrong",
+	         pg->port);
 	ok(db_connect(dsn, 0, &x) == ERR_UNAVAILABLE && x != NULL, "a wrong password is refused");
 	db_close(x);
 	x = NULL;
@@ -59,27 +63,37 @@ static void test_connect_errors(struct testenv_postgres *pg)
 static void test_params(struct db *db)
 {
 	static const char *const hostile[] = {
-		"O'Brien",        "back\\slash\\",      "'; DROP TABLE items; --", "\"double\" quotes",
-		"$1 $2 ?",        "percent %s %n %%",   "tab\tnew\nline\r",        "",
-		"unicode \xc3\xbc\xe2\x82\xac", "E'\\x00'", "); DELETE FROM items WHERE (1=1",
+	    "O'Brien",
+	    "back\\slash\\",
+	    "'; DROP TABLE items; --",
+	    "\"double\" quotes",
+	    "$1 $2 ?",
+	    "percent %s %n %%",
+	    "tab\tnew\nline\r",
+	    "",
+	    "unicode \xc3\xbc\xe2\x82\xac",
+	    "E'\\x00'",
+	    "); DELETE FROM items WHERE (1=1",
 	};
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		char name[32];
 		PGresult *res = NULL;
 		snprintf(name, sizeof(name), "n%zu", i);
 		const char *ins[] = {name, hostile[i]};
-		ok(db_exec(db, "INSERT INTO items (name, note) VALUES ($1, $2)", 2, ins, NULL) == ERR_OK,
+		ok(db_exec(db, "INSERT INTO items (name, note) VALUES ($1, $2)", 2, ins, NULL) ==
+		       ERR_OK,
 		   "insert hostile string %zu", i);
 		const char *sel[] = {hostile[i]};
-		ok(db_exec(db, "SELECT name, note FROM items WHERE note = $1", 1, sel, &res) == ERR_OK &&
+		ok(db_exec(db, "SELECT name, note FROM items WHERE note = $1", 1, sel, &res) ==
+		           ERR_OK &&
 		       PQntuples(res) == 1,
 		   "select by hostile string %zu", i);
 		is_str(db_value(res, 0, 1), hostile[i], "hostile string comes back unchanged");
 		is_str(db_value(res, 0, 0), name, "its row");
 		PQclear(res);
 	}
-	is_long(count_rows(db, "SELECT count(*) FROM items"),
-	        sizeof(hostile) / sizeof(hostile[0]), "the table survived every string");
+	is_long(count_rows(db, "SELECT count(*) FROM items"), sizeof(hostile) / sizeof(hostile[0]),
+	        "the table survived every string");
 
 	PGresult *res = NULL;
 	const char *nul[] = {"with-null", NULL};
@@ -90,7 +104,8 @@ static void test_params(struct db *db)
 	   "read NULL back");
 	ok(db_value(res, 0, 0) == NULL, "SQL NULL is a NULL value");
 	ok(db_value(res, 0, 1) != NULL, "a value is not NULL");
-	ok(db_value(res, 1, 0) == NULL && db_value(res, 0, 9) == NULL && db_value(res, -1, 0) == NULL,
+	ok(db_value(res, 1, 0) == NULL && db_value(res, 0, 9) == NULL &&
+	       db_value(res, -1, 0) == NULL,
 	   "out of range is NULL");
 	ok(db_value(NULL, 0, 0) == NULL, "no result is NULL");
 	PQclear(res);
@@ -104,14 +119,17 @@ static void test_params(struct db *db)
 
 	struct pool *pool = pool_new();
 	const char *vals[2];
-	ok(db_row(db, "SELECT name, note FROM items WHERE name = $1", 1, by, pool, 2, vals) == ERR_OK,
+	ok(db_row(db, "SELECT name, note FROM items WHERE name = $1", 1, by, pool, 2, vals) ==
+	       ERR_OK,
 	   "db_row finds a row");
 	is_str(vals[0], "with-null", "db_row value");
 	ok(vals[1] == NULL, "db_row NULL");
 	const char *none[] = {"nobody"};
-	ok(db_row(db, "SELECT name FROM items WHERE name = $1", 1, none, pool, 1, vals) == ERR_NOT_FOUND,
+	ok(db_row(db, "SELECT name FROM items WHERE name = $1", 1, none, pool, 1, vals) ==
+	       ERR_NOT_FOUND,
 	   "db_row: no row is not found");
-	ok(db_row(db, "SELECT name FROM items WHERE name = $1", 1, by, pool, 2, vals) == ERR_INTERNAL,
+	ok(db_row(db, "SELECT name FROM items WHERE name = $1", 1, by, pool, 2, vals) ==
+	       ERR_INTERNAL,
 	   "db_row: too few columns");
 	pool_free(pool);
 }
@@ -124,13 +142,13 @@ static void test_errors(struct db *db)
 		enum err want;
 		const char *state;
 	} cases[] = {
-		{"INSERT INTO items (name) VALUES ($1)", "n0", ERR_CONFLICT, "23505"},
-		{"SELECT $1::int", "12abc", ERR_INVALID, "22P02"},
-		{"SELECT 1 / $1::int", "0", ERR_INVALID, "22012"},
-		{"SELECT $1::varchar(2)::char(1)", "x", ERR_OK, ""},
-		{"SELEC $1", "x", ERR_INTERNAL, "42601"},
-		{"SELECT * FROM no_such_table WHERE x = $1", "x", ERR_INTERNAL, "42P01"},
-		{"INSERT INTO items (name) VALUES ($1)", NULL, ERR_INTERNAL, "23502"},
+	    {"INSERT INTO items (name) VALUES ($1)", "n0", ERR_CONFLICT, "23505"},
+	    {"SELECT $1::int", "12abc", ERR_INVALID, "22P02"},
+	    {"SELECT 1 / $1::int", "0", ERR_INVALID, "22012"},
+	    {"SELECT $1::varchar(2)::char(1)", "x", ERR_OK, ""},
+	    {"SELEC $1", "x", ERR_INTERNAL, "42601"},
+	    {"SELECT * FROM no_such_table WHERE x = $1", "x", ERR_INTERNAL, "42P01"},
+	    {"INSERT INTO items (name) VALUES ($1)", NULL, ERR_INTERNAL, "23502"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *params[] = {cases[i].param};
@@ -174,21 +192,25 @@ static void test_transactions(struct db *db)
 
 	ok(db_begin(db) == ERR_OK && db_in_transaction(db), "begin");
 	ok(db_begin(db) == ERR_INTERNAL, "nested begin is refused");
-	ok(db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, a, NULL) == ERR_OK, "insert in tx");
+	ok(db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, a, NULL) == ERR_OK,
+	   "insert in tx");
 	db_rollback(db);
 	ok(!db_in_transaction(db), "rollback ends the transaction");
 	is_long(count_rows(db, "SELECT count(*) FROM items"), before, "rollback undid the insert");
 
 	ok(db_begin(db) == ERR_OK, "begin again");
-	ok(db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, b, NULL) == ERR_OK, "insert in tx");
+	ok(db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, b, NULL) == ERR_OK,
+	   "insert in tx");
 	ok(db_commit(db) == ERR_OK && !db_in_transaction(db), "commit");
 	is_long(count_rows(db, "SELECT count(*) FROM items"), before + 1, "commit kept the insert");
 
 	ok(db_begin(db) == ERR_OK, "begin a failing transaction");
-	ok(db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, c, NULL) == ERR_OK, "good insert");
+	ok(db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, c, NULL) == ERR_OK,
+	   "good insert");
 	ok(db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, b, NULL) == ERR_CONFLICT,
 	   "duplicate insert fails");
-	ok(db_exec(db, "SELECT 1", 0, NULL, NULL) == ERR_INTERNAL, "an aborted transaction refuses more");
+	ok(db_exec(db, "SELECT 1", 0, NULL, NULL) == ERR_INTERNAL,
+	   "an aborted transaction refuses more");
 	is_long(db_commit(db), ERR_CONFLICT, "commit of a failed transaction returns its error");
 	ok(!db_in_transaction(db), "and ends it");
 	is_long(count_rows(db, "SELECT count(*) FROM items"), before + 1, "nothing of it was kept");
@@ -212,7 +234,8 @@ static void test_prepared(struct db *db)
 	ok(db_exec_prepared(db, "bad_sql", "SELEC 1", 0, NULL, NULL) == ERR_INTERNAL,
 	   "a statement that does not prepare fails");
 	ok(db_exec(db, "DEALLOCATE ALL", 0, NULL, NULL) == ERR_OK, "the server forgets statements");
-	ok(db_exec_prepared(db, "get_note", get, 1, p, NULL) == ERR_OK, "a forgotten statement is prepared again");
+	ok(db_exec_prepared(db, "get_note", get, 1, p, NULL) == ERR_OK,
+	   "a forgotten statement is prepared again");
 }
 
 static void test_reconnect(struct testenv_postgres *pg, struct db *db, struct db *admin)
@@ -245,7 +268,8 @@ static void test_reconnect(struct testenv_postgres *pg, struct db *db, struct db
 	ok(db_conn(db) != NULL && PQstatus(db_conn(db)) == CONNECTION_OK, "db_conn is live");
 
 	testenv_postgres_stop(pg);
-	is_long(db_exec(db, "SELECT 1", 0, NULL, NULL), ERR_UNAVAILABLE, "a stopped server is unavailable");
+	is_long(db_exec(db, "SELECT 1", 0, NULL, NULL), ERR_UNAVAILABLE,
+	        "a stopped server is unavailable");
 	is_long(db_ping(db, &ms), ERR_UNAVAILABLE, "ping says so too");
 }
 
@@ -269,8 +293,10 @@ int main(void)
 	   "read application_name");
 	is_str(db_value(res, 0, 0), "db", "application_name is the program's name");
 	PQclear(res);
-	ok(db_exec(db, "CREATE TABLE items (id serial PRIMARY KEY, name text UNIQUE NOT NULL, note text)",
-	           0, NULL, NULL) == ERR_OK,
+	ok(db_exec(
+	       db,
+	       "CREATE TABLE items (id serial PRIMARY KEY, name text UNIQUE NOT NULL, note text)",
+	       0, NULL, NULL) == ERR_OK,
 	   "create a table");
 	test_connect_errors(&pg);
 	test_params(db);

@@ -21,11 +21,18 @@ static bool matches(const char *text, const char *re)
 
 static void test_topics(void)
 {
-	static const char *const contract[] = {
-		"audio.generation.requested", "audio.generation.completed", "audio.generation.deleted",
-		"audio.transcription.requested", "audio.transcription.completed", "chat.message",
-		"document.uploaded", "document.processed", "document.deleted", "notes.generated",
-		"quiz.requested", "quiz.generated"};
+	static const char *const contract[] = {"audio.generation.requested",
+	                                       "audio.generation.completed",
+	                                       "audio.generation.deleted",
+	                                       "audio.transcription.requested",
+	                                       "audio.transcription.completed",
+	                                       "chat.message",
+	                                       "document.uploaded",
+	                                       "document.processed",
+	                                       "document.deleted",
+	                                       "notes.generated",
+	                                       "quiz.requested",
+	                                       "quiz.generated"};
 	is_long(topics_count, 12, "twelve topics");
 	for (size_t i = 0; i < sizeof(contract) / sizeof(contract[0]); i++) {
 		const struct topic *t = topic_find(contract[i]);
@@ -35,10 +42,12 @@ static void test_topics(void)
 	ok(!topic_find("document.uploaded.dlq"), "a dlq name is not a topic of the table");
 	ok(!topic_find(NULL) && !topic_find(""), "no topic for NULL or empty");
 	char dlq[TOPIC_NAME_MAX];
-	ok(topic_dlq_name("quiz.generated", dlq, sizeof(dlq)) && strcmp(dlq, "quiz.generated.dlq") == 0,
+	ok(topic_dlq_name("quiz.generated", dlq, sizeof(dlq)) &&
+	       strcmp(dlq, "quiz.generated.dlq") == 0,
 	   "dlq name");
 	char tiny[8];
-	ok(!topic_dlq_name("quiz.generated", tiny, sizeof(tiny)), "a dlq name that does not fit fails");
+	ok(!topic_dlq_name("quiz.generated", tiny, sizeof(tiny)),
+	   "a dlq name that does not fit fails");
 }
 
 static void test_build(void)
@@ -49,16 +58,21 @@ static void test_build(void)
 	json_object_object_add(p, "document_id", json_object_new_string("d1"));
 	json_object_object_add(p, "note", json_object_new_string("a/b \"q\""));
 	ok(event_init(&ev, "document.uploaded", "documents", user, p) == ERR_OK, "event built");
-	ok(event_is_uuid(ev.id) && ev.id[14] == '4' && strchr("89ab", ev.id[19]), "id is a UUID v4");
-	ok(matches(ev.timestamp, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"),
+	ok(event_is_uuid(ev.id) && ev.id[14] == '4' && strchr("89ab", ev.id[19]),
+	   "id is a UUID v4");
+	ok(matches(ev.timestamp,
+	           "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"),
 	   "timestamp is RFC 3339 UTC with ms: %s", ev.timestamp);
 	char key[EVENT_KEY_MAX];
-	ok(event_key(&ev, key, sizeof(key)) == ERR_OK && strcmp(key, user) == 0, "key is the user id");
+	ok(event_key(&ev, key, sizeof(key)) == ERR_OK && strcmp(key, user) == 0,
+	   "key is the user id");
 	struct buf b;
 	buf_init(&b);
 	ok(event_encode(&ev, &b) == ERR_OK, "encoded");
-	ok(strstr(b.data, "\"event_version\":\"1.0\"") && strstr(b.data, "\"event_type\":\"document.uploaded\"") &&
-	   strstr(b.data, "\"producer\":\"documents\"") && strstr(b.data, "a/b") , "envelope fields: %s", b.data);
+	ok(strstr(b.data, "\"event_version\":\"1.0\"") &&
+	       strstr(b.data, "\"event_type\":\"document.uploaded\"") &&
+	       strstr(b.data, "\"producer\":\"documents\"") && strstr(b.data, "a/b"),
+	   "envelope fields: %s", b.data);
 	struct event back;
 	const char *why = NULL;
 	ok(event_decode(b.data, b.len, &back, &why) == ERR_OK, "decoded back");
@@ -68,7 +82,8 @@ static void test_build(void)
 	ok(back.topic == topic_find("document.uploaded"), "topic found");
 	struct json_object *v = NULL;
 	ok(json_object_object_get_ex(back.payload, "note", &v) &&
-	   strcmp(json_object_get_string(v), "a/b \"q\"") == 0, "payload survives");
+	       strcmp(json_object_get_string(v), "a/b \"q\"") == 0,
+	   "payload survives");
 	event_clear(&back);
 	buf_clear(&b);
 	event_clear(&ev);
@@ -79,18 +94,24 @@ static void test_build(void)
 	ok(strcmp(a, c) != 0, "two ids differ");
 
 	/* Refusals (each takes and frees the payload). */
-	ok(event_init(&ev, "no.such.topic", "documents", user, json_object_new_object()) == ERR_INVALID,
+	ok(event_init(&ev, "no.such.topic", "documents", user, json_object_new_object()) ==
+	       ERR_INVALID,
 	   "unknown type refused");
-	ok(event_init(&ev, "document.uploaded", "quiz", user, json_object_new_object()) == ERR_INVALID,
+	ok(event_init(&ev, "document.uploaded", "quiz", user, json_object_new_object()) ==
+	       ERR_INVALID,
 	   "wrong producer refused");
-	ok(event_init(&ev, "document.uploaded", "documents", user, json_object_new_array()) == ERR_INVALID,
+	ok(event_init(&ev, "document.uploaded", "documents", user, json_object_new_array()) ==
+	       ERR_INVALID,
 	   "array payload refused");
-	ok(event_init(&ev, "document.uploaded", "documents", user, NULL) == ERR_INVALID, "no payload refused");
-	ok(event_init(&ev, "document.uploaded", "documents", NULL, json_object_new_object()) == ERR_OK,
+	ok(event_init(&ev, "document.uploaded", "documents", user, NULL) == ERR_INVALID,
+	   "no payload refused");
+	ok(event_init(&ev, "document.uploaded", "documents", NULL, json_object_new_object()) ==
+	       ERR_OK,
 	   "null user accepted");
 	ok(event_key(&ev, key, sizeof(key)) == ERR_INVALID, "but then there is no key");
 	buf_init(&b);
-	ok(event_encode(&ev, &b) == ERR_OK && strstr(b.data, "\"user_id\":null"), "user_id null encoded");
+	ok(event_encode(&ev, &b) == ERR_OK && strstr(b.data, "\"user_id\":null"),
+	   "user_id null encoded");
 	buf_clear(&b);
 	event_clear(&ev);
 
@@ -99,7 +120,8 @@ static void test_build(void)
 	static char huge[EVENT_MAX_BYTES + 10];
 	memset(huge, 'x', sizeof(huge) - 1);
 	json_object_object_add(big, "text", json_object_new_string(huge));
-	ok(event_init(&ev, "document.processed", "documents", user, big) == ERR_OK, "big event built");
+	ok(event_init(&ev, "document.processed", "documents", user, big) == ERR_OK,
+	   "big event built");
 	buf_init(&b);
 	ok(event_encode(&ev, &b) == ERR_TOO_LARGE && b.len == 0, "too large to encode");
 	buf_clear(&b);
@@ -112,31 +134,45 @@ static void test_decode_hostile(void)
 		const char *text;
 		const char *name;
 	} bad[] = {
-		{"", "empty"},
-		{"not json", "not JSON"},
-		{"[1,2]", "an array"},
-		{"{\"event_id\":\"x\"}", "bad id"},
-		{"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"x\",\"event_version\":\"1.0\","
-		 "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_id\":null,\"payload\":{}}",
-		 "unknown type"},
-		{"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document.uploaded\",\"event_version\":\"2.0\","
-		 "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_id\":null,\"payload\":{}}",
-		 "version 2"},
-		{"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document.uploaded\",\"event_version\":\"1.0\","
-		 "\"event_timestamp\":\"yesterday\",\"producer\":\"documents\",\"user_id\":null,\"payload\":{}}",
-		 "bad timestamp"},
-		{"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document.uploaded\",\"event_version\":\"1.0\","
-		 "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_id\":null,\"payload\":[]}",
-		 "array payload"},
-		{"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document.uploaded\",\"event_version\":\"1.0\","
-		 "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"payload\":{}}",
-		 "user_id missing"},
-		{"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document.uploaded\",\"event_version\":\"1.0\","
-		 "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_id\":7,\"payload\":{}}",
-		 "user_id a number"},
-		{"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document.uploaded\",\"event_version\":\"1.0\","
-		 "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_id\":null,\"payload\":{}} trailing",
-		 "trailing garbage"},
+	    {"", "empty"},
+	    {"not json", "not JSON"},
+	    {"[1,2]", "an array"},
+	    {"{\"event_id\":\"x\"}", "bad id"},
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"x\",\"event_"
+	     "version\":\"1.0\","
+	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_"
+	     "id\":null,\"payload\":{}}",
+	     "unknown type"},
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document."
+	     "uploaded\",\"event_version\":\"2.0\","
+	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_"
+	     "id\":null,\"payload\":{}}",
+	     "version 2"},
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document."
+	     "uploaded\",\"event_version\":\"1.0\","
+	     "\"event_timestamp\":\"yesterday\",\"producer\":\"documents\",\"user_id\":null,"
+	     "\"payload\":{}}",
+	     "bad timestamp"},
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document."
+	     "uploaded\",\"event_version\":\"1.0\","
+	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_"
+	     "id\":null,\"payload\":[]}",
+	     "array payload"},
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document."
+	     "uploaded\",\"event_version\":\"1.0\","
+	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\","
+	     "\"payload\":{}}",
+	     "user_id missing"},
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document."
+	     "uploaded\",\"event_version\":\"1.0\","
+	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_"
+	     "id\":7,\"payload\":{}}",
+	     "user_id a number"},
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document."
+	     "uploaded\",\"event_version\":\"1.0\","
+	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_"
+	     "id\":null,\"payload\":{}} trailing",
+	     "trailing garbage"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct event ev;
@@ -144,25 +180,30 @@ static void test_decode_hostile(void)
 		ok(event_decode(bad[i].text, strlen(bad[i].text), &ev, &why) == ERR_INVALID && why,
 		   "refused: %s (%s)", bad[i].name, why ? why : "-");
 	}
-	static const char good[] =
-		"{\"event_id\":\"0B6C4C3E-1F1A-4B8E-9C1D-2E3F4A5B6C7D\",\"event_type\":\"quiz.generated\","
-		"\"event_version\":\"1.1\",\"event_timestamp\":\"2026-11-29T14:35:44Z\",\"producer\":\"quiz\","
-		"\"user_id\":null,\"payload\":{\"quiz_id\":\"q\"}}";
+	static const char good[] = "{\"event_id\":\"0B6C4C3E-1F1A-4B8E-9C1D-2E3F4A5B6C7D\",\"event_"
+	                           "type\":\"quiz.generated\","
+	                           "\"event_version\":\"1.1\",\"event_timestamp\":\"2026-11-29T14:"
+	                           "35:44Z\",\"producer\":\"quiz\","
+	                           "\"user_id\":null,\"payload\":{\"quiz_id\":\"q\"}}";
 	struct event ev;
-	ok(event_decode(good, strlen(good), &ev, NULL) == ERR_OK, "a 1.x envelope without ms is accepted");
+	ok(event_decode(good, strlen(good), &ev, NULL) == ERR_OK,
+	   "a 1.x envelope without ms is accepted");
 	event_clear(&ev);
 	char withnul[sizeof(good)];
 	memcpy(withnul, good, sizeof(good));
 	withnul[20] = '\0';
-	ok(event_decode(withnul, sizeof(good) - 1, &ev, NULL) == ERR_INVALID, "an embedded NUL is refused");
+	ok(event_decode(withnul, sizeof(good) - 1, &ev, NULL) == ERR_INVALID,
+	   "an embedded NUL is refused");
 	struct buf deep;
 	buf_init(&deep);
 	for (int i = 0; i < 100; i++)
 		buf_puts(&deep, "[");
 	ok(event_decode(deep.data, deep.len, &ev, NULL) == ERR_INVALID, "deep nesting refused");
 	buf_clear(&deep);
-	ok(!event_is_uuid("0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7") && !event_is_uuid("0b6c4c3e11f1a-4b8e-9c1d-2e3f4a5b6c7d") &&
-	   !event_is_uuid("0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7dd") && !event_is_uuid(NULL), "not UUIDs");
+	ok(!event_is_uuid("0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7") &&
+	       !event_is_uuid("0b6c4c3e11f1a-4b8e-9c1d-2e3f4a5b6c7d") &&
+	       !event_is_uuid("0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7dd") && !event_is_uuid(NULL),
+	   "not UUIDs");
 }
 
 int main(void)

@@ -53,36 +53,40 @@ static void test_detect(void)
 		enum err want;
 		enum extract_type type;
 	} cases[] = {
-		{"pdf magic", "%PDF-1.7\n%\xe2\xe3\n1 0 obj", 0, false, ERR_OK, EXTRACT_TYPE_PDF},
-		{"png signature", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, false, ERR_OK, EXTRACT_TYPE_PNG},
-		{"jpeg signature", "\xff\xd8\xff\xe0\0\x10JFIF", 10, false, ERR_OK, EXTRACT_TYPE_JPG},
-		{"plain text", "Cells are the units of life.\nThey divide.\n", 0, true, ERR_OK,
-		 EXTRACT_TYPE_TXT},
-		{"markdown heading", "# Study guide\n\nCells divide.\n", 0, true, ERR_OK,
-		 EXTRACT_TYPE_MD},
-		{"markdown deep heading", "intro\n### Part three\n", 0, true, ERR_OK, EXTRACT_TYPE_MD},
-		{"hashtag is not a heading", "#biology is fun\n", 0, true, ERR_OK, EXTRACT_TYPE_TXT},
-		{"markdown list", "- cells\n- tissues\n", 0, true, ERR_OK, EXTRACT_TYPE_MD},
-		{"numbered list", "1. cells\n2. tissues\n", 0, true, ERR_OK, EXTRACT_TYPE_MD},
-		{"one dash line is text", "- just one remark\n", 0, true, ERR_OK, EXTRACT_TYPE_TXT},
-		{"markdown link", "See [the notes](notes.md) first.\n", 0, true, ERR_OK,
-		 EXTRACT_TYPE_MD},
-		{"markdown fence", "```\nint x;\n```\n", 0, true, ERR_OK, EXTRACT_TYPE_MD},
-		{"latin-1 text", "caf\xe9 cr\xe8me\n", 0, true, ERR_OK, EXTRACT_TYPE_TXT},
-		{"utf-8 text", "na\xc3\xafve caf\xc3\xa9\n", 0, true, ERR_OK, EXTRACT_TYPE_TXT},
-		{"utf-16le with bom", "\xff\xfeH\0i\0\n\0", 8, true, ERR_OK, EXTRACT_TYPE_TXT},
-		{"utf-16be heading", "\xfe\xff\0#\0 \0H\0\n", 10, true, ERR_OK, EXTRACT_TYPE_MD},
-		{"empty file", "", 0, true, ERR_INVALID, EXTRACT_TYPE_NONE},
-		{"NUL byte", "abc\0def", 7, true, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
-		{"control bytes", "abc\x01\x02", 0, true, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
-		{"elf binary", "\x7f" "ELF\x02\x01\x01\0\0\0", 10, false, ERR_MEDIA_TYPE,
-		 EXTRACT_TYPE_NONE},
-		{"gif image", "GIF89a\x01\0\x01\0\x80\0\0", 13, false, ERR_MEDIA_TYPE,
-		 EXTRACT_TYPE_NONE},
-		{"zip without word parts", "PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
-		 "\x05\0\0\0hello", 35, false, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
-		{"utf-16 with controls", "\xff\xfe\x01\0\x02\0", 6, true, ERR_MEDIA_TYPE,
-		 EXTRACT_TYPE_NONE},
+	    {"pdf magic", "%PDF-1.7\n%\xe2\xe3\n1 0 obj", 0, false, ERR_OK, EXTRACT_TYPE_PDF},
+	    {"png signature", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, false, ERR_OK, EXTRACT_TYPE_PNG},
+	    {"jpeg signature", "\xff\xd8\xff\xe0\0\x10JFIF", 10, false, ERR_OK, EXTRACT_TYPE_JPG},
+	    {"plain text", "Cells are the units of life.\nThey divide.\n", 0, true, ERR_OK,
+	     EXTRACT_TYPE_TXT},
+	    {"markdown heading", "# Study guide\n\nCells divide.\n", 0, true, ERR_OK,
+	     EXTRACT_TYPE_MD},
+	    {"markdown deep heading", "intro\n### Part three\n", 0, true, ERR_OK, EXTRACT_TYPE_MD},
+	    {"hashtag is not a heading", "#biology is fun\n", 0, true, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"markdown list", "- cells\n- tissues\n", 0, true, ERR_OK, EXTRACT_TYPE_MD},
+	    {"numbered list", "1. cells\n2. tissues\n", 0, true, ERR_OK, EXTRACT_TYPE_MD},
+	    {"one dash line is text", "- just one remark\n", 0, true, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"markdown link", "See [the notes](notes.md) first.\n", 0, true, ERR_OK,
+	     EXTRACT_TYPE_MD},
+	    {"markdown fence", "```\nint x;\n```\n", 0, true, ERR_OK, EXTRACT_TYPE_MD},
+	    {"latin-1 text", "caf\xe9 cr\xe8me\n", 0, true, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"utf-8 text", "na\xc3\xafve caf\xc3\xa9\n", 0, true, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"utf-16le with bom", "\xff\xfeH\0i\0\n\0", 8, true, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"utf-16be heading", "\xfe\xff\0#\0 \0H\0\n", 10, true, ERR_OK, EXTRACT_TYPE_MD},
+	    {"empty file", "", 0, true, ERR_INVALID, EXTRACT_TYPE_NONE},
+	    {"NUL byte", "abc\0def", 7, true, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"control bytes", "abc\x01\x02", 0, true, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"elf binary",
+	     "\x7f"
+	     "ELF\x02\x01\x01\0\0\0",
+	     10, false, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"gif image", "GIF89a\x01\0\x01\0\x80\0\0", 13, false, ERR_MEDIA_TYPE,
+	     EXTRACT_TYPE_NONE},
+	    {"zip without word parts",
+	     "PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	     "\x05\0\0\0hello",
+	     35, false, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"utf-16 with controls", "\xff\xfe\x01\0\x02\0", 6, true, ERR_MEDIA_TYPE,
+	     EXTRACT_TYPE_NONE},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum extract_type t = EXTRACT_TYPE_PDF;
@@ -102,7 +106,8 @@ static void test_detect(void)
 	for (size_t i = 0; i < 6; i++) {
 		enum extract_type pt = extract_type_parse(names[i]);
 		is_str(extract_type_name(pt), names[i], "type names round-trip");
-		ok(strchr(extract_content_type(pt), '/') != NULL, "%s has a content type", names[i]);
+		ok(strchr(extract_content_type(pt), '/') != NULL, "%s has a content type",
+		   names[i]);
 	}
 	is_long(extract_type_parse("exe"), EXTRACT_TYPE_NONE, "an unknown name");
 	is_long(extract_type_parse(""), EXTRACT_TYPE_NONE, "an empty name");
@@ -112,18 +117,18 @@ static void test_detect(void)
 }
 
 static const char docx_body[] =
-	"<w:p><w:pPr><w:pStyle w:val=\"Titre1\"/></w:pPr><w:r><w:t>Cell Biology</w:t></w:r></w:p>"
-	"<w:p><w:r><w:t xml:space=\"preserve\">The cell is the basic unit </w:t></w:r>"
-	"<w:r><w:t>of life.</w:t></w:r><w:r><w:delText>REMOVED</w:delText></w:r></w:p>"
-	"<w:p><w:pPr><w:pStyle w:val=\"Titre2\"/></w:pPr><w:r><w:t>Membranes</w:t></w:r></w:p>"
-	"<w:p><w:pPr><w:numPr><w:ilvl w:val=\"0\"/><w:numId w:val=\"1\"/></w:numPr></w:pPr>"
-	"<w:r><w:t>phospholipid bilayer</w:t></w:r></w:p>"
-	"<w:p><w:pPr><w:pStyle w:val=\"Puce\"/></w:pPr><w:r><w:t>transport proteins</w:t></w:r></w:p>"
-	"<w:p><w:pPr><w:pStyle w:val=\"Heading3\"/></w:pPr><w:r><w:t>Organelles</w:t></w:r></w:p>"
-	"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Organelle</w:t></w:r></w:p></w:tc>"
-	"<w:tc><w:p><w:r><w:t>Function</w:t></w:r></w:p></w:tc></w:tr>"
-	"<w:tr><w:tc><w:p><w:r><w:t>Mitochondrion</w:t></w:r></w:p></w:tc>"
-	"<w:tc><w:p><w:r><w:t>Respiration</w:t></w:r></w:p></w:tc></w:tr></w:tbl>";
+    "<w:p><w:pPr><w:pStyle w:val=\"Titre1\"/></w:pPr><w:r><w:t>Cell Biology</w:t></w:r></w:p>"
+    "<w:p><w:r><w:t xml:space=\"preserve\">The cell is the basic unit </w:t></w:r>"
+    "<w:r><w:t>of life.</w:t></w:r><w:r><w:delText>REMOVED</w:delText></w:r></w:p>"
+    "<w:p><w:pPr><w:pStyle w:val=\"Titre2\"/></w:pPr><w:r><w:t>Membranes</w:t></w:r></w:p>"
+    "<w:p><w:pPr><w:numPr><w:ilvl w:val=\"0\"/><w:numId w:val=\"1\"/></w:numPr></w:pPr>"
+    "<w:r><w:t>phospholipid bilayer</w:t></w:r></w:p>"
+    "<w:p><w:pPr><w:pStyle w:val=\"Puce\"/></w:pPr><w:r><w:t>transport proteins</w:t></w:r></w:p>"
+    "<w:p><w:pPr><w:pStyle w:val=\"Heading3\"/></w:pPr><w:r><w:t>Organelles</w:t></w:r></w:p>"
+    "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Organelle</w:t></w:r></w:p></w:tc>"
+    "<w:tc><w:p><w:r><w:t>Function</w:t></w:r></w:p></w:tc></w:tr>"
+    "<w:tr><w:tc><w:p><w:r><w:t>Mitochondrion</w:t></w:r></w:p></w:tc>"
+    "<w:tc><w:p><w:r><w:t>Respiration</w:t></w:r></w:p></w:tc></w:tr></w:tbl>";
 
 /* One extraction case: a generated file, the type, the outcome. */
 struct ecase {
@@ -131,9 +136,9 @@ struct ecase {
 	const char *file;
 	enum extract_type type;
 	enum err want;
-	const char *contains[4];  /* text (or on failure the error) must contain each */
-	const char *engine;       /* NULL: not checked */
-	long pages;               /* -1: not checked */
+	const char *contains[4]; /* text (or on failure the error) must contain each */
+	const char *engine;      /* NULL: not checked */
+	long pages;              /* -1: not checked */
 };
 
 static void run_case(const struct ecase *c, const struct extract_limits *l)
@@ -168,10 +173,10 @@ static bool make_files(void)
 	static const char md[] = "# Study Guide\n\nSome text.\n\n## Cells\n- nucleus\n- membrane\n";
 	static const char fake_pdf[] = "%PDF-1.7\nthis is not really a PDF at all\n%%EOF\n";
 	static const char dtd[] =
-		"<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
-		"<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"
-		"<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
-		"<w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>";
+	    "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+	    "<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"
+	    "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
+	    "<w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>";
 	unsigned char noise[8192];
 	for (size_t i = 0; i < sizeof(noise); i++)
 		noise[i] = (unsigned char)rand();
@@ -180,20 +185,20 @@ static bool make_files(void)
 	char *lie = xmalloc(lie_len);
 	memset(lie, 'a', lie_len);
 	struct fx_entry bomb_e[] = {
-		{"[Content_Types].xml", "<Types/>", 8},
-		{"word/document.xml", bomb, bomb_len},
+	    {"[Content_Types].xml", "<Types/>", 8},
+	    {"word/document.xml", bomb, bomb_len},
 	};
 	struct fx_entry lie_e[] = {
-		{"[Content_Types].xml", "<Types/>", 8},
-		{"word/document.xml", lie, lie_len},
+	    {"[Content_Types].xml", "<Types/>", 8},
+	    {"word/document.xml", lie, lie_len},
 	};
 	struct fx_entry dtd_e[] = {
-		{"[Content_Types].xml", "<Types/>", 8},
-		{"word/document.xml", dtd, sizeof(dtd) - 1},
+	    {"[Content_Types].xml", "<Types/>", 8},
+	    {"word/document.xml", dtd, sizeof(dtd) - 1},
 	};
 	struct fx_entry no_doc_e[] = {
-		{"[Content_Types].xml", "<Types/>", 8},
-		{"word/styles.xml", "<x/>", 4},
+	    {"[Content_Types].xml", "<Types/>", 8},
+	    {"word/styles.xml", "<x/>", 4},
 	};
 	struct fx_entry many_e[40];
 	char many_names[40][32];
@@ -203,22 +208,21 @@ static bool make_files(void)
 	}
 	many_e[0].name = "[Content_Types].xml";
 	many_e[1].name = "word/document.xml";
-	bool good = fx_pdf_text(at("text.pdf"), 3) && fx_pdf_text(at("one.pdf"), 1) &&
-	            fx_pdf_text(at("huge.pdf"), 3000) &&
-	            fx_pdf_scanned(at("scan.pdf"), scan_lines, 2) &&
-	            fx_image_text(at("text.png"), scan_lines, 2, false) &&
-	            fx_image_text(at("text.jpg"), scan_lines, 2, true) &&
-	            fx_png_header(at("giant.png"), 30000, 30000) &&
-	            fx_docx(at("doc.docx"), docx_body) &&
-	            fx_zip(at("bomb.docx"), bomb_e, 2) && fx_zip(at("lie.docx"), lie_e, 2) &&
-	            fx_zip_lie(at("lie.docx"), 100) && fx_zip(at("dtd.docx"), dtd_e, 2) &&
-	            fx_zip(at("nodoc.docx"), no_doc_e, 2) && fx_zip(at("many.docx"), many_e, 40) &&
-	            fx_write(at("utf8.txt"), utf8, sizeof(utf8) - 1) &&
-	            fx_write(at("latin1.txt"), latin1, sizeof(latin1) - 1) &&
-	            fx_write(at("utf16.txt"), utf16, sizeof(utf16) - 1) &&
-	            fx_write(at("notes.md"), md, sizeof(md) - 1) &&
-	            fx_write(at("empty"), "", 0) && fx_write(at("noise"), noise, sizeof(noise)) &&
-	            fx_write(at("fake.pdf"), fake_pdf, sizeof(fake_pdf) - 1);
+	bool good =
+	    fx_pdf_text(at("text.pdf"), 3) && fx_pdf_text(at("one.pdf"), 1) &&
+	    fx_pdf_text(at("huge.pdf"), 3000) && fx_pdf_scanned(at("scan.pdf"), scan_lines, 2) &&
+	    fx_image_text(at("text.png"), scan_lines, 2, false) &&
+	    fx_image_text(at("text.jpg"), scan_lines, 2, true) &&
+	    fx_png_header(at("giant.png"), 30000, 30000) && fx_docx(at("doc.docx"), docx_body) &&
+	    fx_zip(at("bomb.docx"), bomb_e, 2) && fx_zip(at("lie.docx"), lie_e, 2) &&
+	    fx_zip_lie(at("lie.docx"), 100) && fx_zip(at("dtd.docx"), dtd_e, 2) &&
+	    fx_zip(at("nodoc.docx"), no_doc_e, 2) && fx_zip(at("many.docx"), many_e, 40) &&
+	    fx_write(at("utf8.txt"), utf8, sizeof(utf8) - 1) &&
+	    fx_write(at("latin1.txt"), latin1, sizeof(latin1) - 1) &&
+	    fx_write(at("utf16.txt"), utf16, sizeof(utf16) - 1) &&
+	    fx_write(at("notes.md"), md, sizeof(md) - 1) && fx_write(at("empty"), "", 0) &&
+	    fx_write(at("noise"), noise, sizeof(noise)) &&
+	    fx_write(at("fake.pdf"), fake_pdf, sizeof(fake_pdf) - 1);
 	free(bomb);
 	free(lie);
 	if (!good)
@@ -246,13 +250,17 @@ static void test_detect_files(void)
 		enum err want;
 		enum extract_type type;
 	} cases[] = {
-		{"text.pdf", ERR_OK, EXTRACT_TYPE_PDF},   {"doc.docx", ERR_OK, EXTRACT_TYPE_DOCX},
-		{"text.png", ERR_OK, EXTRACT_TYPE_PNG},   {"text.jpg", ERR_OK, EXTRACT_TYPE_JPG},
-		{"notes.md", ERR_OK, EXTRACT_TYPE_MD},    {"latin1.txt", ERR_OK, EXTRACT_TYPE_TXT},
-		{"utf16.txt", ERR_OK, EXTRACT_TYPE_TXT},  {"empty", ERR_INVALID, EXTRACT_TYPE_NONE},
-		{"noise", ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
-		{"nodoc.docx", ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
-		{"missing", ERR_NOT_FOUND, EXTRACT_TYPE_NONE},
+	    {"text.pdf", ERR_OK, EXTRACT_TYPE_PDF},
+	    {"doc.docx", ERR_OK, EXTRACT_TYPE_DOCX},
+	    {"text.png", ERR_OK, EXTRACT_TYPE_PNG},
+	    {"text.jpg", ERR_OK, EXTRACT_TYPE_JPG},
+	    {"notes.md", ERR_OK, EXTRACT_TYPE_MD},
+	    {"latin1.txt", ERR_OK, EXTRACT_TYPE_TXT},
+	    {"utf16.txt", ERR_OK, EXTRACT_TYPE_TXT},
+	    {"empty", ERR_INVALID, EXTRACT_TYPE_NONE},
+	    {"noise", ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"nodoc.docx", ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"missing", ERR_NOT_FOUND, EXTRACT_TYPE_NONE},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum extract_type t;
@@ -266,29 +274,78 @@ static void test_engines(void)
 	struct extract_limits l;
 	extract_limits_default(&l);
 	static const struct ecase cases[] = {
-		{"text pdf", "text.pdf", EXTRACT_TYPE_PDF, ERR_OK,
-		 {"# Chapter 1\n", "## Section 2.1\n", "chlorophyll", "Chapter 3"}, "poppler", 3},
-		{"scanned pdf", "scan.pdf", EXTRACT_TYPE_PDF, ERR_OK,
-		 {"MITOCHONDRIA MAKE ENERGY", "Ribosomes build proteins"}, "poppler+tesseract", 1},
-		{"docx", "doc.docx", EXTRACT_TYPE_DOCX, ERR_OK,
-		 {"# Cell Biology\n", "## Membranes\n", "- phospholipid bilayer\n",
-		  "Organelle | Function\nMitochondrion | Respiration\n"},
-		 "docx", 1},
-		{"docx paragraphs", "doc.docx", EXTRACT_TYPE_DOCX, ERR_OK,
-		 {"The cell is the basic unit of life.", "- transport proteins\n", "### Organelles\n"},
-		 NULL, -1},
-		{"utf-8 text", "utf8.txt", EXTRACT_TYPE_TXT, ERR_OK,
-		 {"Na\xc3\xafve caf\xc3\xa9 biology\nsecond line\n"}, "text", 1},
-		{"latin-1 text", "latin1.txt", EXTRACT_TYPE_TXT, ERR_OK,
-		 {"Caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9\xe2\x82\xac"}, "text", 1},
-		{"utf-16 text", "utf16.txt", EXTRACT_TYPE_TXT, ERR_OK, {"Osmosis \xc3\xa9\n"}, "text", 1},
-		{"markdown", "notes.md", EXTRACT_TYPE_MD, ERR_OK, {"# Study Guide\n", "## Cells\n- nucleus"},
-		 "text", 1},
-		{"png image", "text.png", EXTRACT_TYPE_PNG, ERR_OK,
-		 {"MITOCHONDRIA MAKE ENERGY", "Ribosomes build proteins"}, "tesseract", 1},
-		{"jpeg image", "text.jpg", EXTRACT_TYPE_JPG, ERR_OK,
-		 {"MITOCHONDRIA MAKE ENERGY", "Ribosomes build proteins"}, "tesseract", 1},
-		{"empty text file", "empty", EXTRACT_TYPE_TXT, ERR_OK, {""}, "text", 1},
+	    {"text pdf",
+	     "text.pdf",
+	     EXTRACT_TYPE_PDF,
+	     ERR_OK,
+	     {"# Chapter 1\n", "## Section 2.1\n", "chlorophyll", "Chapter 3"},
+	     "poppler",
+	     3},
+	    {"scanned pdf",
+	     "scan.pdf",
+	     EXTRACT_TYPE_PDF,
+	     ERR_OK,
+	     {"MITOCHONDRIA MAKE ENERGY", "Ribosomes build proteins"},
+	     "poppler+tesseract",
+	     1},
+	    {"docx",
+	     "doc.docx",
+	     EXTRACT_TYPE_DOCX,
+	     ERR_OK,
+	     {"# Cell Biology\n", "## Membranes\n", "- phospholipid bilayer\n",
+	      "Organelle | Function\nMitochondrion | Respiration\n"},
+	     "docx",
+	     1},
+	    {"docx paragraphs",
+	     "doc.docx",
+	     EXTRACT_TYPE_DOCX,
+	     ERR_OK,
+	     {"The cell is the basic unit of life.", "- transport proteins\n", "### Organelles\n"},
+	     NULL,
+	     -1},
+	    {"utf-8 text",
+	     "utf8.txt",
+	     EXTRACT_TYPE_TXT,
+	     ERR_OK,
+	     {"Na\xc3\xafve caf\xc3\xa9 biology\nsecond line\n"},
+	     "text",
+	     1},
+	    {"latin-1 text",
+	     "latin1.txt",
+	     EXTRACT_TYPE_TXT,
+	     ERR_OK,
+	     {"Caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9\xe2\x82\xac"},
+	     "text",
+	     1},
+	    {"utf-16 text",
+	     "utf16.txt",
+	     EXTRACT_TYPE_TXT,
+	     ERR_OK,
+	     {"Osmosis \xc3\xa9\n"},
+	     "text",
+	     1},
+	    {"markdown",
+	     "notes.md",
+	     EXTRACT_TYPE_MD,
+	     ERR_OK,
+	     {"# Study Guide\n", "## Cells\n- nucleus"},
+	     "text",
+	     1},
+	    {"png image",
+	     "text.png",
+	     EXTRACT_TYPE_PNG,
+	     ERR_OK,
+	     {"MITOCHONDRIA MAKE ENERGY", "Ribosomes build proteins"},
+	     "tesseract",
+	     1},
+	    {"jpeg image",
+	     "text.jpg",
+	     EXTRACT_TYPE_JPG,
+	     ERR_OK,
+	     {"MITOCHONDRIA MAKE ENERGY", "Ribosomes build proteins"},
+	     "tesseract",
+	     1},
+	    {"empty text file", "empty", EXTRACT_TYPE_TXT, ERR_OK, {""}, "text", 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i], &l);
@@ -319,37 +376,119 @@ static void test_hostile(void)
 	struct extract_limits l;
 	extract_limits_default(&l);
 	static const struct ecase cases[] = {
-		{"docx zip bomb", "bomb.docx", EXTRACT_TYPE_DOCX, ERR_TOO_LARGE, {"zip bomb"}, NULL, -1},
-		{"docx that lies about sizes", "lie.docx", EXTRACT_TYPE_DOCX, ERR_TOO_LARGE,
-		 {"more than its directory says"}, NULL, -1},
-		{"docx with a DTD", "dtd.docx", EXTRACT_TYPE_DOCX, ERR_INVALID, {"declares a DTD"}, NULL,
-		 -1},
-		{"docx without a body part", "nodoc.docx", EXTRACT_TYPE_DOCX, ERR_INVALID,
-		 {"word/document.xml is missing"}, NULL, -1},
-		{"pdf with 3000 pages", "huge.pdf", EXTRACT_TYPE_PDF, ERR_TOO_LARGE,
-		 {"the document has more than 2000 pages"}, NULL, -1},
-		{"truncated pdf", "cut.pdf", EXTRACT_TYPE_PDF, ERR_INVALID, {"the PDF could not be read"},
-		 NULL, -1},
-		{"file that only claims to be a pdf", "fake.pdf", EXTRACT_TYPE_PDF, ERR_INVALID,
-		 {"the PDF could not be read"}, NULL, -1},
-		{"empty pdf", "empty", EXTRACT_TYPE_PDF, ERR_INVALID, {"the PDF could not be read"}, NULL,
-		 -1},
-		{"random bytes as pdf", "noise", EXTRACT_TYPE_PDF, ERR_INVALID,
-		 {"the PDF could not be read"}, NULL, -1},
-		{"random bytes as docx", "noise", EXTRACT_TYPE_DOCX, ERR_INVALID,
-		 {"the DOCX document could not be read"}, NULL, -1},
-		{"random bytes as png", "noise", EXTRACT_TYPE_PNG, ERR_INVALID,
-		 {"the image could not be read"}, NULL, -1},
-		{"random bytes as jpeg", "noise", EXTRACT_TYPE_JPG, ERR_INVALID,
-		 {"the image could not be read"}, NULL, -1},
-		{"random bytes as text", "noise", EXTRACT_TYPE_TXT, ERR_INVALID, {"NUL bytes"}, NULL, -1},
-		{"30000x30000 png", "giant.png", EXTRACT_TYPE_PNG, ERR_TOO_LARGE,
-		 {"30000x30000 pixels"}, NULL, -1},
-		{"a pdf read as an image", "text.pdf", EXTRACT_TYPE_PNG, ERR_INVALID,
-		 {"header is damaged"}, NULL, -1},
-		{"missing file", "missing", EXTRACT_TYPE_PDF, ERR_INTERNAL, {"could not be opened"}, NULL,
-		 -1},
-		{"no type", "text.pdf", EXTRACT_TYPE_NONE, ERR_MEDIA_TYPE, {"not supported"}, NULL, -1},
+	    {"docx zip bomb",
+	     "bomb.docx",
+	     EXTRACT_TYPE_DOCX,
+	     ERR_TOO_LARGE,
+	     {"zip bomb"},
+	     NULL,
+	     -1},
+	    {"docx that lies about sizes",
+	     "lie.docx",
+	     EXTRACT_TYPE_DOCX,
+	     ERR_TOO_LARGE,
+	     {"more than its directory says"},
+	     NULL,
+	     -1},
+	    {"docx with a DTD",
+	     "dtd.docx",
+	     EXTRACT_TYPE_DOCX,
+	     ERR_INVALID,
+	     {"declares a DTD"},
+	     NULL,
+	     -1},
+	    {"docx without a body part",
+	     "nodoc.docx",
+	     EXTRACT_TYPE_DOCX,
+	     ERR_INVALID,
+	     {"word/document.xml is missing"},
+	     NULL,
+	     -1},
+	    {"pdf with 3000 pages",
+	     "huge.pdf",
+	     EXTRACT_TYPE_PDF,
+	     ERR_TOO_LARGE,
+	     {"the document has more than 2000 pages"},
+	     NULL,
+	     -1},
+	    {"truncated pdf",
+	     "cut.pdf",
+	     EXTRACT_TYPE_PDF,
+	     ERR_INVALID,
+	     {"the PDF could not be read"},
+	     NULL,
+	     -1},
+	    {"file that only claims to be a pdf",
+	     "fake.pdf",
+	     EXTRACT_TYPE_PDF,
+	     ERR_INVALID,
+	     {"the PDF could not be read"},
+	     NULL,
+	     -1},
+	    {"empty pdf",
+	     "empty",
+	     EXTRACT_TYPE_PDF,
+	     ERR_INVALID,
+	     {"the PDF could not be read"},
+	     NULL,
+	     -1},
+	    {"random bytes as pdf",
+	     "noise",
+	     EXTRACT_TYPE_PDF,
+	     ERR_INVALID,
+	     {"the PDF could not be read"},
+	     NULL,
+	     -1},
+	    {"random bytes as docx",
+	     "noise",
+	     EXTRACT_TYPE_DOCX,
+	     ERR_INVALID,
+	     {"the DOCX document could not be read"},
+	     NULL,
+	     -1},
+	    {"random bytes as png",
+	     "noise",
+	     EXTRACT_TYPE_PNG,
+	     ERR_INVALID,
+	     {"the image could not be read"},
+	     NULL,
+	     -1},
+	    {"random bytes as jpeg",
+	     "noise",
+	     EXTRACT_TYPE_JPG,
+	     ERR_INVALID,
+	     {"the image could not be read"},
+	     NULL,
+	     -1},
+	    {"random bytes as text",
+	     "noise",
+	     EXTRACT_TYPE_TXT,
+	     ERR_INVALID,
+	     {"NUL bytes"},
+	     NULL,
+	     -1},
+	    {"30000x30000 png",
+	     "giant.png",
+	     EXTRACT_TYPE_PNG,
+	     ERR_TOO_LARGE,
+	     {"30000x30000 pixels"},
+	     NULL,
+	     -1},
+	    {"a pdf read as an image",
+	     "text.pdf",
+	     EXTRACT_TYPE_PNG,
+	     ERR_INVALID,
+	     {"header is damaged"},
+	     NULL,
+	     -1},
+	    {"missing file",
+	     "missing",
+	     EXTRACT_TYPE_PDF,
+	     ERR_INTERNAL,
+	     {"could not be opened"},
+	     NULL,
+	     -1},
+	    {"no type", "text.pdf", EXTRACT_TYPE_NONE, ERR_MEDIA_TYPE, {"not supported"}, NULL, -1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i], &l);
@@ -367,25 +506,26 @@ static void test_limits(void)
 		long field_offset_value; /* the new value of the limit */
 		size_t which;
 	} cases[] = {
-		{"docx over the unpacked ceiling", "doc.docx", EXTRACT_TYPE_DOCX, ERR_TOO_LARGE,
-		 "unpacks to more than", 0, 0},
-		{"docx with too many parts", "many.docx", EXTRACT_TYPE_DOCX, ERR_TOO_LARGE,
-		 "more than 10 parts", 10, 1},
-		{"text over the output ceiling", "text.pdf", EXTRACT_TYPE_PDF, ERR_TOO_LARGE,
-		 "larger than 100 bytes", 100, 2},
-		{"file over the input ceiling", "utf8.txt", EXTRACT_TYPE_TXT, ERR_TOO_LARGE,
-		 "larger than 10 bytes", 10, 3},
-		{"wall-clock timeout", "scan.pdf", EXTRACT_TYPE_PDF, ERR_TIMEOUT, "took longer than", 50,
-		 4},
-		{"page limit", "text.pdf", EXTRACT_TYPE_PDF, ERR_TOO_LARGE,
-		 "the document has more than 2 pages", 2, 5},
-		{"pixel limit", "text.png", EXTRACT_TYPE_PNG, ERR_TOO_LARGE, "pixels", 500000, 6},
-		{"unknown OCR language", "text.png", EXTRACT_TYPE_PNG, ERR_INTERNAL, "not installed", 0,
-		 7},
-		{"PDF OCR off", "scan.pdf", EXTRACT_TYPE_PDF, ERR_OK, "", 0, 8},
+	    {"docx over the unpacked ceiling", "doc.docx", EXTRACT_TYPE_DOCX, ERR_TOO_LARGE,
+	     "unpacks to more than", 0, 0},
+	    {"docx with too many parts", "many.docx", EXTRACT_TYPE_DOCX, ERR_TOO_LARGE,
+	     "more than 10 parts", 10, 1},
+	    {"text over the output ceiling", "text.pdf", EXTRACT_TYPE_PDF, ERR_TOO_LARGE,
+	     "larger than 100 bytes", 100, 2},
+	    {"file over the input ceiling", "utf8.txt", EXTRACT_TYPE_TXT, ERR_TOO_LARGE,
+	     "larger than 10 bytes", 10, 3},
+	    {"wall-clock timeout", "scan.pdf", EXTRACT_TYPE_PDF, ERR_TIMEOUT, "took longer than",
+	     50, 4},
+	    {"page limit", "text.pdf", EXTRACT_TYPE_PDF, ERR_TOO_LARGE,
+	     "the document has more than 2 pages", 2, 5},
+	    {"pixel limit", "text.png", EXTRACT_TYPE_PNG, ERR_TOO_LARGE, "pixels", 500000, 6},
+	    {"unknown OCR language", "text.png", EXTRACT_TYPE_PNG, ERR_INTERNAL, "not installed", 0,
+	     7},
+	    {"PDF OCR off", "scan.pdf", EXTRACT_TYPE_PDF, ERR_OK, "", 0, 8},
 #ifndef UNDER_ASAN
-		/* 100 MiB: the program and its libraries load, a 300 dpi page does not fit. */
-		{"memory limit", "scan.pdf", EXTRACT_TYPE_PDF, ERR_TOO_LARGE, "not enough memory", 100, 9},
+	    /* 100 MiB: the program and its libraries load, a 300 dpi page does not fit. */
+	    {"memory limit", "scan.pdf", EXTRACT_TYPE_PDF, ERR_TOO_LARGE, "not enough memory", 100,
+	     9},
 #endif
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -432,7 +572,8 @@ static void test_limits(void)
 		if (!ok(strstr(r.error, cases[i].message) != NULL, "%s: message", cases[i].name))
 			tap_diag("got: %s", r.error);
 		if (cases[i].which == 8)
-			ok(r.text_len == 0 && r.ocr_pages == 0, "without OCR a scanned page has no text");
+			ok(r.text_len == 0 && r.ocr_pages == 0,
+			   "without OCR a scanned page has no text");
 		pool_free(pool);
 	}
 }

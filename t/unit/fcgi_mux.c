@@ -23,9 +23,18 @@
 #include "testenv.h"
 
 enum {
-	T_BEGIN = 1, T_ABORT = 2, T_END = 3, T_PARAMS = 4, T_STDIN = 5, T_STDOUT = 6,
-	T_GET_VALUES = 9, T_GET_VALUES_RESULT = 10, T_UNKNOWN_TYPE = 11,
-	T_KEEP = 1, T_TURNS = 20, T_READ_MAX = 65536
+	T_BEGIN = 1,
+	T_ABORT = 2,
+	T_END = 3,
+	T_PARAMS = 4,
+	T_STDIN = 5,
+	T_STDOUT = 6,
+	T_GET_VALUES = 9,
+	T_GET_VALUES_RESULT = 10,
+	T_UNKNOWN_TYPE = 11,
+	T_KEEP = 1,
+	T_TURNS = 20,
+	T_READ_MAX = 65536
 };
 
 static char sock_path[TESTENV_PATH_MAX + 16];
@@ -34,8 +43,14 @@ static char sock_path[TESTENV_PATH_MAX + 16];
 
 static void rec(struct buf *b, int type, unsigned id, const void *data, size_t len, unsigned pad)
 {
-	unsigned char h[8] = {1, (unsigned char)type, (unsigned char)(id >> 8), (unsigned char)id,
-	                      (unsigned char)(len >> 8), (unsigned char)len, (unsigned char)pad, 0};
+	unsigned char h[8] = {1,
+	                      (unsigned char)type,
+	                      (unsigned char)(id >> 8),
+	                      (unsigned char)id,
+	                      (unsigned char)(len >> 8),
+	                      (unsigned char)len,
+	                      (unsigned char)pad,
+	                      0};
 	buf_append(b, h, 8);
 	buf_append(b, data, len);
 	for (unsigned i = 0; i < pad; i++)
@@ -63,7 +78,8 @@ static void nv(struct buf *b, const char *name, const char *value, size_t vlen)
 
 static void begin(struct buf *b, unsigned id, unsigned role, bool keep)
 {
-	unsigned char body[8] = {(unsigned char)(role >> 8), (unsigned char)role, keep ? T_KEEP : 0};
+	unsigned char body[8] = {(unsigned char)(role >> 8), (unsigned char)role,
+	                         keep ? T_KEEP : 0};
 	rec(b, T_BEGIN, id, body, 8, 0);
 }
 
@@ -135,12 +151,12 @@ static size_t idle(struct fcgi_mux *m, struct fcgi_mux_req **reqs, size_t max)
 }
 
 struct answer {
-	struct buf out;      /* STDOUT content */
-	int end_status;      /* protocolStatus of END_REQUEST, -1 if none */
+	struct buf out; /* STDOUT content */
+	int end_status; /* protocolStatus of END_REQUEST, -1 if none */
 	unsigned end_id;
-	int other_type;      /* the type of a management answer, or 0 */
-	struct buf other;    /* its content */
-	bool eof;            /* the server closed the connection */
+	int other_type;   /* the type of a management answer, or 0 */
+	struct buf other; /* its content */
+	bool eof;         /* the server closed the connection */
 };
 
 static void answer_free(struct answer *a)
@@ -287,8 +303,10 @@ static void test_long_pairs(struct fcgi_mux *m)
 	ok(n == 1, "a request with long pairs across records");
 	if (n == 1) {
 		const char *v = fcgi_mux_param(reqs[0], "BIG");
-		ok(v && strlen(v) == sizeof(big) && v[299] == 'x', "a 300-byte value (4-byte length)");
-		ok(fcgi_mux_param(reqs[0], "EMPTY") && !*fcgi_mux_param(reqs[0], "EMPTY"), "an empty value");
+		ok(v && strlen(v) == sizeof(big) && v[299] == 'x',
+		   "a 300-byte value (4-byte length)");
+		ok(fcgi_mux_param(reqs[0], "EMPTY") && !*fcgi_mux_param(reqs[0], "EMPTY"),
+		   "an empty value");
 		ok(!fcgi_mux_param(reqs[0], "NUL"), "a value with a NUL byte is not handed out");
 		ok(!fcgi_mux_param(reqs[0], "MISSING"), "an absent name");
 		ok(!fcgi_mux_param(reqs[0], "big"), "names are exact");
@@ -314,7 +332,8 @@ static void test_pipelined(struct fcgi_mux *m)
 	int fd = client();
 	send_all(fd, b.data, b.len);
 	size_t n = turn(m, reqs, 4);
-	ok(n == 1 && strcmp(fcgi_mux_param(reqs[0], "NAME"), "first") == 0, "pipelined: the first comes alone");
+	ok(n == 1 && strcmp(fcgi_mux_param(reqs[0], "NAME"), "first") == 0,
+	   "pipelined: the first comes alone");
 	is_long(idle(m, reqs + 1, 3), 0, "the next waits for its answer");
 	if (n == 1)
 		answer_with(m, reqs[0], "Status: 200\r\n\r\n1");
@@ -358,8 +377,10 @@ static void test_management(struct fcgi_mux *m)
 	is_long(a.other_type, T_GET_VALUES_RESULT, "GET_VALUES_RESULT comes back");
 	ok(a.other.data && memmem(a.other.data, a.other.len, "FCGI_MPXS_CONNS0", 16) != NULL,
 	   "FCGI_MPXS_CONNS is 0");
-	ok(a.other.data && memmem(a.other.data, a.other.len, "FCGI_MAX_CONNS", 14) != NULL, "FCGI_MAX_CONNS");
-	ok(a.other.data && !memmem(a.other.data, a.other.len, "SOMETHING_ELSE", 14), "unknown names left out");
+	ok(a.other.data && memmem(a.other.data, a.other.len, "FCGI_MAX_CONNS", 14) != NULL,
+	   "FCGI_MAX_CONNS");
+	ok(a.other.data && !memmem(a.other.data, a.other.len, "SOMETHING_ELSE", 14),
+	   "unknown names left out");
 	answer_free(&a);
 
 	b.len = 0;
@@ -367,7 +388,8 @@ static void test_management(struct fcgi_mux *m)
 	send_all(fd, b.data, b.len);
 	idle(m, reqs, 4);
 	read_answer(fd, &a);
-	ok(a.other_type == T_UNKNOWN_TYPE && a.other.len == 8 && (unsigned char)a.other.data[0] == 42,
+	ok(a.other_type == T_UNKNOWN_TYPE && a.other.len == 8 &&
+	       (unsigned char)a.other.data[0] == 42,
 	   "an unknown management type gets UNKNOWN_TYPE");
 	answer_free(&a);
 
@@ -391,7 +413,10 @@ static void test_management(struct fcgi_mux *m)
 
 	/* ABORT_REQUEST of the open one ends it; the connection goes on. */
 	b.len = 0;
-	rec(&b, T_PARAMS, 4, "\x01\x01" "AB", 4, 0);
+	rec(&b, T_PARAMS, 4,
+	    "\x01\x01"
+	    "AB",
+	    4, 0);
 	rec(&b, T_ABORT, 4, NULL, 0, 0);
 	send_all(fd, b.data, b.len);
 	is_long(idle(m, reqs, 4), 0, "an aborted request is not handed out");
@@ -446,7 +471,10 @@ static void test_hostile(struct fcgi_mux *m)
 	names[ncases++] = "params over the ceiling";
 	/* a malformed pair: a length past the end */
 	begin(&inputs[ncases], 1, 1, true);
-	rec(&inputs[ncases], T_PARAMS, 1, "\x05\x7f" "ab", 4, 0);
+	rec(&inputs[ncases], T_PARAMS, 1,
+	    "\x05\x7f"
+	    "ab",
+	    4, 0);
 	rec(&inputs[ncases], T_PARAMS, 1, NULL, 0, 0);
 	names[ncases++] = "a malformed name-value pair";
 	/* a body over the ceiling */

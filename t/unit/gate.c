@@ -20,15 +20,21 @@ static const char other_keys[] = "k1 ffffffffffffffffffffffffffffffffffffffff";
 static const char *issue(const struct token_keyring *kr, const char *sub, const char *iss,
                          long long now, long ttl, struct pool *p, const char **jti)
 {
-	struct token_claims c = {.sub = sub, .email = "ada@example.org", .role = "user",
-	                         .iss = iss, .aud = "lectern-api"};
+	struct token_claims c = {.sub = sub,
+	                         .email = "ada@example.org",
+	                         .role = "user",
+	                         .iss = iss,
+	                         .aud = "lectern-api"};
 	const char *jwt = NULL;
 	if (token_issue(kr, &c, now, ttl, p, &jwt, jti, NULL) != ERR_OK)
 		return "";
 	return pool_printf(p, "Bearer %s", jwt);
 }
 
-static bool has(const char *text, const char *want) { return strstr(text, want) != NULL; }
+static bool has(const char *text, const char *want)
+{
+	return strstr(text, want) != NULL;
+}
 
 static void test_answers(struct gate_config *cfg, const struct token_keyring *kr,
                          const struct token_keyring *other)
@@ -36,25 +42,29 @@ static void test_answers(struct gate_config *cfg, const struct token_keyring *kr
 	struct pool *p = pool_new();
 	long long now = (long long)time(NULL);
 	const char *jti = NULL;
-	const char *good = issue(kr, "11111111-1111-4111-8111-111111111111", "lectern", now, 600, p, &jti);
+	const char *good =
+	    issue(kr, "11111111-1111-4111-8111-111111111111", "lectern", now, 600, p, &jti);
 	struct {
 		const char *name;
 		const char *authorization;
 		int status;
 		const char *reason;
 	} cases[] = {
-		{"no header", NULL, 401, "missing"},
-		{"another scheme", "Basic YTpi", 401, "missing"},
-		{"Bearer and nothing", "Bearer   ", 401, "missing"},
-		{"garbage", "Bearer not.a.token", 401, "invalid"},
-		{"wrong key", issue(other, "22222222-2222-4222-8222-222222222222", "lectern", now, 600, p, NULL),
-		 401, "invalid"},
-		{"wrong issuer", issue(kr, "22222222-2222-4222-8222-222222222222", "evil", now, 600, p, NULL), 401,
-		 "invalid"},
-		{"expired", issue(kr, "22222222-2222-4222-8222-222222222222", "lectern", now - 7200, 60, p, NULL),
-		 401, "expired"},
-		{"valid", good, 204, NULL},
-		{"valid, lower-case scheme", pool_printf(p, "bearer %s", good + 7), 204, NULL},
+	    {"no header", NULL, 401, "missing"},
+	    {"another scheme", "Basic YTpi", 401, "missing"},
+	    {"Bearer and nothing", "Bearer   ", 401, "missing"},
+	    {"garbage", "Bearer not.a.token", 401, "invalid"},
+	    {"wrong key",
+	     issue(other, "22222222-2222-4222-8222-222222222222", "lectern", now, 600, p, NULL),
+	     401, "invalid"},
+	    {"wrong issuer",
+	     issue(kr, "22222222-2222-4222-8222-222222222222", "evil", now, 600, p, NULL), 401,
+	     "invalid"},
+	    {"expired",
+	     issue(kr, "22222222-2222-4222-8222-222222222222", "lectern", now - 7200, 60, p, NULL),
+	     401, "expired"},
+	    {"valid", good, 204, NULL},
+	    {"valid, lower-case scheme", pool_printf(p, "bearer %s", good + 7), 204, NULL},
 	};
 	size_t n = sizeof(cases) / sizeof(cases[0]);
 	const char *auth[16];
@@ -65,7 +75,8 @@ static void test_answers(struct gate_config *cfg, const struct token_keyring *kr
 	for (size_t i = 0; i < n; i++) {
 		is_long(v[i].status, cases[i].status, cases[i].name);
 		ok((!v[i].reason && !cases[i].reason) ||
-		       (v[i].reason && cases[i].reason && strcmp(v[i].reason, cases[i].reason) == 0),
+		       (v[i].reason && cases[i].reason &&
+		        strcmp(v[i].reason, cases[i].reason) == 0),
 		   "%s: reason %s", cases[i].name, cases[i].reason ? cases[i].reason : "none");
 		struct buf b;
 		buf_init(&b);
@@ -77,12 +88,14 @@ static void test_answers(struct gate_config *cfg, const struct token_keyring *kr
 		   "%s: a CGI header block", cases[i].name);
 		if (cases[i].status == 204) {
 			ok(has(b.data, "X-User-Id: 11111111-1111-4111-8111-111111111111\r\n") &&
-			       has(b.data, "X-User-Email: ada@example.org\r\n") && has(b.data, "X-User-Role: user\r\n") &&
-			       has(b.data, "X-RateLimit-Limit: 3\r\n") && has(b.data, "X-RateLimit-Reset: "),
+			       has(b.data, "X-User-Email: ada@example.org\r\n") &&
+			       has(b.data, "X-User-Role: user\r\n") &&
+			       has(b.data, "X-RateLimit-Limit: 3\r\n") &&
+			       has(b.data, "X-RateLimit-Reset: "),
 			   "%s: identity and rate-limit headers", cases[i].name);
 		} else {
-			ok(!has(b.data, "X-User-Id") && has(b.data, "X-Auth-Error: "), "%s: no identity, a reason",
-			   cases[i].name);
+			ok(!has(b.data, "X-User-Id") && has(b.data, "X-Auth-Error: "),
+			   "%s: no identity, a reason", cases[i].name);
 		}
 		buf_clear(&b);
 	}
@@ -109,7 +122,8 @@ static void test_answers(struct gate_config *cfg, const struct token_keyring *kr
 	snprintf(key, sizeof(key), "revoked:%s", jti);
 	ok(cache_command(cfg->cache, NULL, "SET %s 1 EX 60", key) == ERR_OK, "revoke the token");
 	gate_decide(cfg, auth, 1, now, p, v);
-	ok(v[0].status == 401 && v[0].reason && strcmp(v[0].reason, "revoked") == 0 && !v[0].counted,
+	ok(v[0].status == 401 && v[0].reason && strcmp(v[0].reason, "revoked") == 0 &&
+	       !v[0].counted,
 	   "a revoked token is refused as revoked");
 	pool_free(p);
 }
@@ -121,8 +135,10 @@ static void test_batch(struct gate_config *cfg, const struct token_keyring *kr)
 	enum { N = 40 }; /* more than two script runs */
 	const char *auth[N];
 	struct gate_verdict v[N];
-	const char *a = issue(kr, "33333333-3333-4333-8333-333333333333", "lectern", now, 600, p, NULL);
-	const char *b = issue(kr, "44444444-4444-4444-8444-444444444444", "lectern", now, 600, p, NULL);
+	const char *a =
+	    issue(kr, "33333333-3333-4333-8333-333333333333", "lectern", now, 600, p, NULL);
+	const char *b =
+	    issue(kr, "44444444-4444-4444-8444-444444444444", "lectern", now, 600, p, NULL);
 	for (size_t i = 0; i < N; i++)
 		auth[i] = i % 3 == 0 ? b : i % 7 == 0 ? "Bearer junk" : a;
 	struct gate_config big = *cfg;
@@ -142,8 +158,9 @@ static void test_batch(struct gate_config *cfg, const struct token_keyring *kr)
 
 	/* The batch and the single check share the counters. */
 	struct ratelimit_result one, many[2];
-	ok(ratelimit_hit(cfg->cache, "rl:u:33333333-3333-4333-8333-333333333333", NULL, 1000, big.rate_window,
-	                 &one) == ERR_OK && one.remaining == want_a - 1,
+	ok(ratelimit_hit(cfg->cache, "rl:u:33333333-3333-4333-8333-333333333333", NULL, 1000,
+	                 big.rate_window, &one) == ERR_OK &&
+	       one.remaining == want_a - 1,
 	   "ratelimit_hit sees the batch's count");
 	struct ratelimit_item items[2] = {{"rl:u:33333333-3333-4333-8333-333333333333", NULL},
 	                                  {"batch:other", "batch:no-such-block"}};
@@ -152,9 +169,12 @@ static void test_batch(struct gate_config *cfg, const struct token_keyring *kr)
 	       !many[1].blocked,
 	   "and the batch sees the single hit; a missing block key does not block");
 	struct ratelimit_item bad = {"", NULL};
-	ok(ratelimit_hit_batch(cfg->cache, &bad, 1, 10, 60, many) == ERR_INVALID, "an empty key is refused");
-	ok(ratelimit_hit_batch(cfg->cache, items, 2, 0, 60, many) == ERR_INVALID, "a zero limit is refused");
-	ok(ratelimit_hit_batch(cfg->cache, items, 0, 10, 60, many) == ERR_OK, "an empty batch is fine");
+	ok(ratelimit_hit_batch(cfg->cache, &bad, 1, 10, 60, many) == ERR_INVALID,
+	   "an empty key is refused");
+	ok(ratelimit_hit_batch(cfg->cache, items, 2, 0, 60, many) == ERR_INVALID,
+	   "a zero limit is refused");
+	ok(ratelimit_hit_batch(cfg->cache, items, 0, 10, 60, many) == ERR_OK,
+	   "an empty batch is fine");
 	pool_free(p);
 }
 
@@ -162,7 +182,8 @@ static void test_memo(struct gate_config *cfg, const struct token_keyring *kr)
 {
 	struct pool *p = pool_new();
 	long long now = (long long)time(NULL);
-	const char *t = issue(kr, "55555555-5555-4555-8555-555555555555", "lectern", now, 100, p, NULL);
+	const char *t =
+	    issue(kr, "55555555-5555-4555-8555-555555555555", "lectern", now, 100, p, NULL);
 	struct gate_config memo = *cfg;
 	memo.memo = gate_memo_new();
 	memo.rate_limit = 1000;
@@ -171,11 +192,12 @@ static void test_memo(struct gate_config *cfg, const struct token_keyring *kr)
 	gate_decide(&memo, auth, 2, now, p, v);
 	ok(v[0].status == 204 && v[1].status == 204 && v[1].rl.remaining == v[0].rl.remaining - 1,
 	   "a remembered token is still counted");
-	ok(strcmp(v[1].claims.sub, "55555555-5555-4555-8555-555555555555") == 0 && v[1].claims.jti &&
-	       strcmp(v[1].claims.jti, v[0].claims.jti) == 0,
+	ok(strcmp(v[1].claims.sub, "55555555-5555-4555-8555-555555555555") == 0 &&
+	       v[1].claims.jti && strcmp(v[1].claims.jti, v[0].claims.jti) == 0,
 	   "and has its claims");
 	gate_decide(&memo, auth, 1, now + 100, p, v);
-	ok(v[0].status == 401 && strcmp(v[0].reason, "expired") == 0, "a remembered token expires at its exp");
+	ok(v[0].status == 401 && strcmp(v[0].reason, "expired") == 0,
+	   "a remembered token expires at its exp");
 	/* A tampered token is not the remembered one. */
 	char *tampered = pool_strdup(p, t);
 	tampered[strlen(tampered) - 2] ^= 1;
@@ -191,8 +213,8 @@ static void test_redis_down(struct gate_config *cfg, const struct token_keyring 
 {
 	struct pool *p = pool_new();
 	long long now = (long long)time(NULL);
-	const char *auth[2] = {issue(kr, "66666666-6666-4666-8666-666666666666", "lectern", now, 600, p, NULL),
-	                       NULL};
+	const char *auth[2] = {
+	    issue(kr, "66666666-6666-4666-8666-666666666666", "lectern", now, 600, p, NULL), NULL};
 	struct gate_verdict v[2];
 	testenv_redis_stop(r);
 	gate_decide(cfg, auth, 2, now, p, v);
@@ -201,7 +223,8 @@ static void test_redis_down(struct gate_config *cfg, const struct token_keyring 
 	struct buf b;
 	buf_init(&b);
 	gate_format(&v[0], &b);
-	ok(strncmp(b.data, "Status: 503 ", 12) == 0 && !has(b.data, "X-User-Id"), "the 503 carries no identity");
+	ok(strncmp(b.data, "Status: 503 ", 12) == 0 && !has(b.data, "X-User-Id"),
+	   "the 503 carries no identity");
 	buf_clear(&b);
 	pool_free(p);
 }
@@ -213,17 +236,24 @@ int main(void)
 	struct token_keyring *kr = NULL, *other = NULL;
 	memset(&r, 0, sizeof(r));
 	log_init("t-gate", LOG_LEVEL_ERROR);
-	if (!ok(token_keyring_parse(keys_text, &kr) == ERR_OK && token_keyring_parse(other_keys, &other) == ERR_OK,
+	if (!ok(token_keyring_parse(keys_text, &kr) == ERR_OK &&
+	            token_keyring_parse(other_keys, &other) == ERR_OK,
 	        "keyrings"))
 		return tap_done();
-	ok(gate_bearer("Bearer abc") && strcmp(gate_bearer("Bearer abc"), "abc") == 0, "gate_bearer");
-	ok(!gate_bearer("Bearerabc") && !gate_bearer(NULL) && !gate_bearer("Token abc"), "gate_bearer refusals");
+	ok(gate_bearer("Bearer abc") && strcmp(gate_bearer("Bearer abc"), "abc") == 0,
+	   "gate_bearer");
+	ok(!gate_bearer("Bearerabc") && !gate_bearer(NULL) && !gate_bearer("Token abc"),
+	   "gate_bearer refusals");
 	if (!ok(testenv_redis_start(&r), "private Redis starts"))
 		goto out;
 	if (!ok(cache_connect(r.url, 2000, &c) == ERR_OK, "connect"))
 		goto out;
-	struct gate_config cfg = {.keys = kr, .issuer = "lectern", .audience = "lectern-api",
-	                          .rate_limit = 3, .rate_window = RATELIMIT_WINDOW_MAX, .cache = c};
+	struct gate_config cfg = {.keys = kr,
+	                          .issuer = "lectern",
+	                          .audience = "lectern-api",
+	                          .rate_limit = 3,
+	                          .rate_window = RATELIMIT_WINDOW_MAX,
+	                          .cache = c};
 	test_answers(&cfg, kr, other);
 	test_batch(&cfg, kr);
 	test_memo(&cfg, kr);

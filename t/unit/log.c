@@ -30,14 +30,14 @@ int main(void)
 		const char *in;
 		const char *want;
 	} esc[] = {
-		{"plain", "plain"},
-		{"a\"b", "a\\\"b"},
-		{"back\\slash", "back\\\\slash"},
-		{"line\nbreak", "line\\x0abreak"},
-		{"tab\tcr\r", "tab\\x09cr\\x0d"},
-		{"\x1b[31mred", "\\x1b[31mred"},
-		{"caf\xc3\xa9", "caf\xc3\xa9"},
-		{"del\x7f", "del\\x7f"},
+	    {"plain", "plain"},
+	    {"a\"b", "a\\\"b"},
+	    {"back\\slash", "back\\\\slash"},
+	    {"line\nbreak", "line\\x0abreak"},
+	    {"tab\tcr\r", "tab\\x09cr\\x0d"},
+	    {"\x1b[31mred", "\\x1b[31mred"},
+	    {"caf\xc3\xa9", "caf\xc3\xa9"},
+	    {"del\x7f", "del\\x7f"},
 	};
 	for (size_t i = 0; i < sizeof(esc) / sizeof(esc[0]); i++) {
 		char out[64];
@@ -55,8 +55,10 @@ int main(void)
 	log_init("unit", LOG_LEVEL_INFO);
 	char *line = capture(LOG_LEVEL_WARN, "forged\nlevel=error msg=\"x\"");
 	ok(line && strstr(line, "level=warn service=unit") != NULL, "line names level and service");
-	ok(line && strchr(line, '\n') == line + strlen(line) - 1, "a message with a newline stays one line");
-	ok(line && strstr(line, "\\x0alevel=error msg=\\\"x\\\"") != NULL, "forged fields are escaped");
+	ok(line && strchr(line, '\n') == line + strlen(line) - 1,
+	   "a message with a newline stays one line");
+	ok(line && strstr(line, "\\x0alevel=error msg=\\\"x\\\"") != NULL,
+	   "forged fields are escaped");
 	line = capture(LOG_LEVEL_DEBUG, "quiet");
 	is_str(line, "", "debug is dropped at info level");
 	log_set_request_id("req-1\n");
@@ -69,7 +71,8 @@ int main(void)
 	memset(huge, 'x', sizeof(huge) - 1);
 	huge[sizeof(huge) - 1] = '\0';
 	line = capture(LOG_LEVEL_ERROR, huge);
-	ok(line && strlen(line) < 4096 && line[strlen(line) - 1] == '\n', "a huge message is cut to one line");
+	ok(line && strlen(line) < 4096 && line[strlen(line) - 1] == '\n',
+	   "a huge message is cut to one line");
 	is_long(log_level_parse("WARN"), LOG_LEVEL_WARN, "level names parse");
 	is_long(log_level_parse("loud"), -1, "unknown level names fail");
 	return tap_done();

@@ -7,7 +7,10 @@
 #include "tap.h"
 
 static int cleaned;
-static void count_cleanup(void *arg) { cleaned += *(int *)arg; }
+static void count_cleanup(void *arg)
+{
+	cleaned += *(int *)arg;
+}
 
 int main(void)
 {

@@ -55,23 +55,23 @@ static void test_names(void)
 		bool valid;
 		int version;
 	} cases[] = {
-		{"001-users.sql", true, 1},
-		{"010-add-index-2.sql", true, 10},
-		{"999-z.sql", true, 999},
-		{"000-zero.sql", false, 0},
-		{"1-users.sql", false, 0},
-		{"0001-users.sql", false, 0},
-		{"001_users.sql", false, 0},
-		{"001-Users.sql", false, 0},
-		{"001-.sql", false, 0},
-		{"001-x.SQL", false, 0},
-		{"001-x.sql.bak", false, 0},
-		{"001-../x.sql", false, 0},
-		{"001-x y.sql", false, 0},
-		{"001-x\n.sql", false, 0},
-		{"abc-x.sql", false, 0},
-		{"001-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sql", false, 0},
-		{"", false, 0},
+	    {"001-users.sql", true, 1},
+	    {"010-add-index-2.sql", true, 10},
+	    {"999-z.sql", true, 999},
+	    {"000-zero.sql", false, 0},
+	    {"1-users.sql", false, 0},
+	    {"0001-users.sql", false, 0},
+	    {"001_users.sql", false, 0},
+	    {"001-Users.sql", false, 0},
+	    {"001-.sql", false, 0},
+	    {"001-x.SQL", false, 0},
+	    {"001-x.sql.bak", false, 0},
+	    {"001-../x.sql", false, 0},
+	    {"001-x y.sql", false, 0},
+	    {"001-x\n.sql", false, 0},
+	    {"abc-x.sql", false, 0},
+	    {"001-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sql", false, 0},
+	    {"", false, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int v = 0;
@@ -82,8 +82,8 @@ static void test_names(void)
 		for (char *p = shown; *p; p++)
 			if ((unsigned char)*p < 0x20)
 				*p = '?';
-		ok(got == cases[i].valid && (!got || v == cases[i].version), "name \"%s\" %s", shown,
-		   cases[i].valid ? "accepted" : "refused");
+		ok(got == cases[i].valid && (!got || v == cases[i].version), "name \"%s\" %s",
+		   shown, cases[i].valid ? "accepted" : "refused");
 	}
 }
 
@@ -115,14 +115,17 @@ static void test_apply(struct db *db)
 	put("svc", "001-steps.sql", m001);
 	put("svc", "README", "not a migration; never read\n");
 	ok(migrate_run(db, sql_dir, "svc") == ERR_OK, "migrations apply");
-	ok(db_exec(db, "SELECT string_agg(what, ',' ORDER BY id) FROM steps", 0, NULL, &res) == ERR_OK,
+	ok(db_exec(db, "SELECT string_agg(what, ',' ORDER BY id) FROM steps", 0, NULL, &res) ==
+	       ERR_OK,
 	   "read the order");
 	is_str(db_value(res, 0, 0), "001,002,010", "applied in numeric order");
 	PQclear(res);
 	res = NULL;
-	ok(db_exec(db, "SELECT version, name, checksum, applied_at IS NOT NULL FROM schema_migrations "
-	               "ORDER BY version",
-	           0, NULL, &res) == ERR_OK && PQntuples(res) == 3,
+	ok(db_exec(db,
+	           "SELECT version, name, checksum, applied_at IS NOT NULL FROM schema_migrations "
+	           "ORDER BY version",
+	           0, NULL, &res) == ERR_OK &&
+	       PQntuples(res) == 3,
 	   "three rows in schema_migrations");
 	is_str(db_value(res, 0, 1), "001-steps.sql", "name recorded");
 	sha256_hex(m001, want);
@@ -136,7 +139,8 @@ static void test_apply(struct db *db)
 
 	struct migrate_file *files = NULL;
 	size_t n = 0;
-	ok(migrate_list_files(sql_dir, "svc", &files, &n) == ERR_OK && n == 3 && files[2].version == 10,
+	ok(migrate_list_files(sql_dir, "svc", &files, &n) == ERR_OK && n == 3 &&
+	       files[2].version == 10,
 	   "files are listed in order");
 	free(files);
 }
@@ -144,11 +148,13 @@ static void test_apply(struct db *db)
 static void test_failures(struct db *db)
 {
 	/* A failing file leaves nothing behind, and later files do not run. */
-	put("svc", "011-half.sql", "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nSELECT 1 / 0;\n");
+	put("svc", "011-half.sql",
+	    "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nSELECT 1 / 0;\n");
 	put("svc", "012-after.sql", "CREATE TABLE after_half (x int);\n");
-	is_long(migrate_run(db, sql_dir, "svc"), ERR_INVALID, "a failing migration fails (division by zero)");
-	is_long(scalar(db, "SELECT count(*) FROM pg_class WHERE relname IN ('half', 'after_half')"), 0,
-	        "nothing of it or after it exists");
+	is_long(migrate_run(db, sql_dir, "svc"), ERR_INVALID,
+	        "a failing migration fails (division by zero)");
+	is_long(scalar(db, "SELECT count(*) FROM pg_class WHERE relname IN ('half', 'after_half')"),
+	        0, "nothing of it or after it exists");
 	is_long(scalar(db, "SELECT count(*) FROM schema_migrations"), 3, "and it is not recorded");
 	ok(!db_in_transaction(db), "no transaction is left open");
 	put("svc", "011-half.sql", "CREATE TABLE half (x int);\n");
@@ -179,7 +185,8 @@ static void test_failures(struct db *db)
 	}
 	put("svc", "020-a.sql", "SELECT 1;\n");
 	put("svc", "020-b.sql", "SELECT 1;\n");
-	is_long(migrate_run(db, sql_dir, "svc"), ERR_INVALID, "two files with one version are refused");
+	is_long(migrate_run(db, sql_dir, "svc"), ERR_INVALID,
+	        "two files with one version are refused");
 	drop("svc", "020-a.sql");
 	drop("svc", "020-b.sql");
 	put("svc", "021-nul.sql", "SELECT 1;\n");
@@ -200,13 +207,16 @@ static void test_failures(struct db *db)
 		is_long(migrate_run(db, sql_dir, "svc"), ERR_INVALID, "a symlink is refused");
 		unlink(link_path);
 	}
-	static const char *const bad_services[] = {"", "../svc", "svc/..", "Svc", "s v c",
-	                                           "a-very-long-service-name-beyond-32"};
+	static const char *const bad_services[] = {
+	    "", "../svc", "svc/..", "Svc", "s v c", "a-very-long-service-name-beyond-32"};
 	for (size_t i = 0; i < sizeof(bad_services) / sizeof(bad_services[0]); i++)
-		is_long(migrate_run(db, sql_dir, bad_services[i]), ERR_INVALID, "bad service name refused");
-	is_long(migrate_run(db, sql_dir, "nosuchservice"), ERR_INVALID, "a missing directory is refused");
+		is_long(migrate_run(db, sql_dir, bad_services[i]), ERR_INVALID,
+		        "bad service name refused");
+	is_long(migrate_run(db, sql_dir, "nosuchservice"), ERR_INVALID,
+	        "a missing directory is refused");
 	ok(db_begin(db) == ERR_OK, "begin");
-	is_long(migrate_run(db, sql_dir, "svc"), ERR_INTERNAL, "migrating inside a transaction is refused");
+	is_long(migrate_run(db, sql_dir, "svc"), ERR_INTERNAL,
+	        "migrating inside a transaction is refused");
 	db_rollback(db);
 	ok(migrate_run(db, sql_dir, "svc") == ERR_OK, "after all that, still up to date");
 }
@@ -219,7 +229,8 @@ static void test_concurrent(const char *dsn)
 	for (int i = 2; i <= FILES; i++) {
 		char name[32], text[128];
 		snprintf(name, sizeof(name), "%03d-step.sql", i);
-		snprintf(text, sizeof(text), "SELECT pg_sleep(0.05);\nINSERT INTO runs VALUES ('%d');\n", i);
+		snprintf(text, sizeof(text),
+		         "SELECT pg_sleep(0.05);\nINSERT INTO runs VALUES ('%d');\n", i);
 		put("conc", name, text);
 	}
 	pid_t pids[RUNNERS];
@@ -244,8 +255,10 @@ static void test_concurrent(const char *dsn)
 	is_long(good, RUNNERS, "concurrent migrators all succeed");
 	struct db *db = NULL;
 	if (db_connect(dsn, 0, &db) == ERR_OK) {
-		is_long(scalar(db, "SELECT count(*) FROM runs"), FILES - 1, "each file ran exactly once");
-		is_long(scalar(db, "SELECT count(*) FROM schema_migrations"), FILES, "each file recorded once");
+		is_long(scalar(db, "SELECT count(*) FROM runs"), FILES - 1,
+		        "each file ran exactly once");
+		is_long(scalar(db, "SELECT count(*) FROM schema_migrations"), FILES,
+		        "each file recorded once");
 	}
 	db_close(db);
 }

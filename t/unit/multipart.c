@@ -18,7 +18,8 @@ struct rec {
 static enum err rec_begin(void *ctx, const struct multipart_part *p)
 {
 	struct rec *r = ctx;
-	buf_printf(&r->log, "[%s|%s|%s]", p->name, p->filename ? p->filename : "-", p->content_type);
+	buf_printf(&r->log, "[%s|%s|%s]", p->name, p->filename ? p->filename : "-",
+	           p->content_type);
 	return r->refuse_begin;
 }
 
@@ -37,7 +38,7 @@ static enum err rec_end(void *ctx)
 }
 
 static const struct multipart_limits limits = {
-	.header_max = 1024, .parts_max = 8, .field_max = 64, .total_max = 1 << 20};
+    .header_max = 1024, .parts_max = 8, .field_max = 64, .total_max = 1 << 20};
 
 /* Parses body fed in pieces of at most step bytes, or split once at cut
  * when step is 0. Returns the error; *log gets the record (malloc'd). */
@@ -68,22 +69,22 @@ static enum err run(const char *body, size_t len, size_t step, size_t cut,
 }
 
 static const char good_body[] =
-	"--" B "\r\n"
-	"Content-Disposition: form-data; name=\"wait\"\r\n"
-	"\r\n"
-	"5\r\n"
-	"--" B "\r\n"
-	"Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
-	"Content-Type: Text/Plain; charset=UTF-8\r\n"
-	"\r\n"
-	"hello\r\nworld\r\n--XyZ-boundary_x is not it\r\r\n--XyZ\r\n-\r\n--\r"
-	"\r\n--" B "--\r\n"
-	"epilogue is ignored";
+    "--" B "\r\n"
+    "Content-Disposition: form-data; name=\"wait\"\r\n"
+    "\r\n"
+    "5\r\n"
+    "--" B "\r\n"
+    "Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+    "Content-Type: Text/Plain; charset=UTF-8\r\n"
+    "\r\n"
+    "hello\r\nworld\r\n--XyZ-boundary_x is not it\r\r\n--XyZ\r\n-\r\n--\r"
+    "\r\n--" B "--\r\n"
+    "epilogue is ignored";
 
 static const char good_log[] =
-	"[wait|-|text/plain]5$"
-	"[file|a.txt|text/plain; charset=UTF-8]"
-	"hello\r\nworld\r\n--XyZ-boundary_x is not it\r\r\n--XyZ\r\n-\r\n--\r$";
+    "[wait|-|text/plain]5$"
+    "[file|a.txt|text/plain; charset=UTF-8]"
+    "hello\r\nworld\r\n--XyZ-boundary_x is not it\r\r\n--XyZ\r\n-\r\n--\r$";
 
 static void test_chunking(void)
 {
@@ -113,13 +114,15 @@ static void test_chunking(void)
 static void test_cases(void)
 {
 	static const struct multipart_limits tight = {
-		.header_max = 120, .parts_max = 2, .field_max = 8, .total_max = 400};
+	    .header_max = 120, .parts_max = 2, .field_max = 8, .total_max = 400};
 	char huge_header[2048];
 	snprintf(huge_header, sizeof(huge_header),
-	         "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Pad: %01100d\r\n\r\nv\r\n--" B
+	         "--" B
+	         "\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Pad: %01100d\r\n\r\nv\r\n--" B
 	         "--\r\n",
 	         0);
-	static const char nul_name[] = "--" B "\r\nContent-Disposition: form-data; name=\"a\0b\"\r\n\r\nv\r\n--" B "--";
+	static const char nul_name[] =
+	    "--" B "\r\nContent-Disposition: form-data; name=\"a\0b\"\r\n\r\nv\r\n--" B "--";
 	const struct {
 		const char *name;
 		const char *body;
@@ -128,100 +131,105 @@ static void test_cases(void)
 		enum err want;
 		const char *log; /* NULL = not checked */
 	} cases[] = {
-		{"missing final boundary",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue", 0, NULL, ERR_INVALID,
-		 NULL},
-		{"final boundary without its dashes",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B, 0, NULL, ERR_INVALID,
-		 NULL},
-		{"truncated in the headers", "--" B "\r\nContent-Disposition: form-da", 0, NULL, ERR_INVALID,
-		 NULL},
-		{"no boundary at all", "just some text", 0, NULL, ERR_INVALID, NULL},
-		{"empty body", "", 0, NULL, ERR_INVALID, NULL},
-		{"preamble before the first boundary",
-		 "preamble\r\n--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "--", 0,
-		 NULL, ERR_OK, "[a|-|text/plain]v$"},
-		{"empty file part",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"empty.bin\"\r\n\r\n\r\n--" B
-		 "--\r\n",
-		 0, NULL, ERR_OK, "[file|empty.bin|application/octet-stream]$"},
-		{"path tricks in the filename",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/passwd\"\r\n\r\nx\r\n--" B
-		 "--",
-		 0, NULL, ERR_OK, "[file|passwd|application/octet-stream]x$"},
-		{"control characters in the filename",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\x01\x1b[31mb.txt\"\r\n\r\nx\r\n--" B
-		 "--",
-		 0, NULL, ERR_OK, "[f|a[31mb.txt|application/octet-stream]x$"},
-		{"escaped quote in the filename",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\\\"b.txt\"\r\n\r\nx\r\n--" B "--",
-		 0, NULL, ERR_OK, "[f|a\"b.txt|application/octet-stream]x$"},
-		{"NUL in a field name", nul_name, sizeof(nul_name) - 1, NULL, ERR_INVALID, NULL},
-		{"control character in a field name",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"a\x07\"\r\n\r\nv\r\n--" B "--", 0, NULL,
-		 ERR_INVALID, NULL},
-		{"empty field name",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nv\r\n--" B "--", 0, NULL,
-		 ERR_INVALID, NULL},
-		{"no Content-Disposition", "--" B "\r\nContent-Type: text/plain\r\n\r\nv\r\n--" B "--", 0,
-		 NULL, ERR_INVALID, NULL},
-		{"no headers at all", "--" B "\r\n\r\nv\r\n--" B "--", 0, NULL, ERR_INVALID, NULL},
-		{"attachment instead of form-data",
-		 "--" B "\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n--" B "--", 0, NULL,
-		 ERR_INVALID, NULL},
-		{"unterminated quoted name",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--" B "--", 0, NULL,
-		 ERR_INVALID, NULL},
-		{"two names", "--" B "\r\nContent-Disposition: form-data; name=a; name=b\r\n\r\nv\r\n--" B "--",
-		 0, NULL, ERR_INVALID, NULL},
-		{"folded header",
-		 "--" B "\r\nContent-Disposition: form-data;\r\n name=\"a\"\r\n\r\nv\r\n--" B "--", 0, NULL,
-		 ERR_INVALID, NULL},
-		{"bare LF in headers",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"a\"\nX: y\r\n\r\nv\r\n--" B "--", 0, NULL,
-		 ERR_INVALID, NULL},
-		{"bad part Content-Type",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Type: nonsense\r\n\r\nv\r\n--" B
-		 "--",
-		 0, NULL, ERR_INVALID, NULL},
-		{"garbage after a boundary", "--" B "junk\r\n", 0, NULL, ERR_INVALID, NULL},
-		{"huge part headers", huge_header, 0, NULL, ERR_TOO_LARGE, NULL},
-		{"too many parts",
-		 "--" B "\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--" B
-		 "\r\nContent-Disposition: form-data; name=b\r\n\r\n2\r\n--" B
-		 "\r\nContent-Disposition: form-data; name=c\r\n\r\n3\r\n--" B "--",
-		 0, &tight, ERR_TOO_LARGE, NULL},
-		{"field larger than its limit",
-		 "--" B "\r\nContent-Disposition: form-data; name=a\r\n\r\n123456789\r\n--" B "--", 0, &tight,
-		 ERR_TOO_LARGE, NULL},
-		{"file larger than the field limit is fine",
-		 "--" B "\r\nContent-Disposition: form-data; name=a; filename=x\r\n\r\n123456789\r\n--" B "--",
-		 0, &tight, ERR_OK, "[a|x|application/octet-stream]123456789$"},
-		{"body larger than the total limit",
-		 "--" B "\r\nContent-Disposition: form-data; name=a; filename=x\r\n\r\n"
-		 "0123456789012345678901234567890123456789012345678901234567890123456789"
-		 "0123456789012345678901234567890123456789012345678901234567890123456789"
-		 "0123456789012345678901234567890123456789012345678901234567890123456789"
-		 "0123456789012345678901234567890123456789012345678901234567890123456789"
-		 "0123456789012345678901234567890123456789012345678901234567890123456789"
-		 "\r\n--" B "--",
-		 0, &tight, ERR_TOO_LARGE, NULL},
-		/* Found by fuzzing: a disposition ending in "; " read past the header. */
-		{"disposition ending in a blank after ';'",
-		 "--" B "\r\nContent-Disposition: form-data; \r\n\r\n--" B "--", 0, NULL, ERR_INVALID, NULL},
-		{"disposition ending in ';'",
-		 "--" B "\r\nContent-Disposition: form-data;\r\n\r\nv\r\n--" B "--", 0, NULL, ERR_INVALID,
-		 NULL},
-		{"blank after the last parameter",
-		 "--" B "\r\nContent-Disposition: form-data; name=\"a\" \r\n\r\nv\r\n--" B "--", 0, NULL,
-		 ERR_OK, "[a|-|text/plain]v$"},
-		{"blanks around every parameter",
-		 "--" B "\r\nContent-Disposition: form-data ;  name = a ;\tfilename=\"x.txt\"\t \r\n\r\nv\r\n--" B
-		 "--",
-		 0, NULL, ERR_OK, "[a|x.txt|application/octet-stream]v$"},
-		{"transport padding after a boundary",
-		 "--" B "  \r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--" B "--", 0, NULL, ERR_OK,
-		 "[a|-|text/plain]v$"},
+	    {"missing final boundary",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue", 0, NULL,
+	     ERR_INVALID, NULL},
+	    {"final boundary without its dashes",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B, 0, NULL,
+	     ERR_INVALID, NULL},
+	    {"truncated in the headers", "--" B "\r\nContent-Disposition: form-da", 0, NULL,
+	     ERR_INVALID, NULL},
+	    {"no boundary at all", "just some text", 0, NULL, ERR_INVALID, NULL},
+	    {"empty body", "", 0, NULL, ERR_INVALID, NULL},
+	    {"preamble before the first boundary",
+	     "preamble\r\n--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B
+	     "--",
+	     0, NULL, ERR_OK, "[a|-|text/plain]v$"},
+	    {"empty file part",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"file\"; "
+	     "filename=\"empty.bin\"\r\n\r\n\r\n--" B "--\r\n",
+	     0, NULL, ERR_OK, "[file|empty.bin|application/octet-stream]$"},
+	    {"path tricks in the filename",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"file\"; "
+	     "filename=\"../../etc/passwd\"\r\n\r\nx\r\n--" B "--",
+	     0, NULL, ERR_OK, "[file|passwd|application/octet-stream]x$"},
+	    {"control characters in the filename",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"f\"; "
+	     "filename=\"a\x01\x1b[31mb.txt\"\r\n\r\nx\r\n--" B "--",
+	     0, NULL, ERR_OK, "[f|a[31mb.txt|application/octet-stream]x$"},
+	    {"escaped quote in the filename",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"f\"; "
+	     "filename=\"a\\\"b.txt\"\r\n\r\nx\r\n--" B "--",
+	     0, NULL, ERR_OK, "[f|a\"b.txt|application/octet-stream]x$"},
+	    {"NUL in a field name", nul_name, sizeof(nul_name) - 1, NULL, ERR_INVALID, NULL},
+	    {"control character in a field name",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"a\x07\"\r\n\r\nv\r\n--" B "--", 0,
+	     NULL, ERR_INVALID, NULL},
+	    {"empty field name",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nv\r\n--" B "--", 0, NULL,
+	     ERR_INVALID, NULL},
+	    {"no Content-Disposition", "--" B "\r\nContent-Type: text/plain\r\n\r\nv\r\n--" B "--",
+	     0, NULL, ERR_INVALID, NULL},
+	    {"no headers at all", "--" B "\r\n\r\nv\r\n--" B "--", 0, NULL, ERR_INVALID, NULL},
+	    {"attachment instead of form-data",
+	     "--" B "\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n--" B "--", 0,
+	     NULL, ERR_INVALID, NULL},
+	    {"unterminated quoted name",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--" B "--", 0, NULL,
+	     ERR_INVALID, NULL},
+	    {"two names",
+	     "--" B "\r\nContent-Disposition: form-data; name=a; name=b\r\n\r\nv\r\n--" B "--", 0,
+	     NULL, ERR_INVALID, NULL},
+	    {"folded header",
+	     "--" B "\r\nContent-Disposition: form-data;\r\n name=\"a\"\r\n\r\nv\r\n--" B "--", 0,
+	     NULL, ERR_INVALID, NULL},
+	    {"bare LF in headers",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"a\"\nX: y\r\n\r\nv\r\n--" B "--", 0,
+	     NULL, ERR_INVALID, NULL},
+	    {"bad part Content-Type",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Type: "
+	     "nonsense\r\n\r\nv\r\n--" B "--",
+	     0, NULL, ERR_INVALID, NULL},
+	    {"garbage after a boundary", "--" B "junk\r\n", 0, NULL, ERR_INVALID, NULL},
+	    {"huge part headers", huge_header, 0, NULL, ERR_TOO_LARGE, NULL},
+	    {"too many parts",
+	     "--" B "\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--" B
+	     "\r\nContent-Disposition: form-data; name=b\r\n\r\n2\r\n--" B
+	     "\r\nContent-Disposition: form-data; name=c\r\n\r\n3\r\n--" B "--",
+	     0, &tight, ERR_TOO_LARGE, NULL},
+	    {"field larger than its limit",
+	     "--" B "\r\nContent-Disposition: form-data; name=a\r\n\r\n123456789\r\n--" B "--", 0,
+	     &tight, ERR_TOO_LARGE, NULL},
+	    {"file larger than the field limit is fine",
+	     "--" B
+	     "\r\nContent-Disposition: form-data; name=a; filename=x\r\n\r\n123456789\r\n--" B "--",
+	     0, &tight, ERR_OK, "[a|x|application/octet-stream]123456789$"},
+	    {"body larger than the total limit",
+	     "--" B "\r\nContent-Disposition: form-data; name=a; filename=x\r\n\r\n"
+	     "0123456789012345678901234567890123456789012345678901234567890123456789"
+	     "0123456789012345678901234567890123456789012345678901234567890123456789"
+	     "0123456789012345678901234567890123456789012345678901234567890123456789"
+	     "0123456789012345678901234567890123456789012345678901234567890123456789"
+	     "0123456789012345678901234567890123456789012345678901234567890123456789"
+	     "\r\n--" B "--",
+	     0, &tight, ERR_TOO_LARGE, NULL},
+	    /* Found by fuzzing: a disposition ending in "; " read past the header. */
+	    {"disposition ending in a blank after ';'",
+	     "--" B "\r\nContent-Disposition: form-data; \r\n\r\n--" B "--", 0, NULL, ERR_INVALID,
+	     NULL},
+	    {"disposition ending in ';'",
+	     "--" B "\r\nContent-Disposition: form-data;\r\n\r\nv\r\n--" B "--", 0, NULL,
+	     ERR_INVALID, NULL},
+	    {"blank after the last parameter",
+	     "--" B "\r\nContent-Disposition: form-data; name=\"a\" \r\n\r\nv\r\n--" B "--", 0,
+	     NULL, ERR_OK, "[a|-|text/plain]v$"},
+	    {"blanks around every parameter",
+	     "--" B "\r\nContent-Disposition: form-data ;  name = a ;\tfilename=\"x.txt\"\t "
+	     "\r\n\r\nv\r\n--" B "--",
+	     0, NULL, ERR_OK, "[a|x.txt|application/octet-stream]v$"},
+	    {"transport padding after a boundary",
+	     "--" B "  \r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--" B "--", 0, NULL,
+	     ERR_OK, "[a|-|text/plain]v$"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].body);
@@ -249,24 +257,26 @@ static void test_boundary(void)
 		enum err want;
 		const char *boundary;
 	} cases[] = {
-		{"multipart/form-data; boundary=abc123", ERR_OK, "abc123"},
-		{"Multipart/Form-Data;boundary=\"a b:c\"", ERR_OK, "a b:c"},
-		{"multipart/form-data; charset=utf-8; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW", ERR_OK,
-		 "----WebKitFormBoundary7MA4YWxkTrZu0gW"},
-		{"multipart/form-data", ERR_INVALID, NULL},
-		{"multipart/form-data; boundary=", ERR_INVALID, NULL},
-		{"multipart/form-data; boundary=\"\"", ERR_INVALID, NULL},
-		{"multipart/form-data; boundary=\"abc", ERR_INVALID, NULL},
-		{"multipart/form-data; boundary=a\x01" "b", ERR_INVALID, NULL},
-		{"multipart/form-data; boundary=\"trailing \"", ERR_INVALID, NULL},
-		{"multipart/form-data; boundary=a; boundary=b", ERR_INVALID, NULL},
-		{"multipart/form-data; boundary="
-		 "12345678901234567890123456789012345678901234567890123456789012345678901",
-		 ERR_INVALID, NULL},
-		{"multipart/mixed; boundary=abc", ERR_MEDIA_TYPE, NULL},
-		{"application/json", ERR_MEDIA_TYPE, NULL},
-		{"", ERR_MEDIA_TYPE, NULL},
-		{"multipart/form-dataX; boundary=abc", ERR_MEDIA_TYPE, NULL},
+	    {"multipart/form-data; boundary=abc123", ERR_OK, "abc123"},
+	    {"Multipart/Form-Data;boundary=\"a b:c\"", ERR_OK, "a b:c"},
+	    {"multipart/form-data; charset=utf-8; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+	     ERR_OK, "----WebKitFormBoundary7MA4YWxkTrZu0gW"},
+	    {"multipart/form-data", ERR_INVALID, NULL},
+	    {"multipart/form-data; boundary=", ERR_INVALID, NULL},
+	    {"multipart/form-data; boundary=\"\"", ERR_INVALID, NULL},
+	    {"multipart/form-data; boundary=\"abc", ERR_INVALID, NULL},
+	    {"multipart/form-data; boundary=a\x01"
+	     "b",
+	     ERR_INVALID, NULL},
+	    {"multipart/form-data; boundary=\"trailing \"", ERR_INVALID, NULL},
+	    {"multipart/form-data; boundary=a; boundary=b", ERR_INVALID, NULL},
+	    {"multipart/form-data; boundary="
+	     "12345678901234567890123456789012345678901234567890123456789012345678901",
+	     ERR_INVALID, NULL},
+	    {"multipart/mixed; boundary=abc", ERR_MEDIA_TYPE, NULL},
+	    {"application/json", ERR_MEDIA_TYPE, NULL},
+	    {"", ERR_MEDIA_TYPE, NULL},
+	    {"multipart/form-dataX; boundary=abc", ERR_MEDIA_TYPE, NULL},
 	};
 	struct pool *pool = pool_new();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

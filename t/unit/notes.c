@@ -306,14 +306,20 @@ static void test_repeats(void)
 	                               "Wind erosion shapes dunes across wide desert plains.",
 	                               "Coastal waves grind cliffs into sand over many centuries."};
 	for (int page = 0; page < 12; page++)
-		buf_printf(&b, "Introduction to physical geography lecture notes for the course.\n%s\n\f",
-		           topics[page % 4]);
+		buf_printf(
+		    &b, "Introduction to physical geography lecture notes for the course.\n%s\n\f",
+		    topics[page % 4]);
 	struct notes n;
-	if (ok(notes_extract(pool, b.data, b.len, &n) == ERR_OK, "notes of a text with a running header")) {
-		const char *header = "Introduction to physical geography lecture notes for the course.";
-		ok(occurrences(n.summary, header) <= 1, "the repeated line is in the summary once at most");
-		ok(occurrences(n.markdown, header) <= 1, "the repeated line is in the notes once at most");
-		ok(occurrences(n.markdown, topics[0]) <= 1, "a topic line is in the notes once at most");
+	if (ok(notes_extract(pool, b.data, b.len, &n) == ERR_OK,
+	       "notes of a text with a running header")) {
+		const char *header =
+		    "Introduction to physical geography lecture notes for the course.";
+		ok(occurrences(n.summary, header) <= 1,
+		   "the repeated line is in the summary once at most");
+		ok(occurrences(n.markdown, header) <= 1,
+		   "the repeated line is in the notes once at most");
+		ok(occurrences(n.markdown, topics[0]) <= 1,
+		   "a topic line is in the notes once at most");
 	}
 	buf_clear(&b);
 	pool_free(pool);

@@ -27,22 +27,22 @@ static void test_vectors(void)
 		uint32_t r, p;
 		const char *want;
 	} kat[] = {
-		{"", "", 4, 1, 1,
-		 "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
-		 "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906"},
-		{"password", "NaCl", 10, 8, 16,
-		 "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
-		 "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"},
-		{"pleaseletmein", "SodiumChloride", 14, 8, 1,
-		 "7023bdcb3afd7348461c06cd81fd38ebfda8fbba904f8e3ea9b543f6545da1f2"
-		 "d5432955613f0fcf62d49705242a9af9e61e85dc0d651e40dfcf017b45575887"},
+	    {"", "", 4, 1, 1,
+	     "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
+	     "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906"},
+	    {"password", "NaCl", 10, 8, 16,
+	     "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
+	     "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"},
+	    {"pleaseletmein", "SodiumChloride", 14, 8, 1,
+	     "7023bdcb3afd7348461c06cd81fd38ebfda8fbba904f8e3ea9b543f6545da1f2"
+	     "d5432955613f0fcf62d49705242a9af9e61e85dc0d651e40dfcf017b45575887"},
 	};
 	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
 		unsigned char out[KAT_LEN];
 		char got[HEX_MAX];
 		enum err e = password_scrypt(kat[i].password, strlen(kat[i].password), kat[i].salt,
-					     strlen(kat[i].salt), kat[i].log_n, kat[i].r, kat[i].p,
-					     out, sizeof(out));
+		                             strlen(kat[i].salt), kat[i].log_n, kat[i].r, kat[i].p,
+		                             out, sizeof(out));
 		ok(e == ERR_OK, "RFC 7914 vector %zu derives", i + 1);
 		hex(out, sizeof(out), got);
 		is_str(got, kat[i].want, "  and matches");
@@ -54,20 +54,20 @@ static void test_vectors(void)
 		uint32_t r, p;
 		size_t out_len;
 	} bad[] = {
-		{"log_n 0", 0, 8, 1, 32},
-		{"log_n above PASSWORD_LOG_N_MAX", PASSWORD_LOG_N_MAX + 1, 8, 1, 32},
-		{"r 0", 10, 0, 1, 32},
-		{"r above PASSWORD_R_MAX", 10, PASSWORD_R_MAX + 1, 1, 32},
-		{"p 0", 10, 8, 0, 32},
-		{"p above PASSWORD_KDF_P_MAX", 10, 8, PASSWORD_KDF_P_MAX + 1, 32},
-		{"memory above PASSWORD_MEM_MAX", PASSWORD_LOG_N_MAX, PASSWORD_R_MAX, 1, 32},
-		{"no output", 10, 8, 1, 0},
-		{"output above PASSWORD_KDF_OUT_MAX", 10, 8, 1, PASSWORD_KDF_OUT_MAX + 1},
+	    {"log_n 0", 0, 8, 1, 32},
+	    {"log_n above PASSWORD_LOG_N_MAX", PASSWORD_LOG_N_MAX + 1, 8, 1, 32},
+	    {"r 0", 10, 0, 1, 32},
+	    {"r above PASSWORD_R_MAX", 10, PASSWORD_R_MAX + 1, 1, 32},
+	    {"p 0", 10, 8, 0, 32},
+	    {"p above PASSWORD_KDF_P_MAX", 10, 8, PASSWORD_KDF_P_MAX + 1, 32},
+	    {"memory above PASSWORD_MEM_MAX", PASSWORD_LOG_N_MAX, PASSWORD_R_MAX, 1, 32},
+	    {"no output", 10, 8, 1, 0},
+	    {"output above PASSWORD_KDF_OUT_MAX", 10, 8, 1, PASSWORD_KDF_OUT_MAX + 1},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		unsigned char out[PASSWORD_KDF_OUT_MAX + 1];
 		ok(password_scrypt("pw", 2, "salt", 4, bad[i].log_n, bad[i].r, bad[i].p, out,
-				   bad[i].out_len) == ERR_INVALID,
+		                   bad[i].out_len) == ERR_INVALID,
 		   "scrypt refused: %s", bad[i].name);
 	}
 }
@@ -89,11 +89,11 @@ static void test_round_trip(void)
 		const char *password;
 		int log_n;
 	} cases[] = {
-		{"the default cost (ln=15, over OpenSSL's default maxmem)", "correct horse battery",
-		 PASSWORD_LOG_N_DEFAULT},
-		{"a fast cost", "hunter22", FAST},
-		{"UTF-8", "p\xc3\xa4ssw\xc3\xb6rd \xe2\x9c\x93", FAST},
-		{"empty", "", FAST},
+	    {"the default cost (ln=15, over OpenSSL's default maxmem)", "correct horse battery",
+	     PASSWORD_LOG_N_DEFAULT},
+	    {"a fast cost", "hunter22", FAST},
+	    {"UTF-8", "p\xc3\xa4ssw\xc3\xb6rd \xe2\x9c\x93", FAST},
+	    {"empty", "", FAST},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *enc = NULL;
@@ -121,7 +121,7 @@ static void test_round_trip(void)
 	ok(a && b && strncmp(a, b, 30) != 0 && strcmp(strrchr(a, '$'), strrchr(b, '$')) != 0,
 	   "  and different hashes");
 	ok(password_verify("same", a, &ma) == ERR_OK && ma &&
-		   password_verify("same", b, &mb) == ERR_OK && mb,
+	       password_verify("same", b, &mb) == ERR_OK && mb,
 	   "  both verify");
 	ok(password_verify("Same", a, &ma) == ERR_OK && !ma, "  case matters");
 	ok(password_verify("same ", a, &ma) == ERR_OK && !ma, "  a trailing space matters");
@@ -180,33 +180,33 @@ static void test_hostile_encodings(void)
 		const char *name;
 		const char *enc;
 	} cases[] = {
-		{"empty", ""},
-		{"prefix only", "$scrypt$"},
-		{"another scheme", pool_printf(p, "$argon2id$ln=10,r=8,p=1%s", tail)},
-		{"no p", pool_printf(p, "$scrypt$ln=10,r=8%s", tail)},
-		{"order changed", pool_printf(p, "$scrypt$r=8,ln=10,p=1%s", tail)},
-		{"leading zero", pool_printf(p, "$scrypt$ln=010,r=8,p=1%s", tail)},
-		{"sign", pool_printf(p, "$scrypt$ln=+10,r=8,p=1%s", tail)},
-		{"three digits", pool_printf(p, "$scrypt$ln=100,r=8,p=1%s", tail)},
-		{"extra field", pool_printf(p, "$scrypt$ln=10,r=8,p=1,x=1%s", tail)},
-		{"ln below range", pool_printf(p, "$scrypt$ln=9,r=8,p=1%s", tail)},
-		{"ln above range", pool_printf(p, "$scrypt$ln=21,r=8,p=1%s", tail)},
-		{"ln far above range", pool_printf(p, "$scrypt$ln=99,r=8,p=1%s", tail)},
-		{"r zero", pool_printf(p, "$scrypt$ln=10,r=0,p=1%s", tail)},
-		{"r above range", pool_printf(p, "$scrypt$ln=10,r=17,p=1%s", tail)},
-		{"p above range", pool_printf(p, "$scrypt$ln=10,r=8,p=5%s", tail)},
-		{"memory above PASSWORD_MEM_MAX", pool_printf(p, "$scrypt$ln=20,r=16,p=1%s", tail)},
-		{"no salt", pool_printf(p, "$scrypt$ln=10,r=8,p=1%s", hash_part)},
-		{"salt cut short", pool_printf(p, "$scrypt$ln=10,r=8,p=1$AAAA%s", hash_part)},
-		{"hash cut short", pool_printf(p, "%.*s", (int)strlen(good) - 4, good)},
-		{"padded hash", pool_printf(p, "%s=", good)},
-		{"trailing $", pool_printf(p, "%s$", good)},
-		{"trailing space", pool_printf(p, "%s ", good)},
-		{"base64url characters",
-		 pool_printf(p, "$scrypt$ln=10,r=8,p=1$-_AAAAAAAAAAAAAAAAAAAA%s", hash_part)},
-		{"non-canonical salt (spare bits set)",
-		 pool_printf(p, "$scrypt$ln=10,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAB%s", hash_part)},
-		{"longer than PASSWORD_ENCODED_MAX", long_text},
+	    {"empty", ""},
+	    {"prefix only", "$scrypt$"},
+	    {"another scheme", pool_printf(p, "$argon2id$ln=10,r=8,p=1%s", tail)},
+	    {"no p", pool_printf(p, "$scrypt$ln=10,r=8%s", tail)},
+	    {"order changed", pool_printf(p, "$scrypt$r=8,ln=10,p=1%s", tail)},
+	    {"leading zero", pool_printf(p, "$scrypt$ln=010,r=8,p=1%s", tail)},
+	    {"sign", pool_printf(p, "$scrypt$ln=+10,r=8,p=1%s", tail)},
+	    {"three digits", pool_printf(p, "$scrypt$ln=100,r=8,p=1%s", tail)},
+	    {"extra field", pool_printf(p, "$scrypt$ln=10,r=8,p=1,x=1%s", tail)},
+	    {"ln below range", pool_printf(p, "$scrypt$ln=9,r=8,p=1%s", tail)},
+	    {"ln above range", pool_printf(p, "$scrypt$ln=21,r=8,p=1%s", tail)},
+	    {"ln far above range", pool_printf(p, "$scrypt$ln=99,r=8,p=1%s", tail)},
+	    {"r zero", pool_printf(p, "$scrypt$ln=10,r=0,p=1%s", tail)},
+	    {"r above range", pool_printf(p, "$scrypt$ln=10,r=17,p=1%s", tail)},
+	    {"p above range", pool_printf(p, "$scrypt$ln=10,r=8,p=5%s", tail)},
+	    {"memory above PASSWORD_MEM_MAX", pool_printf(p, "$scrypt$ln=20,r=16,p=1%s", tail)},
+	    {"no salt", pool_printf(p, "$scrypt$ln=10,r=8,p=1%s", hash_part)},
+	    {"salt cut short", pool_printf(p, "$scrypt$ln=10,r=8,p=1$AAAA%s", hash_part)},
+	    {"hash cut short", pool_printf(p, "%.*s", (int)strlen(good) - 4, good)},
+	    {"padded hash", pool_printf(p, "%s=", good)},
+	    {"trailing $", pool_printf(p, "%s$", good)},
+	    {"trailing space", pool_printf(p, "%s ", good)},
+	    {"base64url characters",
+	     pool_printf(p, "$scrypt$ln=10,r=8,p=1$-_AAAAAAAAAAAAAAAAAAAA%s", hash_part)},
+	    {"non-canonical salt (spare bits set)",
+	     pool_printf(p, "$scrypt$ln=10,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAB%s", hash_part)},
+	    {"longer than PASSWORD_ENCODED_MAX", long_text},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		bool match = true;
@@ -215,10 +215,10 @@ static void test_hostile_encodings(void)
 		ok(password_needs_rehash(cases[i].enc, FAST), "  and it needs a rehash");
 	}
 	bool match = false;
-	ok(password_verify("pw", pool_printf(p, "$scrypt$ln=10,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA%s",
-					     hash_part),
-			   &match) == ERR_OK &&
-		   !match,
+	ok(password_verify(
+	       "pw", pool_printf(p, "$scrypt$ln=10,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA%s", hash_part),
+	       &match) == ERR_OK &&
+	       !match,
 	   "control: a well-formed encoding with another salt is simply no match");
 	pool_free(p);
 	free(good);

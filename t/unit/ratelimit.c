@@ -21,7 +21,8 @@ static void test_limit(struct cache *c)
 	long reset = 0;
 
 	for (long i = 1; i <= limit; i++) {
-		ok(ratelimit_hit(c, "user:1", NULL, limit, LONG_WINDOW, &res) == ERR_OK, "hit %ld", i);
+		ok(ratelimit_hit(c, "user:1", NULL, limit, LONG_WINDOW, &res) == ERR_OK, "hit %ld",
+		   i);
 		ok(res.allowed && !res.blocked, "hit %ld is allowed", i);
 		is_long(res.remaining, limit - i, "remaining after the hit");
 		is_long(res.limit, limit, "the limit is reported");
@@ -32,11 +33,14 @@ static void test_limit(struct cache *c)
 	}
 	long now = (long)time(NULL);
 	for (int i = 0; i < 3; i++) {
-		ok(ratelimit_hit(c, "user:1", NULL, limit, LONG_WINDOW, &res) == ERR_OK, "hit past the limit");
+		ok(ratelimit_hit(c, "user:1", NULL, limit, LONG_WINDOW, &res) == ERR_OK,
+		   "hit past the limit");
 		ok(!res.allowed && !res.blocked, "is refused");
 		is_long(res.remaining, 0, "remaining is 0, never negative");
-		ok(res.reset > now && res.reset <= now + LONG_WINDOW, "reset is in the future, within the window");
-		ok(res.retry_after >= 1 && res.retry_after <= res.reset - now + 1, "retry_after until the reset");
+		ok(res.reset > now && res.reset <= now + LONG_WINDOW,
+		   "reset is in the future, within the window");
+		ok(res.retry_after >= 1 && res.retry_after <= res.reset - now + 1,
+		   "retry_after until the reset");
 	}
 	ok(ratelimit_peek(c, "user:1", limit, LONG_WINDOW, &res) == ERR_OK && !res.allowed &&
 	       res.remaining == 0,
@@ -62,45 +66,53 @@ static void test_peek(struct cache *c)
 	   "peek of an unused key");
 	ok(ratelimit_peek(c, "peek:1", 3, LONG_WINDOW, &res) == ERR_OK && res.remaining == 3,
 	   "peek does not count");
-	ok(ratelimit_hit(c, "peek:1", NULL, 3, LONG_WINDOW, &res) == ERR_OK && res.remaining == 2, "hit");
-	ok(ratelimit_peek(c, "peek:1", 3, LONG_WINDOW, &res) == ERR_OK && res.remaining == 2 && res.allowed,
+	ok(ratelimit_hit(c, "peek:1", NULL, 3, LONG_WINDOW, &res) == ERR_OK && res.remaining == 2,
+	   "hit");
+	ok(ratelimit_peek(c, "peek:1", 3, LONG_WINDOW, &res) == ERR_OK && res.remaining == 2 &&
+	       res.allowed,
 	   "peek sees the hit");
 }
 
 static void test_block(struct cache *c)
 {
 	struct ratelimit_result res;
-	ok(ratelimit_hit(c, "blk:user", "blk:flag", 3, LONG_WINDOW, &res) == ERR_OK && res.allowed &&
-	       res.remaining == 2,
+	ok(ratelimit_hit(c, "blk:user", "blk:flag", 3, LONG_WINDOW, &res) == ERR_OK &&
+	       res.allowed && res.remaining == 2,
 	   "a missing block key does not block");
-	ok(cache_command(c, NULL, "SET %s %s EX %d", "blk:flag", "1", 100) == ERR_OK, "set a block");
+	ok(cache_command(c, NULL, "SET %s %s EX %d", "blk:flag", "1", 100) == ERR_OK,
+	   "set a block");
 	for (int i = 0; i < 4; i++) {
-		ok(ratelimit_hit(c, "blk:user", "blk:flag", 3, LONG_WINDOW, &res) == ERR_OK, "hit while blocked");
+		ok(ratelimit_hit(c, "blk:user", "blk:flag", 3, LONG_WINDOW, &res) == ERR_OK,
+		   "hit while blocked");
 		ok(res.blocked && !res.allowed, "is blocked");
-		ok(res.retry_after >= 1 && res.retry_after <= 100, "retry_after is the block's lifetime");
+		ok(res.retry_after >= 1 && res.retry_after <= 100,
+		   "retry_after is the block's lifetime");
 		is_long(res.remaining, 0, "remaining 0 while blocked");
 	}
 	ok(ratelimit_peek(c, "blk:user", 3, LONG_WINDOW, &res) == ERR_OK && res.remaining == 2,
 	   "blocked hits were not counted");
 	ok(cache_command(c, NULL, "DEL %s", "blk:flag") == ERR_OK, "lift the block");
-	ok(ratelimit_hit(c, "blk:user", "blk:flag", 3, LONG_WINDOW, &res) == ERR_OK && res.allowed &&
-	       res.remaining == 1,
+	ok(ratelimit_hit(c, "blk:user", "blk:flag", 3, LONG_WINDOW, &res) == ERR_OK &&
+	       res.allowed && res.remaining == 1,
 	   "counting resumes");
 }
 
 static void test_rollover(struct cache *c)
 {
 	struct ratelimit_result first, second, third;
-	ok(ratelimit_hit(c, "roll", NULL, 1, 1, &first) == ERR_OK && first.allowed, "first hit in a 1 s window");
+	ok(ratelimit_hit(c, "roll", NULL, 1, 1, &first) == ERR_OK && first.allowed,
+	   "first hit in a 1 s window");
 	ok(ratelimit_hit(c, "roll", NULL, 1, 1, &second) == ERR_OK, "second hit");
 	/* If the second landed in the next window, that is the rollover itself. */
 	if (second.reset == first.reset)
-		ok(!second.allowed && second.remaining == 0, "second hit in the same window is refused");
+		ok(!second.allowed && second.remaining == 0,
+		   "second hit in the same window is refused");
 	else
 		ok(second.allowed && second.reset > first.reset, "second hit opened a new window");
 	while ((long)time(NULL) < second.reset)
 		usleep(20000);
-	ok(ratelimit_hit(c, "roll", NULL, 1, 1, &third) == ERR_OK && third.allowed && third.remaining == 0,
+	ok(ratelimit_hit(c, "roll", NULL, 1, 1, &third) == ERR_OK && third.allowed &&
+	       third.remaining == 0,
 	   "a new window allows again");
 	ok(third.reset > second.reset, "with a later reset");
 }
@@ -113,14 +125,22 @@ static void test_invalid(struct cache *c)
 		const char *key, *block;
 		long limit, window;
 	} cases[] = {
-		{"", NULL, 1, 1},          {NULL, NULL, 1, 1},  {"k", "", 1, 1},
-		{"k", NULL, 0, 1},         {"k", NULL, -5, 1},  {"k", NULL, 1, 0},
-		{"k", NULL, 1, -1},        {long_key, NULL, 1, 1}, {"k", long_key, 1, 1},
-		{"k", NULL, RATELIMIT_LIMIT_MAX + 1L, 1}, {"k", NULL, 1, RATELIMIT_WINDOW_MAX + 1L},
+	    {"", NULL, 1, 1},
+	    {NULL, NULL, 1, 1},
+	    {"k", "", 1, 1},
+	    {"k", NULL, 0, 1},
+	    {"k", NULL, -5, 1},
+	    {"k", NULL, 1, 0},
+	    {"k", NULL, 1, -1},
+	    {long_key, NULL, 1, 1},
+	    {"k", long_key, 1, 1},
+	    {"k", NULL, RATELIMIT_LIMIT_MAX + 1L, 1},
+	    {"k", NULL, 1, RATELIMIT_WINDOW_MAX + 1L},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ratelimit_result res;
-		is_long(ratelimit_hit(c, cases[i].key, cases[i].block, cases[i].limit, cases[i].window, &res),
+		is_long(ratelimit_hit(c, cases[i].key, cases[i].block, cases[i].limit,
+		                      cases[i].window, &res),
 		        ERR_INVALID, "invalid arguments are refused");
 	}
 }
