@@ -27,13 +27,13 @@ static long s_timeout_ms;
 
 static const struct cfg_var admin_vars[] = {
     {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_SECRET | CFG_NONEMPTY, &s_dsn,
-     "libpq DSN of the service's database"},
+     "libpq DSN of the service's database", NULL},
     {"LECTERN_SQL_DIR", CFG_STRING, LECTERN_DATADIR "/sql", 1, 0, CFG_NONEMPTY, &s_sql_dir,
-     "directory holding SERVICE/NNN-name.sql migrations"},
+     "directory holding SERVICE/NNN-name.sql migrations", NULL},
     {"LECTERN_LOG_LEVEL", CFG_STRING, "info", 4, 5, CFG_NONEMPTY, &s_log_level,
-     "debug, info, warn or error"},
+     "debug, info, warn or error", NULL},
     {"LECTERN_MIGRATE_TIMEOUT_MS", CFG_INT, "0", 0, 86400000, 0, &s_timeout_ms,
-     "statement timeout while migrating, in ms (0 = none)"},
+     "statement timeout while migrating, in ms (0 = none)", NULL},
 };
 
 static const char *s_bootstrap;
@@ -43,11 +43,11 @@ static long s_topics_timeout_ms;
 /* The topics command talks to Kafka, not to a database. */
 static const struct cfg_var topics_vars[] = {
     {"LECTERN_KAFKA_BOOTSTRAP", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_NONEMPTY, &s_bootstrap,
-     "host:port[,host:port...] of the Kafka brokers"},
+     "host:port[,host:port...] of the Kafka brokers", NULL},
     {"LECTERN_KAFKA_REPLICATION", CFG_INT, "3", 1, 16, 0, &s_replication,
-     "replication factor of the topics created"},
+     "replication factor of the topics created", NULL},
     {"LECTERN_KAFKA_ADMIN_TIMEOUT_MS", CFG_INT, "30000", 1000, 600000, 0, &s_topics_timeout_ms,
-     "how long topic creation may take, in ms"},
+     "how long topic creation may take, in ms", NULL},
 };
 
 /* Creates every topic of the event table (and its dead-letter topic). */

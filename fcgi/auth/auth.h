@@ -1,8 +1,8 @@
 /* auth: the pieces of the auth service shared by its files.
  *
- * Each worker process of lectern-auth holds one Postgres connection, one
- * Redis connection and the token keyring; handlers use them through the
- * globals below, set up in auth_worker_init. */
+ * Each process of lectern-auth holds one Postgres connection and one Redis
+ * connection (lib/app/service.h: service_db(), service_cache()) and the
+ * token keyring (auth_keys, made in each process). */
 #ifndef LECTERN_AUTH_H
 #define LECTERN_AUTH_H
 
@@ -13,6 +13,8 @@
 #include "web/http.h"
 #include "identity/ratelimit.h"
 #include "identity/token.h"
+#include "identity/token_settings.h"
+#include "app/service.h"
 
 /* RFC 3339 UTC with milliseconds, computed by Postgres. */
 #define AUTH_SQL_TIME(col)                                                                         \
@@ -20,18 +22,10 @@
 /* The user columns every query returns, in struct auth_user order. */
 #define AUTH_SQL_USER "id, email, name, role, " AUTH_SQL_TIME("created_at")
 
+/* Auth's own settings; the token and rate-limit ones are token_cfg's. */
 struct auth_settings {
-	const char *db_dsn;
-	long db_timeout_ms;
-	const char *redis_url;
-	long redis_timeout_ms;
-	const char *jwt_keys; /* keyring text: "KID SECRET" lines */
-	const char *jwt_issuer;
-	const char *jwt_audience;
 	long access_ttl;          /* seconds an access token lives */
 	long refresh_ttl;         /* seconds a refresh token lives */
-	long rate_limit;          /* requests per window per user (or per address) */
-	long rate_window;         /* seconds */
 	long login_fail_limit;    /* failed logins per email per fail window */
 	long login_fail_ip_limit; /* failed logins per address per fail window */
 	long login_fail_window;   /* seconds */
@@ -39,8 +33,6 @@ struct auth_settings {
 };
 
 extern struct auth_settings auth_cfg;
-extern struct db *auth_db;
-extern struct cache *auth_cache;
 extern struct token_keyring *auth_keys;
 
 /* A user as the API shows it; strings owned by the request's pool. */
@@ -77,6 +69,5 @@ enum err auth_refresh(struct http_req *req);
 enum err auth_logout(struct http_req *req);
 enum err auth_verify(struct http_req *req);
 enum err auth_me(struct http_req *req);
-enum err auth_health(struct http_req *req);
 
 #endif

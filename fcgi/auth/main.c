@@ -1,37 +1,26 @@
-/* lectern-auth: users and sessions. The gate nginx asks about every
- * protected request is lectern-gate (fcgi/gate). Settings, routes and
- * start-up live here. */
-#include <stdlib.h>
-
+/* lectern-auth: users and sessions (docs/api.md, "Auth"). The gate nginx
+ * asks about every protected request is lectern-gate (fcgi/gate). This file
+ * is the service's descriptor: settings, routes and per-process state. */
 #include "auth.h"
 #include "core/log.h"
 #include "identity/password.h"
-#include "core/program.h"
-#include "../token_settings.h"
 
 struct auth_settings auth_cfg;
-struct db *auth_db;
-struct cache *auth_cache;
 struct token_keyring *auth_keys;
 
 static const struct cfg_var auth_vars[] = {
-    TOKEN_SETTINGS_VARS(auth_cfg),
-    {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &auth_cfg.db_dsn,
-     "Postgres connection string of lectern_auth"},
-    {"LECTERN_DB_TIMEOUT_MS", CFG_INT, "5000", 100, 600000, 0, &auth_cfg.db_timeout_ms,
-     "statement timeout in milliseconds"},
     {"LECTERN_ACCESS_TTL", CFG_INT, "3600", 60, 86400, 0, &auth_cfg.access_ttl,
-     "seconds an access token lives"},
+     "seconds an access token lives", NULL},
     {"LECTERN_REFRESH_TTL", CFG_INT, "2592000", 300, 31536000, 0, &auth_cfg.refresh_ttl,
-     "seconds a refresh token lives"},
+     "seconds a refresh token lives", NULL},
     {"LECTERN_LOGIN_FAIL_LIMIT", CFG_INT, "10", 1, 1000000, 0, &auth_cfg.login_fail_limit,
-     "failed logins per email per fail window"},
+     "failed logins per email per fail window", NULL},
     {"LECTERN_LOGIN_FAIL_IP_LIMIT", CFG_INT, "50", 1, 1000000, 0, &auth_cfg.login_fail_ip_limit,
-     "failed logins per client address per fail window"},
+     "failed logins per client address per fail window", NULL},
     {"LECTERN_LOGIN_FAIL_WINDOW", CFG_INT, "900", 1, 86400, 0, &auth_cfg.login_fail_window,
-     "seconds over which failed logins are counted"},
+     "seconds over which failed logins are counted", NULL},
     {"LECTERN_SCRYPT_LOG_N", CFG_INT, "15", 10, 20, 0, &auth_cfg.scrypt_log_n,
-     "scrypt cost (log2 N) for new password hashes"},
+     "scrypt cost (log2 N) for new password hashes", NULL},
 };
 
 static const struct param_spec register_params[] = {
@@ -65,57 +54,36 @@ static const struct route auth_routes[] = {
      ROUTE_AUTH | ROUTE_JSON | ROUTE_OPTIONAL_BODY},
     {"GET", "/verify", auth_verify, NULL, 0, ROUTE_AUTH},
     {"GET", "/me", auth_me, NULL, 0, ROUTE_AUTH},
-    {"GET", "/health", auth_health, NULL, 0, 0},
 };
 
 static const char *const auth_prefixes[] = {"/api/v1/auth", "/auth", NULL};
+static const struct cfg_table auth_table = {"auth", auth_vars, CFG_COUNT(auth_vars)};
 
-static enum err auth_worker_init(void)
+/* Each process keeps its own parsed keyring. */
+static enum err auth_process_init(void)
 {
-	enum err e = token_keyring_parse(auth_cfg.jwt_keys, &auth_keys);
-	if (e != ERR_OK)
-		return e;
-	/* Connections are made here, per worker process, and reconnect
-	 * themselves; a dependency down at start is reported by /health. */
-	e = db_connect(auth_cfg.db_dsn, auth_cfg.db_timeout_ms, &auth_db);
-	if (e != ERR_OK && e != ERR_UNAVAILABLE)
-		return e;
-	e = cache_connect(auth_cfg.redis_url, auth_cfg.redis_timeout_ms, &auth_cache);
-	if (e != ERR_OK && e != ERR_UNAVAILABLE)
-		return e;
-	return ERR_OK;
+	return token_keyring_parse(token_cfg.jwt_keys, &auth_keys);
 }
 
-static void auth_worker_done(void)
+static void auth_process_done(void)
 {
-	db_close(auth_db);
-	cache_close(auth_cache);
 	token_keyring_free(auth_keys);
+	auth_keys = NULL;
 }
 
-static const struct service auth_service = {
+static const struct service_def auth_service = {
     .name = "auth",
+    .clients = SERVICE_DB | SERVICE_CACHE,
+    .settings = (const struct cfg_table *const[]){&token_settings, &auth_table, NULL},
+    .configure = token_settings_check,
     .prefixes = auth_prefixes,
     .routes = auth_routes,
-    .nroutes = sizeof(auth_routes) / sizeof(auth_routes[0]),
-    .worker_init = auth_worker_init,
-    .worker_done = auth_worker_done,
-    .before = NULL,
+    .nroutes = CFG_COUNT(auth_routes),
+    .process_init = auth_process_init,
+    .process_done = auth_process_done,
 };
 
 int main(int argc, char **argv)
 {
-	struct program_common common;
-	int status = program_start("auth", argc, argv, auth_vars, CFG_COUNT(auth_vars), &common);
-	if (status != PROGRAM_CONTINUE)
-		return status;
-	/* The keyring is checked once here so a bad key stops the start. */
-	struct token_keyring *check = NULL;
-	if (token_keyring_parse(auth_cfg.jwt_keys, &check) != ERR_OK) {
-		log_error("config LECTERN_JWT_KEYS: not a valid keyring; not starting");
-		return 1;
-	}
-	token_keyring_free(check);
-	struct serve_opts opts = program_serve_opts(&common);
-	return serve_run(&auth_service, &opts);
+	return service_main(&auth_service, argc, argv);
 }

@@ -23,8 +23,8 @@ static enum err session_create(struct http_req *req, const struct auth_user *u,
 	    .email = u->email,
 	    .name = u->name,
 	    .role = u->role,
-	    .iss = auth_cfg.jwt_issuer,
-	    .aud = auth_cfg.jwt_audience,
+	    .iss = token_cfg.jwt_issuer,
+	    .aud = token_cfg.jwt_audience,
 	};
 	const char *jwt = NULL, *jti = NULL;
 	long long exp = 0;
@@ -48,7 +48,7 @@ static enum err session_create(struct http_req *req, const struct auth_user *u,
 	snprintf(ttl, sizeof(ttl), "%ld", auth_cfg.refresh_ttl);
 	const char *params[] = {family_id, u->id, refresh_hash, ttl};
 	e = db_exec_prepared(
-	    auth_db, "auth_refresh_insert",
+	    service_db(), "auth_refresh_insert",
 	    "INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at) "
 	    "VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))",
 	    4, params, NULL);
@@ -79,7 +79,7 @@ enum err auth_send_session(struct http_req *req, int status, const struct auth_u
 static enum err family_revoke(const char *family_id)
 {
 	const char *params[] = {family_id};
-	return db_exec_prepared(auth_db, "auth_family_revoke",
+	return db_exec_prepared(service_db(), "auth_family_revoke",
 	                        "UPDATE refresh_tokens SET revoked_at = now() "
 	                        "WHERE family_id = $1 AND revoked_at IS NULL",
 	                        1, params, NULL);
@@ -96,12 +96,12 @@ enum err auth_refresh(struct http_req *req)
 	struct json_object *session = NULL;
 	PGresult *res = NULL;
 	bool in_tx = false;
-	e = db_begin(auth_db);
+	e = db_begin(service_db());
 	if (e != ERR_OK)
 		goto out;
 	in_tx = true;
 	const char *params[] = {hash};
-	e = db_exec_prepared(auth_db, "auth_refresh_lookup",
+	e = db_exec_prepared(service_db(), "auth_refresh_lookup",
 	                     "SELECT id, family_id, user_id, used_at IS NOT NULL, "
 	                     "revoked_at IS NOT NULL, expires_at <= now() "
 	                     "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
@@ -122,9 +122,8 @@ enum err auth_refresh(struct http_req *req)
 	res = NULL;
 	if (used && !revoked) {
 		/* A spent token came back: whoever holds the family is suspect. */
-		e = family_revoke(family_id);
-		if (e == ERR_OK)
-			e = db_commit(auth_db);
+		/* Committed, or rolled back on failure: never left open. */
+		e = db_end(service_db(), family_revoke(family_id));
 		in_tx = false;
 		if (e == ERR_OK)
 			log_warn("refresh token reuse for user %s: family revoked", user_id);
@@ -136,7 +135,7 @@ enum err auth_refresh(struct http_req *req)
 		goto out;
 	}
 	const char *spend[] = {token_id};
-	e = db_exec_prepared(auth_db, "auth_refresh_spend",
+	e = db_exec_prepared(service_db(), "auth_refresh_spend",
 	                     "UPDATE refresh_tokens SET used_at = now() WHERE id = $1", 1, spend,
 	                     NULL);
 	if (e != ERR_OK)
@@ -150,7 +149,7 @@ enum err auth_refresh(struct http_req *req)
 	e = session_create(req, &u, family_id, &session);
 	if (e != ERR_OK)
 		goto out;
-	e = db_commit(auth_db);
+	e = db_commit(service_db());
 	in_tx = false;
 	if (e != ERR_OK)
 		goto out;
@@ -158,7 +157,7 @@ enum err auth_refresh(struct http_req *req)
 	session = NULL;
 out:
 	if (in_tx)
-		db_rollback(auth_db);
+		db_rollback(service_db());
 	PQclear(res);
 	json_object_put(session);
 	return e;
@@ -170,13 +169,14 @@ enum err auth_logout(struct http_req *req)
 	const char *why = NULL;
 	const char *jwt = auth_bearer(req);
 	long long now = (long long)time(NULL);
-	if (!jwt || token_verify(auth_keys, jwt, auth_cfg.jwt_issuer, auth_cfg.jwt_audience, now,
+	if (!jwt || token_verify(auth_keys, jwt, token_cfg.jwt_issuer, token_cfg.jwt_audience, now,
 	                         req->pool, &claims, &why) != ERR_OK)
 		return http_error(req, ERR_UNAUTHORIZED, "The access token is not valid.");
 	/* The gate refuses a token whose jti is listed, until it would expire anyway. */
 	long long ttl = claims.exp - now > 0 ? claims.exp - now : 1;
 	redisReply *reply = NULL;
-	enum err e = cache_command(auth_cache, &reply, "SET revoked:%s 1 EX %lld", claims.jti, ttl);
+	enum err e =
+	    cache_command(service_cache(), &reply, "SET revoked:%s 1 EX %lld", claims.jti, ttl);
 	freeReplyObject(reply);
 	if (e != ERR_OK)
 		return e;
@@ -186,7 +186,7 @@ enum err auth_logout(struct http_req *req)
 		token_sha256_hex(refresh, strlen(refresh), hash);
 		const char *params[] = {hash, req->user_id};
 		e = db_exec_prepared(
-		    auth_db, "auth_logout_family",
+		    service_db(), "auth_logout_family",
 		    "UPDATE refresh_tokens SET revoked_at = now() "
 		    "WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM "
 		    "refresh_tokens WHERE token_hash = $1 AND user_id = $2)",

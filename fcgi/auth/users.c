@@ -37,7 +37,7 @@ enum err auth_user_load(struct http_req *req, const char *id, struct auth_user *
 	PGresult *res = NULL;
 	const char *params[] = {id};
 	enum err e =
-	    db_exec_prepared(auth_db, "auth_user_by_id",
+	    db_exec_prepared(service_db(), "auth_user_by_id",
 	                     "SELECT " AUTH_SQL_USER " FROM users WHERE id = $1", 1, params, &res);
 	if (e != ERR_OK)
 		goto out;
@@ -64,7 +64,7 @@ enum err auth_register(struct http_req *req)
 	if (e != ERR_OK)
 		goto out;
 	const char *params[] = {email, name, hash};
-	e = db_exec_prepared(auth_db, "auth_user_insert",
+	e = db_exec_prepared(service_db(), "auth_user_insert",
 	                     "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) "
 	                     "RETURNING " AUTH_SQL_USER,
 	                     3, params, &res);
@@ -88,10 +88,10 @@ out:
 static enum err login_allowed(struct http_req *req, const char *email_key, const char *ip_key)
 {
 	struct ratelimit_result by_email, by_ip;
-	enum err e = ratelimit_peek(auth_cache, email_key, auth_cfg.login_fail_limit,
+	enum err e = ratelimit_peek(service_cache(), email_key, auth_cfg.login_fail_limit,
 	                            auth_cfg.login_fail_window, &by_email);
 	if (e == ERR_OK)
-		e = ratelimit_peek(auth_cache, ip_key, auth_cfg.login_fail_ip_limit,
+		e = ratelimit_peek(service_cache(), ip_key, auth_cfg.login_fail_ip_limit,
 		                   auth_cfg.login_fail_window, &by_ip);
 	if (e != ERR_OK)
 		return e;
@@ -109,9 +109,9 @@ static enum err login_allowed(struct http_req *req, const char *email_key, const
 static void login_failed_count(const char *email_key, const char *ip_key)
 {
 	struct ratelimit_result rl;
-	if (ratelimit_hit(auth_cache, email_key, NULL, auth_cfg.login_fail_limit,
+	if (ratelimit_hit(service_cache(), email_key, NULL, auth_cfg.login_fail_limit,
 	                  auth_cfg.login_fail_window, &rl) != ERR_OK ||
-	    ratelimit_hit(auth_cache, ip_key, NULL, auth_cfg.login_fail_ip_limit,
+	    ratelimit_hit(service_cache(), ip_key, NULL, auth_cfg.login_fail_ip_limit,
 	                  auth_cfg.login_fail_window, &rl) != ERR_OK)
 		log_warn("could not count a failed login");
 }
@@ -130,7 +130,7 @@ enum err auth_login(struct http_req *req)
 	if (e != ERR_OK)
 		goto out;
 	const char *params[] = {email};
-	e = db_exec_prepared(auth_db, "auth_user_by_email",
+	e = db_exec_prepared(service_db(), "auth_user_by_email",
 	                     "SELECT " AUTH_SQL_USER ", password_hash FROM users WHERE email = $1",
 	                     1, params, &res);
 	if (e != ERR_OK)
@@ -173,7 +173,7 @@ enum err auth_verify(struct http_req *req)
 	struct token_claims claims;
 	const char *why = NULL;
 	const char *jwt = auth_bearer(req);
-	if (!jwt || token_verify(auth_keys, jwt, auth_cfg.jwt_issuer, auth_cfg.jwt_audience,
+	if (!jwt || token_verify(auth_keys, jwt, token_cfg.jwt_issuer, token_cfg.jwt_audience,
 	                         (long long)time(NULL), req->pool, &claims, &why) != ERR_OK)
 		return http_error(req, ERR_UNAUTHORIZED, "The access token is not valid.");
 	struct auth_user u;

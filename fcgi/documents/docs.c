@@ -4,7 +4,6 @@
 
 #include "documents.h"
 #include "events/event.h"
-#include "web/health.h"
 #include "events/job.h"
 #include "core/log.h"
 #include "events/outbox.h"
@@ -82,17 +81,11 @@ static enum err not_found(struct http_req *req)
 	return http_error(req, ERR_NOT_FOUND, "No such document.");
 }
 
-enum err docs_path_id(struct http_req *req, const char **out)
-{
-	enum err e = http_path_uuid(req, "id", out);
-	return e == ERR_OK ? e : not_found(req);
-}
-
 enum err docs_load(struct http_req *req, const char *id, PGresult **out)
 {
 	const char *params[] = {id, req->user_id};
 	PGresult *res = NULL;
-	enum err e = db_exec_prepared(docs_db, "docs_get",
+	enum err e = db_exec_prepared(service_db(), "docs_get",
 	                              "SELECT " DOCS_SQL_FULL
 	                              " FROM documents WHERE id = $1 AND user_id = $2",
 	                              2, params, &res);
@@ -133,12 +126,12 @@ enum err docs_list(struct http_req *req)
 	const char *params[] = {req->user_id, slimit, soffset};
 	PGresult *res = NULL, *count = NULL;
 	enum err e =
-	    db_exec_prepared(docs_db, "docs_list",
+	    db_exec_prepared(service_db(), "docs_list",
 	                     "SELECT " DOCS_SQL_SUMMARY " FROM documents WHERE user_id = $1 "
 	                     "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
 	                     3, params, &res);
 	if (e == ERR_OK)
-		e = db_exec_prepared(docs_db, "docs_count",
+		e = db_exec_prepared(service_db(), "docs_count",
 		                     "SELECT count(*) FROM documents WHERE user_id = $1", 1, params,
 		                     &count);
 	if (e != ERR_OK)
@@ -165,11 +158,9 @@ out:
 
 enum err docs_get(struct http_req *req)
 {
-	const char *id = NULL;
+	const char *id = http_param(req, "id");
 	PGresult *res = NULL;
-	enum err e = docs_path_id(req, &id);
-	if (e == ERR_OK)
-		e = docs_load(req, id, &res);
+	enum err e = docs_load(req, id, &res);
 	if (e != ERR_OK)
 		return e;
 	e = http_send_json(req, 200, docs_json(res, 0, true));
@@ -182,24 +173,22 @@ static enum err owned_row(struct http_req *req, const char *id, const char *sql,
                           const char **values)
 {
 	const char *params[] = {id, req->user_id};
-	enum err e = db_row(docs_db, sql, 2, params, req->pool, ncols, values);
+	enum err e = db_row(service_db(), sql, 2, params, req->pool, ncols, values);
 	return e == ERR_NOT_FOUND ? not_found(req) : e;
 }
 
 enum err docs_download(struct http_req *req)
 {
-	const char *id = NULL, *v[3];
-	enum err e = docs_path_id(req, &id);
-	if (e == ERR_OK)
-		e = owned_row(req, id,
-		              "SELECT storage_key, filename, content_type FROM documents "
-		              "WHERE id = $1 AND user_id = $2",
-		              3, v);
+	const char *id = http_param(req, "id"), *v[3];
+	enum err e = owned_row(req, id,
+	                       "SELECT storage_key, filename, content_type FROM documents "
+	                       "WHERE id = $1 AND user_id = $2",
+	                       3, v);
 	if (e != ERR_OK)
 		return e;
 	struct store_download dl;
-	e = store_download_as(docs_store, v[0], v[2], http_content_disposition(req->pool, v[1]),
-	                      req->pool, &dl);
+	e = store_download_as(service_store(), v[0], v[2],
+	                      http_content_disposition(req->pool, v[1]), req->pool, &dl);
 	if (e != ERR_OK)
 		return e;
 	if (dl.kind == STORE_DOWNLOAD_REDIRECT)
@@ -217,21 +206,19 @@ static enum err queue(struct http_req *req, const char *kind, const char *id, co
 		json_object_object_add(in, "note_id", json_object_new_string(note_id));
 	const char *text = pool_strdup(req->pool, http_json_text(in, NULL));
 	json_object_put(in);
-	return job_add(docs_db, NULL, kind, text, DOCS_JOB_ATTEMPTS, job_id);
+	return job_add(service_db(), NULL, kind, text, DOCS_JOB_ATTEMPTS, job_id);
 }
 
 enum err docs_process(struct http_req *req)
 {
-	const char *id = NULL;
+	const char *id = http_param(req, "id");
 	char job_id[EVENT_ID_LEN + 1];
-	enum err e = docs_path_id(req, &id);
-	if (e != ERR_OK)
-		return e;
+	enum err e;
 	const char *params[] = {id, req->user_id};
 	PGresult *res = NULL;
-	e = db_begin(docs_db);
+	e = db_begin(service_db());
 	if (e == ERR_OK)
-		e = db_exec_prepared(docs_db, "docs_reprocess",
+		e = db_exec_prepared(service_db(), "docs_reprocess",
 		                     "UPDATE documents SET status = 'processing', error = NULL, "
 		                     "updated_at = now() WHERE id = $1 AND user_id = $2",
 		                     2, params, &res);
@@ -239,10 +226,7 @@ enum err docs_process(struct http_req *req)
 		e = not_found(req);
 	if (e == ERR_OK)
 		e = queue(req, DOCS_JOB_PROCESS, id, NULL, job_id);
-	if (e == ERR_OK)
-		e = db_commit(docs_db);
-	else
-		db_rollback(docs_db);
+	e = db_end(service_db(), e);
 	PQclear(res);
 	if (e != ERR_OK)
 		return e;
@@ -257,16 +241,14 @@ enum err docs_process(struct http_req *req)
 
 enum err docs_notes(struct http_req *req)
 {
-	const char *id = NULL, *v[1];
-	enum err e = docs_path_id(req, &id);
-	if (e == ERR_OK)
-		e = owned_row(req, id, "SELECT id FROM documents WHERE id = $1 AND user_id = $2", 1,
-		              v);
+	const char *id = http_param(req, "id"), *v[1];
+	enum err e =
+	    owned_row(req, id, "SELECT id FROM documents WHERE id = $1 AND user_id = $2", 1, v);
 	if (e != ERR_OK)
 		return e;
 	const char *params[] = {id, req->user_id};
 	PGresult *res = NULL;
-	e = db_exec_prepared(docs_db, "docs_notes",
+	e = db_exec_prepared(service_db(), "docs_notes",
 	                     "SELECT " DOCS_SQL_NOTE
 	                     " FROM notes WHERE document_id = $1 AND user_id = $2 "
 	                     "ORDER BY created_at DESC, id DESC",
@@ -285,14 +267,13 @@ enum err docs_notes(struct http_req *req)
 
 enum err docs_regenerate_notes(struct http_req *req)
 {
-	const char *id = NULL, *v[2];
+	const char *id = http_param(req, "id"), *v[2];
 	char job_id[EVENT_ID_LEN + 1], note_id[EVENT_ID_LEN + 1];
-	enum err e = docs_path_id(req, &id);
-	if (e == ERR_OK)
-		e = owned_row(req, id,
-		              "SELECT status, content IS NOT NULL AND content <> '' FROM documents "
-		              "WHERE id = $1 AND user_id = $2",
-		              2, v);
+	enum err e =
+	    owned_row(req, id,
+	              "SELECT status, content IS NOT NULL AND content <> '' FROM documents "
+	              "WHERE id = $1 AND user_id = $2",
+	              2, v);
 	if (e != ERR_OK)
 		return e;
 	if (strcmp(v[0], "processed") != 0 || v[1][0] != 't')
@@ -305,7 +286,7 @@ enum err docs_regenerate_notes(struct http_req *req)
 	long wait = http_param(req, "wait") ? http_param_int(req, "wait") : DOCS_WAIT_DEFAULT_S;
 	struct job_status js;
 	const char *status = "processing";
-	e = job_wait(docs_db, job_id, wait * 1000, req->pool, &js);
+	e = job_wait(service_db(), job_id, wait * 1000, req->pool, &js);
 	if (e == ERR_OK)
 		status = strcmp(js.state, "completed") == 0 ? "completed" : "failed";
 	else if (e != ERR_TIMEOUT)
@@ -320,36 +301,29 @@ enum err docs_regenerate_notes(struct http_req *req)
 
 enum err docs_delete(struct http_req *req)
 {
-	const char *id = NULL;
-	enum err e = docs_path_id(req, &id);
-	if (e != ERR_OK)
-		return e;
+	const char *id = http_param(req, "id");
+	enum err e;
 	const char *params[] = {id, req->user_id};
 	PGresult *res = NULL;
 	struct json_object *payload = json_object_new_object();
 	json_object_object_add(payload, "document_id", json_object_new_string(id));
 	json_object_object_add(payload, "user_id", json_object_new_string(req->user_id));
-	struct event ev;
-	e = event_init(&ev, "document.deleted", DOCS_SERVICE, req->user_id, payload);
-	if (e != ERR_OK)
-		return e;
 	/* Notes go with the row (ON DELETE CASCADE); the file after the commit. */
-	e = db_begin(docs_db);
+	e = db_begin(service_db());
 	if (e == ERR_OK)
-		e = db_exec_prepared(docs_db, "docs_delete",
+		e = db_exec_prepared(service_db(), "docs_delete",
 		                     "DELETE FROM documents WHERE id = $1 AND user_id = $2 "
 		                     "RETURNING storage_key",
 		                     2, params, &res);
 	if (e == ERR_OK && PQntuples(res) != 1)
 		e = not_found(req);
 	if (e == ERR_OK)
-		e = outbox_add(docs_db, &ev);
-	if (e == ERR_OK)
-		e = db_commit(docs_db);
+		e = outbox_record(service_db(), "document.deleted", DOCS_SERVICE, req->user_id,
+		                  payload);
 	else
-		db_rollback(docs_db);
-	event_clear(&ev);
-	if (e == ERR_OK && store_delete(docs_store, db_value(res, 0, 0)) != ERR_OK)
+		json_object_put(payload);
+	e = db_end(service_db(), e);
+	if (e == ERR_OK && store_delete(service_store(), db_value(res, 0, 0)) != ERR_OK)
 		log_error("delete: document %s is gone but its file %s could not be removed", id,
 		          db_value(res, 0, 0));
 	PQclear(res);
@@ -360,19 +334,4 @@ enum err docs_delete(struct http_req *req)
 	json_object_object_add(o, "message", json_object_new_string("Document deleted."));
 	json_object_object_add(o, "document_id", json_object_new_string(id));
 	return http_send_json(req, 200, o);
-}
-
-enum err docs_health(struct http_req *req)
-{
-	struct health_check checks[2] = {{"database", false, 0, NULL, true},
-	                                 {"storage", false, 0, NULL, true}};
-	checks[0].ok = db_ping(docs_db, &checks[0].latency_ms) == ERR_OK;
-	if (!checks[0].ok)
-		checks[0].error = "the database does not answer";
-	struct store_info info;
-	enum err e = store_stat(docs_store, DOCS_SERVICE "/health/probe/none", &info);
-	checks[1].ok = e == ERR_OK || e == ERR_NOT_FOUND;
-	if (!checks[1].ok)
-		checks[1].error = "the store does not answer";
-	return health_send(req, DOCS_SERVICE, checks, 2);
 }

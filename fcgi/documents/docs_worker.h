@@ -22,10 +22,8 @@ enum docs_engine {
 	DOCS_ENGINE_TEXTRACT /* Amazon Textract: images always, PDFs when they are in S3 */
 };
 
-/* The worker's process-wide clients and settings. */
+/* The worker's own settings and state (its clients are lib's). */
 struct docs_worker_state {
-	struct store *store;
-	struct llm_client *llm; /* NULL: extractive notes only */
 	struct extract_limits limits;
 	const char *work_dir; /* where the document is copied to be read */
 	enum docs_engine engine;
@@ -36,6 +34,12 @@ struct docs_worker_state {
 };
 
 extern struct docs_worker_state docs_w;
+
+/* The worker's settings (extraction limits and engine), and their set-up
+ * once the settings and clients are in place (the descriptor's worker_init). */
+extern const struct cfg_table docs_worker_table;
+enum err docs_worker_configure(void) MUST_CHECK;
+enum err docs_worker_init(void) MUST_CHECK;
 
 /* DOCS_JOB_PROCESS: extracts the document's text in the sandbox, stores it
  * with new notes, publishes document.processed and notes.generated. A file

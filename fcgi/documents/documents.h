@@ -1,16 +1,17 @@
 /* documents: the pieces of the documents service (lectern-documents) and
  * its worker (lectern-documents-worker) shared by their files.
  *
- * Each process of lectern-documents holds one Postgres connection and one
- * store; handlers use them through the globals below, set up in
- * documents_worker_init. Every query names the owner (req->user_id), so
- * another user's document is not found, exactly as a missing one. */
+ * Each process holds one Postgres connection and one store, which lib owns
+ * (lib/app/service.h: service_db(), service_store()). Every query names the
+ * owner (req->user_id), so another user's document is not found, exactly as
+ * a missing one. */
 #ifndef LECTERN_DOCUMENTS_H
 #define LECTERN_DOCUMENTS_H
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "app/service.h"
 #include "data/db.h"
 #include "core/err.h"
 #include "web/http.h"
@@ -45,14 +46,10 @@ enum {
 #define DOCS_SERVICE "documents"
 
 struct docs_settings {
-	const char *db_dsn;
-	long db_timeout_ms;
 	long max_bytes; /* largest file accepted (LECTERN_DOCUMENTS_MAX_BYTES) */
 };
 
 extern struct docs_settings docs_cfg;
-extern struct db *docs_db;
-extern struct store *docs_store;
 
 /* The document object of the contract from row of res (DOCS_SQL_SUMMARY or,
  * with content, DOCS_SQL_FULL). The caller owns the result. */
@@ -62,9 +59,6 @@ struct json_object *docs_note_json(const PGresult *res, int row);
 /* Loads the caller's document id with its content into *out (caller
  * PQclear()s); ERR_NOT_FOUND, with the message set, when the caller has none. */
 enum err docs_load(struct http_req *req, const char *id, PGresult **out) MUST_CHECK;
-/* The {id} of the path as a document id of the caller's: ERR_NOT_FOUND when
- * it is not a UUID (the same answer as a missing document). */
-enum err docs_path_id(struct http_req *req, const char **out) MUST_CHECK;
 
 /* Handlers (one route each). */
 enum err docs_upload(struct http_req *req);
@@ -75,6 +69,5 @@ enum err docs_process(struct http_req *req);
 enum err docs_notes(struct http_req *req);
 enum err docs_regenerate_notes(struct http_req *req);
 enum err docs_delete(struct http_req *req);
-enum err docs_health(struct http_req *req);
 
 #endif

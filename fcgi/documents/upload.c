@@ -29,12 +29,19 @@ struct upload {
 	size_t pending_pos;
 	struct buf field; /* the text field being read */
 	const char *field_name;
-	const char *wait;     /* the `wait` field, or NULL */
 	const char *filename; /* display name of the file part */
 	bool in_file, in_field, file_seen, file_done, body_done;
 	enum err err;    /* the first failure; sticky */
 	const char *why; /* its sentence for the client */
 };
+
+static void fail(struct upload *u, enum err e, const char *why)
+{
+	if (u->err == ERR_OK) {
+		u->err = e;
+		u->why = why;
+	}
+}
 
 static enum err on_begin(void *ctx, const struct multipart_part *part)
 {
@@ -69,19 +76,12 @@ static enum err on_end(void *ctx)
 		u->file_done = true;
 	} else if (u->in_field) {
 		u->in_field = false;
-		if (strcmp(u->field_name, "wait") == 0 && !u->wait)
-			u->wait = pool_strndup(u->req->pool, u->field.data ? u->field.data : "",
-			                       u->field.len);
+		/* Validated against the route's PARAM_FORM entries (main.c). */
+		if (http_form_field(u->req, u->field_name, u->field.data ? u->field.data : "",
+		                    u->field.len) != ERR_OK)
+			fail(u, ERR_INVALID, u->req->error_message);
 	}
 	return ERR_OK;
-}
-
-static void fail(struct upload *u, enum err e, const char *why)
-{
-	if (u->err == ERR_OK) {
-		u->err = e;
-		u->why = why;
-	}
 }
 
 /* Reads one chunk of the body into the parser. */
@@ -164,27 +164,22 @@ static enum err record(struct http_req *req, const char *id, const char *filenam
 	                       json_object_new_string(extract_content_type(type)));
 	json_object_object_add(payload, "file_size", json_object_new_int64(info->size));
 	json_object_object_add(payload, "sha256", json_object_new_string(info->sha256));
-	struct event ev;
-	enum err e = event_init(&ev, "document.uploaded", DOCS_SERVICE, req->user_id, payload);
-	if (e != ERR_OK)
-		return e;
-	e = db_begin(docs_db);
+	enum err e = db_begin(service_db());
 	if (e == ERR_OK)
 		e = db_exec_prepared(
-		    docs_db, "docs_insert",
+		    service_db(), "docs_insert",
 		    "INSERT INTO documents (id, user_id, filename, file_type, content_type, "
 		    "file_size, sha256, storage_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 		    8, params, NULL);
 	if (e == ERR_OK)
-		e = job_add(docs_db, NULL, DOCS_JOB_PROCESS, input_text, DOCS_JOB_ATTEMPTS, job_id);
+		e = job_add(service_db(), NULL, DOCS_JOB_PROCESS, input_text, DOCS_JOB_ATTEMPTS,
+		            job_id);
 	if (e == ERR_OK)
-		e = outbox_add(docs_db, &ev);
-	if (e == ERR_OK)
-		e = db_commit(docs_db);
+		e = outbox_record(service_db(), "document.uploaded", DOCS_SERVICE, req->user_id,
+		                  payload);
 	else
-		db_rollback(docs_db);
-	event_clear(&ev);
-	return e;
+		json_object_put(payload);
+	return db_end(service_db(), e);
 }
 
 enum err docs_upload(struct http_req *req)
@@ -242,8 +237,8 @@ enum err docs_upload(struct http_req *req)
 	if (e != ERR_OK)
 		return e;
 	struct store_info info;
-	e = store_put(docs_store, key, extract_content_type(type), read_file, u, docs_cfg.max_bytes,
-	              &info);
+	e = store_put(service_store(), key, extract_content_type(type), read_file, u,
+	              docs_cfg.max_bytes, &info);
 	if (e == ERR_TOO_LARGE)
 		return http_error(req, e, "The file is larger than %ld bytes.", docs_cfg.max_bytes);
 	if (e != ERR_OK && u->err != ERR_OK)
@@ -255,24 +250,19 @@ enum err docs_upload(struct http_req *req)
 	/* The rest of the body: fields after the file and the closing boundary. */
 	while (u->err == ERR_OK && !u->body_done)
 		pump(u);
-	long wait = DOCS_WAIT_DEFAULT_S;
-	if (u->err == ERR_OK && u->wait && !valid_long(u->wait, 0, DOCS_WAIT_MAX_S, &wait)) {
-		http_error_detail(req, "wait", "must be a whole number of seconds from 0 to 30");
-		fail(u, ERR_INVALID, "The field `wait` is not valid.");
-	}
-	if (u->err == ERR_OK && !u->wait && http_param(req, "wait"))
-		wait = http_param_int(req, "wait");
+	/* The form's `wait` first, then the query's (param_find order). */
+	long wait = http_param(req, "wait") ? http_param_int(req, "wait") : DOCS_WAIT_DEFAULT_S;
 	if (u->err == ERR_OK)
 		e = record(req, id, u->filename, type, key, &info, job_id);
 	if (u->err != ERR_OK || e != ERR_OK) {
-		if (store_delete(docs_store, key) != ERR_OK)
+		if (store_delete(service_store(), key) != ERR_OK)
 			log_warn("upload: could not remove %s after a failed upload", key);
 		return u->err != ERR_OK ? upload_error(u) : e;
 	}
 	log_info("uploaded document %s (%s, %lld bytes)", id, extract_type_name(type), info.size);
 
 	struct job_status js;
-	e = job_wait(docs_db, job_id, wait * 1000, req->pool, &js);
+	e = job_wait(service_db(), job_id, wait * 1000, req->pool, &js);
 	if (e != ERR_OK && e != ERR_TIMEOUT)
 		log_warn("upload: waiting for job %s failed; answering with the document as it is",
 		         job_id);

@@ -30,13 +30,7 @@ static const char *input_string(const struct job *job, struct pool *pool, const 
 static enum err emit(struct db *db, const char *type, const char *user_id,
                      struct json_object *payload)
 {
-	struct event ev;
-	enum err e = event_init(&ev, type, DOCS_SERVICE, user_id, payload);
-	if (e != ERR_OK)
-		return e;
-	e = outbox_add(db, &ev);
-	event_clear(&ev);
-	return e;
+	return outbox_record(db, type, DOCS_SERVICE, user_id, payload);
 }
 
 /* The length of the longest prefix of text[0..len) of at most max bytes that
@@ -192,7 +186,7 @@ static enum err extract(const struct doc_info *d, struct pool *pool, struct extr
 		          strerror(errno));
 		return ERR_INTERNAL;
 	}
-	enum err e = store_get(docs_w.store, d->storage_key, write_fd, &fd);
+	enum err e = store_get(service_store(), d->storage_key, write_fd, &fd);
 	struct stat st;
 	if (e == ERR_OK && reader == READ_TEXTRACT_IMAGE && fstat(fd, &st) == 0 &&
 	    st.st_size > EXTRACT_TEXTRACT_BYTES_MAX) {
@@ -235,10 +229,7 @@ static enum err mark_failed(struct db *db, const struct job *job, const struct d
 		e = emit_processed(db, d, "failed", 0, why, "", 0);
 	if (e == ERR_OK)
 		e = job_complete(db, job, "{\"status\": \"failed\"}");
-	if (e == ERR_OK)
-		e = db_commit(db);
-	else
-		db_rollback(db);
+	e = db_end(db, e);
 	PQclear(res);
 	log_info("document %s failed: %s", d->id, why);
 	return e;
@@ -276,7 +267,7 @@ enum err docs_job_process(struct db *db, const struct job *job, struct pool *poo
 		    db, job, &d, r.error && *r.error ? r.error : "the document could not be read");
 	worker_job_progress(60);
 	struct notes n;
-	e = notes_generate(docs_w.llm, pool, *r.title ? r.title : d.filename, r.text, r.text_len,
+	e = notes_generate(service_llm(), pool, *r.title ? r.title : d.filename, r.text, r.text_len,
 	                   &n);
 	if (e != ERR_OK)
 		return e;
@@ -301,10 +292,7 @@ enum err docs_job_process(struct db *db, const struct job *job, struct pool *poo
 		e = store_note(db, &d, note_id, &n);
 	if (e == ERR_OK)
 		e = job_complete(db, job, gone ? NULL : "{\"status\": \"processed\"}");
-	if (e == ERR_OK)
-		e = db_commit(db);
-	else
-		db_rollback(db);
+	e = db_end(db, e);
 	PQclear(res);
 	if (e == ERR_OK && !gone)
 		log_info("document %s processed: %ld pages, %zu bytes of text, notes by %s", id,
@@ -335,7 +323,7 @@ enum err docs_job_notes(struct db *db, const struct job *job, struct pool *pool,
 	if (e != ERR_OK)
 		return e;
 	struct notes n;
-	e = notes_generate(docs_w.llm, pool, *v[0] ? v[0] : d.filename, v[1], strlen(v[1]), &n);
+	e = notes_generate(service_llm(), pool, *v[0] ? v[0] : d.filename, v[1], strlen(v[1]), &n);
 	if (e != ERR_OK)
 		return e;
 	if (!*n.markdown)
@@ -345,9 +333,6 @@ enum err docs_job_notes(struct db *db, const struct job *job, struct pool *pool,
 		e = store_note(db, &d, note_id, &n);
 	if (e == ERR_OK)
 		e = job_complete(db, job, NULL);
-	if (e == ERR_OK)
-		e = db_commit(db);
-	else
-		db_rollback(db);
+	e = db_end(db, e);
 	return e;
 }

@@ -7,17 +7,6 @@
 #include "gate.h"
 #include "core/log.h"
 
-const char *gate_bearer(const char *authorization)
-{
-	const char *h = authorization;
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return *h ? h : NULL;
-}
-
 /* A claim goes out as a header value: no control bytes may reach it. */
 static bool header_safe(const char *s)
 {
@@ -53,7 +42,7 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 	for (size_t i = 0; i < n; i++) {
 		struct gate_verdict *v = &out[i];
 		memset(v, 0, sizeof(*v));
-		const char *jwt = gate_bearer(authorization[i]);
+		const char *jwt = token_bearer(authorization[i]);
 		if (!jwt) {
 			refuse(v, 401, "missing");
 			continue;

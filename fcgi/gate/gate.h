@@ -69,10 +69,6 @@ struct gate_verdict {
 	struct ratelimit_result rl;
 };
 
-/* The bearer token of an Authorization header value, or NULL when there
- * is none ("Bearer" is matched without regard to case). */
-const char *gate_bearer(const char *authorization);
-
 /* Decides n checks (n <= GATE_BATCH_MAX) given each one's Authorization
  * header value (NULL when absent) at time now, with at most one Redis
  * round trip per RATELIMIT_BATCH_GROUP valid tokens. Claims live in pool. */

@@ -4,7 +4,8 @@
  * Each loop turn takes every complete check, verifies their tokens, asks
  * Redis about all of them in one script run, and answers them all. The
  * parent process only forks LECTERN_WORKERS loops on the shared listening
- * socket, replaces any that die, and stops them on SIGTERM or SIGINT. */
+ * socket, replaces any that die, and stops them on SIGTERM or SIGINT
+ * (lib/app/service.h: the descriptor's serve loop). */
 #include <errno.h>
 
 #include <signal.h>
@@ -20,33 +21,22 @@
 #include "gate.h"
 #include "core/log.h"
 #include "web/prefork.h"
-#include "core/program.h"
-#include "../token_settings.h"
+#include "app/service.h"
+#include "identity/token_settings.h"
 
 enum {
-	GATE_WORKERS_MAX = 64, /* processes in one gate */
-	GATE_TICK_MS = 1000,   /* longest wait of the parent and of a worker */
-	GATE_BACKLOG = 1024,
+	GATE_WORKERS_MAX = 64,  /* processes in one gate */
+	GATE_TICK_MS = 1000,    /* longest wait of the parent and of a worker */
 	GATE_STATS_SECONDS = 60 /* how often a busy worker logs its counters */
 };
 
-static struct {
-	const char *redis_url;
-	long redis_timeout_ms;
-	const char *jwt_keys;
-	const char *jwt_issuer;
-	const char *jwt_audience;
-	long rate_limit;
-	long rate_window;
-	long conns_max;
-} gate_cfg;
+static long gate_conns_max;
 
-/* The settings shared with lectern-auth (one environment file), and the gate's own. */
 static const struct cfg_var gate_vars[] = {
-    TOKEN_SETTINGS_VARS(gate_cfg),
-    {"LECTERN_GATE_CONNECTIONS", CFG_INT, "512", 1, 100000, 0, &gate_cfg.conns_max,
-     "open FastCGI connections per gate process"},
+    {"LECTERN_GATE_CONNECTIONS", CFG_INT, "512", 1, 100000, 0, &gate_conns_max,
+     "open FastCGI connections per gate process", NULL},
 };
+static const struct cfg_table gate_table = {"gate", gate_vars, CFG_COUNT(gate_vars)};
 
 /* --- One worker --------------------------------------------------------- */
 
@@ -88,7 +78,8 @@ static unsigned long gate_stats(const struct fcgi_mux *mux, unsigned long since)
 	return st.requests;
 }
 
-static int worker_main(int listen_fd)
+/* One process: its event loop over the shared listening socket. */
+static int gate_loop(int listen_fd)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -102,27 +93,23 @@ static int worker_main(int listen_fd)
 
 	int status = 1;
 	struct token_keyring *keys = NULL;
-	struct cache *cache = NULL;
 	struct fcgi_mux *mux = NULL;
 	struct gate_memo *memo = gate_memo_new();
 	struct buf answer;
 	buf_init(&answer);
-	if (token_keyring_parse(gate_cfg.jwt_keys, &keys) != ERR_OK)
+	/* Redis down at start is retried on each batch (503 meanwhile). */
+	if (token_keyring_parse(token_cfg.jwt_keys, &keys) != ERR_OK)
 		goto out;
-	/* Redis down now is retried on each batch (and answered 503 meanwhile). */
-	enum err e = cache_connect(gate_cfg.redis_url, gate_cfg.redis_timeout_ms, &cache);
-	if (e != ERR_OK && e != ERR_UNAVAILABLE)
-		goto out;
-	struct fcgi_mux_limits limits = {.conns_max = (size_t)gate_cfg.conns_max};
+	struct fcgi_mux_limits limits = {.conns_max = (size_t)gate_conns_max};
 	if (fcgi_mux_new(listen_fd, &limits, &mux) != ERR_OK)
 		goto out;
 	struct gate_config cfg = {
 	    .keys = keys,
-	    .issuer = gate_cfg.jwt_issuer,
-	    .audience = gate_cfg.jwt_audience,
-	    .rate_limit = gate_cfg.rate_limit,
-	    .rate_window = gate_cfg.rate_window,
-	    .cache = cache,
+	    .issuer = token_cfg.jwt_issuer,
+	    .audience = token_cfg.jwt_audience,
+	    .rate_limit = token_cfg.rate_limit,
+	    .rate_window = token_cfg.rate_window,
+	    .cache = service_cache(),
 	    .memo = memo,
 	};
 	struct fcgi_mux_req *reqs[GATE_BATCH_MAX];
@@ -143,45 +130,23 @@ static int worker_main(int listen_fd)
 out:
 	fcgi_mux_free(mux);
 	gate_memo_free(memo);
-	cache_close(cache);
 	token_keyring_free(keys);
 	buf_clear(&answer);
 	return status;
 }
 
-/* --- The parent ------------------------------------------------------------ */
+/* --- The descriptor ------------------------------------------------------ */
 
-static int gate_child(void *arg)
-{
-	return worker_main(*(const int *)arg);
-}
+static const struct service_def gate_service = {
+    .name = "gate",
+    .clients = SERVICE_CACHE,
+    .settings = (const struct cfg_table *const[]){&token_settings, &gate_table, NULL},
+    .configure = token_settings_check,
+    .serve = gate_loop,
+    .workers_max = GATE_WORKERS_MAX,
+};
 
 int main(int argc, char **argv)
 {
-	struct program_common common;
-	int status = program_start("gate", argc, argv, gate_vars, CFG_COUNT(gate_vars), &common);
-	if (status != PROGRAM_CONTINUE)
-		return status;
-	struct token_keyring *check = NULL;
-	if (token_keyring_parse(gate_cfg.jwt_keys, &check) != ERR_OK) {
-		log_error("config LECTERN_JWT_KEYS: not a valid keyring; not starting");
-		return 1;
-	}
-	token_keyring_free(check);
-	if (common.workers > GATE_WORKERS_MAX) {
-		log_error("config LECTERN_WORKERS: at most %d gate processes", GATE_WORKERS_MAX);
-		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	const char *unix_path = NULL;
-	struct serve_opts opts = program_serve_opts(&common);
-	opts.backlog = GATE_BACKLOG;
-	int fd = serve_socket(&opts, &unix_path);
-	if (fd < 0)
-		return 1;
-	status = prefork_run("gate", common.workers, gate_child, &fd);
-	if (unix_path)
-		unlink(unix_path);
-	close(fd);
-	return status;
+	return service_main(&gate_service, argc, argv);
 }

@@ -76,6 +76,28 @@ static char *cfg_read_file(const char *name, const char *path)
 	return buf_take(&b);
 }
 
+bool cfg_parse_enum(const char *text, const char *const *choices, int *out)
+{
+	for (int i = 0; choices && choices[i]; i++)
+		if (strcmp(text, choices[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	return false;
+}
+
+const char *cfg_choices_text(const char *const *choices)
+{
+	/* Only for messages at start-up and --help: one buffer is enough. */
+	static char text[512];
+	size_t used = 0;
+	text[0] = '\0';
+	for (size_t i = 0; choices && choices[i] && used < sizeof(text); i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "%s\"%s\"",
+		                         i ? ", " : "", choices[i]);
+	return text;
+}
+
 static bool cfg_load_one(const struct cfg_var *v)
 {
 	const char *text = getenv(v->name);
@@ -129,6 +151,12 @@ static bool cfg_load_one(const struct cfg_var *v)
 			ok = false;
 		}
 		break;
+	case CFG_ENUM:
+		ok = cfg_parse_enum(text, v->choices, (int *)v->target);
+		if (!ok)
+			log_error("config %s: \"%s\" is not one of %s", v->name, text,
+			          cfg_choices_text(v->choices));
+		break;
 	}
 	free(from_file);
 	return ok;
@@ -170,6 +198,8 @@ void cfg_print(const struct cfg_var *vars, size_t count, int fd)
 			         *(const char **)v->target ? *(const char **)v->target : "");
 		else if (v->type == CFG_INT)
 			snprintf(value, sizeof(value), "%ld", *(long *)v->target);
+		else if (v->type == CFG_ENUM)
+			snprintf(value, sizeof(value), "%s", v->choices[*(int *)v->target]);
 		else
 			snprintf(value, sizeof(value), "%s", *(bool *)v->target ? "true" : "false");
 		dprintf(fd, "%s=%s  # %s\n", v->name, value, v->help);

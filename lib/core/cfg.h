@@ -17,7 +17,8 @@
 enum cfg_type {
 	CFG_STRING, /* target: const char ** (owned by cfg until exit) */
 	CFG_INT,    /* target: long * */
-	CFG_BOOL    /* target: bool *; accepts 1/0, true/false, yes/no, on/off */
+	CFG_BOOL,   /* target: bool *; accepts 1/0, true/false, yes/no, on/off */
+	CFG_ENUM    /* target: int *, the index of the value in choices (case-sensitive) */
 };
 
 enum cfg_flags {
@@ -35,6 +36,14 @@ struct cfg_var {
 	unsigned flags;       /* enum cfg_flags */
 	void *target;         /* where the parsed value goes, see enum cfg_type */
 	const char *help;     /* one line for --help and the docs */
+	const char *const *choices; /* CFG_ENUM: the allowed values, NULL-terminated */
+};
+
+/* A titled settings table: what one module or program reads. */
+struct cfg_table {
+	const char *title; /* "database", "store", "documents" */
+	const struct cfg_var *vars;
+	size_t count;
 };
 
 /* Loads every variable of the table; logs each problem; ERR_INVALID if any. */
@@ -46,6 +55,11 @@ void cfg_free(const struct cfg_var *vars, size_t count);
 void cfg_print(const struct cfg_var *vars, size_t count, int fd);
 /* Parses a whole decimal number within [min, max]; false when it is not one. */
 bool cfg_parse_long(const char *text, long min, long max, long *out);
+/* Finds text among choices (NULL-terminated) and sets *out to its index;
+ * false when it is not one of them. */
+bool cfg_parse_enum(const char *text, const char *const *choices, int *out);
+/* The choices as one line ("\"file\", \"s3\""), for messages; a static buffer. */
+const char *cfg_choices_text(const char *const *choices);
 /* Parses a boolean word; false when it is not one. */
 bool cfg_parse_bool(const char *text, bool *out);
 

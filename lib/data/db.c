@@ -479,6 +479,14 @@ void db_rollback(struct db *db)
 	db_tx_end(db);
 }
 
+enum err db_end(struct db *db, enum err e)
+{
+	if (e == ERR_OK)
+		return db_commit(db);
+	db_rollback(db);
+	return e;
+}
+
 bool db_in_transaction(const struct db *db)
 {
 	return db->in_tx;

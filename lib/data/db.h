@@ -64,6 +64,10 @@ enum err db_row(struct db *db, const char *sql, int nparams, const char *const *
 enum err db_begin(struct db *db) MUST_CHECK;
 enum err db_commit(struct db *db) MUST_CHECK;
 void db_rollback(struct db *db);
+/* Ends the transaction db_begin started: commits when e is ERR_OK, else
+ * rolls back. Returns e, or the commit's error. The one tail of every
+ * "begin, change, finish" sequence. */
+enum err db_end(struct db *db, enum err e) MUST_CHECK;
 /* True between db_begin and db_commit/db_rollback. */
 bool db_in_transaction(const struct db *db);
 

@@ -67,6 +67,17 @@ out:
 	return e;
 }
 
+enum err outbox_record(struct db *db, const char *type, const char *producer, const char *user_id,
+                       struct json_object *payload)
+{
+	struct event ev;
+	enum err e = event_init(&ev, type, producer, user_id, payload);
+	if (e == ERR_OK)
+		e = outbox_add(db, &ev);
+	event_clear(&ev);
+	return e;
+}
+
 static void outbox_delivered(void *msg_opaque, enum err result, void *arg)
 {
 	struct outbox_relay *r = arg;

@@ -40,6 +40,11 @@ enum {
  * if and only if the transaction commits. ERR_INVALID when ev has no key,
  * ERR_TOO_LARGE when it is too big; database errors as db_exec. */
 enum err outbox_add(struct db *db, const struct event *ev) MUST_CHECK;
+/* Builds the event (event_init: type, producer, user_id; payload is taken
+ * even on error) and records it with outbox_add, in the caller's
+ * transaction. The one call a handler or job makes to publish. */
+enum err outbox_record(struct db *db, const char *type, const char *producer, const char *user_id,
+                       struct json_object *payload) MUST_CHECK;
 
 struct outbox_relay_opts {
 	long batch;          /* rows per batch (1..OUTBOX_BATCH_MAX) */

@@ -29,43 +29,39 @@ enum {
 };
 
 static struct {
-	const char *dsn, *bootstrap, *kafka_options, *log_level, *name, *group;
+	const char *bootstrap, *kafka_options, *name, *group;
 	long consumer_attempts, consumer_retry_ms, processed_retention_s;
 	long outbox_batch, outbox_retention_s, message_timeout_ms;
 	long lease_ms, job_idle_ms, health_s;
 } wcfg;
 
 static const struct cfg_var worker_vars[] = {
-    {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 0, CFG_REQUIRED | CFG_SECRET, &wcfg.dsn,
-     "libpq DSN of the service's database"},
     {"LECTERN_KAFKA_BOOTSTRAP", CFG_STRING, NULL, 3, 1024, CFG_REQUIRED, &wcfg.bootstrap,
-     "Kafka bootstrap servers host:port[,...] (or _FILE: the lab broker's file)"},
+     "Kafka bootstrap servers host:port[,...] (or _FILE: the lab broker's file)", NULL},
     {"LECTERN_KAFKA_OPTIONS", CFG_STRING, "", 0, 2047, 0, &wcfg.kafka_options,
-     "extra librdkafka settings name=value,..."},
-    {"LECTERN_LOG_LEVEL", CFG_STRING, "info", 4, 5, 0, &wcfg.log_level,
-     "debug, info, warn or error"},
+     "extra librdkafka settings name=value,...", NULL},
     {"LECTERN_WORKER_NAME", CFG_STRING, "", 0, 100, 0, &wcfg.name,
-     "this worker's name in the jobs table (default host:pid)"},
+     "this worker's name in the jobs table (default host:pid)", NULL},
     {"LECTERN_CONSUMER_GROUP", CFG_STRING, "", 0, 100, 0, &wcfg.group,
-     "Kafka consumer group (default lectern-<service>)"},
+     "Kafka consumer group (default lectern-<service>)", NULL},
     {"LECTERN_CONSUMER_MAX_ATTEMPTS", CFG_INT, "5", 1, 100, 0, &wcfg.consumer_attempts,
-     "failed applications of an event before its dead-letter topic"},
+     "failed applications of an event before its dead-letter topic", NULL},
     {"LECTERN_CONSUMER_RETRY_MS", CFG_INT, "200", 1, 60000, 0, &wcfg.consumer_retry_ms,
-     "first wait before an event is applied again"},
+     "first wait before an event is applied again", NULL},
     {"LECTERN_PROCESSED_RETENTION_S", CFG_INT, "2592000", 86400, 315360000, 0,
-     &wcfg.processed_retention_s, "keep applied event ids this long (over topic retention)"},
+     &wcfg.processed_retention_s, "keep applied event ids this long (over topic retention)", NULL},
     {"LECTERN_OUTBOX_BATCH", CFG_INT, "200", 1, OUTBOX_BATCH_MAX, 0, &wcfg.outbox_batch,
-     "events per relay batch"},
+     "events per relay batch", NULL},
     {"LECTERN_OUTBOX_RETENTION_S", CFG_INT, "86400", 0, 315360000, 0, &wcfg.outbox_retention_s,
-     "keep published outbox rows this long"},
+     "keep published outbox rows this long", NULL},
     {"LECTERN_KAFKA_MESSAGE_TIMEOUT_MS", CFG_INT, "30000", 1000, 900000, 0,
-     &wcfg.message_timeout_ms, "a publication not acknowledged within this is retried later"},
+     &wcfg.message_timeout_ms, "a publication not acknowledged within this is retried later", NULL},
     {"LECTERN_JOB_LEASE_MS", CFG_INT, "30000", 1000, 3600000, 0, &wcfg.lease_ms,
-     "a job whose worker stops renewing for this long is run again"},
+     "a job whose worker stops renewing for this long is run again", NULL},
     {"LECTERN_JOB_IDLE_MS", CFG_INT, "5000", 10, 600000, 0, &wcfg.job_idle_ms,
-     "look for due jobs this often without a notification (retries, lost leases)"},
+     "look for due jobs this often without a notification (retries, lost leases)", NULL},
     {"LECTERN_HEALTH_INTERVAL_S", CFG_INT, "60", 1, 86400, 0, &wcfg.health_s,
-     "log a health line this often"},
+     "log a health line this often", NULL},
 };
 
 static volatile sig_atomic_t worker_stop_flag;
@@ -275,36 +271,19 @@ static void worker_bootstrap_check(const char *path, struct mq_opts *mq, struct 
 		consumer_reconnect(consumer, mq);
 }
 
-static int worker_usage(const struct worker_def *def)
+struct cfg_table worker_settings(void)
 {
-	printf("usage: lectern-%s-worker [--help]\nsettings (environment):\n", def->service);
-	cfg_print(worker_vars, CFG_COUNT(worker_vars), STDOUT_FILENO);
-	if (def->nvars)
-		cfg_print(def->vars, def->nvars, STDOUT_FILENO);
-	return 0;
+	return (struct cfg_table){"worker", worker_vars, CFG_COUNT(worker_vars)};
 }
 
-int worker_main(const struct worker_def *def, int argc, char **argv)
+int worker_run(const struct worker_def *def, const char *dsn)
 {
 	char name[WORKER_NAME_MAX], group[WORKER_GROUP_MAX], logname[64];
 	snprintf(logname, sizeof(logname), "%s-worker", def->service);
-	log_init(logname, LOG_LEVEL_INFO);
-	if (argc > 1) {
-		if (strcmp(argv[1], "--help") == 0)
-			return worker_usage(def);
-		fprintf(stderr, "usage: lectern-%s-worker [--help]\n", def->service);
-		return 2;
-	}
-	if (def->njobs > WORKER_JOB_KINDS_MAX ||
-	    cfg_load(worker_vars, CFG_COUNT(worker_vars)) != ERR_OK ||
-	    (def->nvars && cfg_load(def->vars, def->nvars) != ERR_OK))
-		return 1;
-	int level = log_level_parse(wcfg.log_level);
-	if (level < 0) {
-		log_error("LECTERN_LOG_LEVEL: unknown level");
+	if (def->njobs > WORKER_JOB_KINDS_MAX) {
+		log_error("worker: at most %d job kinds", WORKER_JOB_KINDS_MAX);
 		return 1;
 	}
-	log_init(logname, (enum log_level)level);
 	if (wcfg.name[0]) {
 		snprintf(name, sizeof(name), "%s", wcfg.name);
 	} else {
@@ -338,14 +317,14 @@ int worker_main(const struct worker_def *def, int argc, char **argv)
 	struct consumer_opts co = {group, wcfg.consumer_attempts, wcfg.consumer_retry_ms,
 	                           wcfg.processed_retention_s};
 
-	if (db_connect(wcfg.dsn, 60000, &db) != ERR_OK ||
-	    outbox_relay_new(wcfg.dsn, &mq, &ro, &relay) != ERR_OK)
+	if (db_connect(dsn, 60000, &db) != ERR_OK ||
+	    outbox_relay_new(dsn, &mq, &ro, &relay) != ERR_OK)
 		goto out;
 	if (def->nhandlers &&
 	    consumer_new(db, &mq, &co, def->handlers, def->nhandlers, &consumer) != ERR_OK)
 		goto out;
 	if (def->njobs) {
-		if (db_connect(wcfg.dsn, 10000, &beat_db) != ERR_OK)
+		if (db_connect(dsn, 10000, &beat_db) != ERR_OK)
 			goto out;
 		if (pthread_create(&beat, NULL, worker_heartbeat, beat_db) != 0) {
 			log_error("cannot start the heartbeat thread");

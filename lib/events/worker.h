@@ -18,10 +18,11 @@
  * outbox rows go out through the new producer. A missing or empty file (a
  * broker between stop and start) keeps the address in use.
  *
- * Settings (environment; see worker.c for bounds and defaults):
- *   LECTERN_DB_DSN, LECTERN_KAFKA_BOOTSTRAP (or LECTERN_KAFKA_BOOTSTRAP_FILE,
+ * Settings (environment; see worker.c for bounds and defaults; the
+ * database and log level are the service's, lib/app/service.h):
+ *   LECTERN_KAFKA_BOOTSTRAP (or LECTERN_KAFKA_BOOTSTRAP_FILE,
  *   e.g. the lab broker's bootstrap file), LECTERN_KAFKA_OPTIONS,
- *   LECTERN_LOG_LEVEL, LECTERN_WORKER_NAME, LECTERN_CONSUMER_GROUP,
+ *   LECTERN_WORKER_NAME, LECTERN_CONSUMER_GROUP,
  *   LECTERN_CONSUMER_MAX_ATTEMPTS, LECTERN_CONSUMER_RETRY_MS,
  *   LECTERN_PROCESSED_RETENTION_S, LECTERN_OUTBOX_BATCH,
  *   LECTERN_OUTBOX_RETENTION_S, LECTERN_KAFKA_MESSAGE_TIMEOUT_MS,
@@ -58,13 +59,15 @@ struct worker_def {
 	size_t nhandlers;
 	const struct worker_job_kind *jobs; /* the job kinds it runs (may be none) */
 	size_t njobs;
-	const struct cfg_var *vars; /* the program's own settings (may be none) */
-	size_t nvars;
 };
 
-/* Loads the settings, runs until SIGTERM/SIGINT, returns the exit status
- * (0 after a graceful stop, 1 when it could not start, 2 for usage). */
-int worker_main(const struct worker_def *def, int argc, char **argv);
+/* The worker's settings (Kafka, consumer group, relay, jobs) as a table, for
+ * the service start-up to load and list with the others. */
+struct cfg_table worker_settings(void);
+/* Runs with the loaded settings on the database dsn until SIGTERM/SIGINT;
+ * returns the exit status (0 after a graceful stop, 1 when it could not
+ * start). Logging is set up by the caller. */
+int worker_run(const struct worker_def *def, const char *dsn);
 /* True once a stop was asked: long job handlers should check it. */
 bool worker_stopping(void);
 /* Sets the progress (0..100) of the job in hand; the heartbeat stores it. */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/base64.h"
 #include "core/log.h"
@@ -617,4 +618,15 @@ void token_sha256_hex(const void *data, size_t len, char out[TOKEN_SHA256_HEX_SI
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[2 * md_len] = '\0';
+}
+
+const char *token_bearer(const char *authorization)
+{
+	const char *h = authorization;
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h ? h : NULL;
 }

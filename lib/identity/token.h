@@ -54,6 +54,10 @@ struct token_claims {
 /* Parses a keyring; logs what is wrong (never a secret) and returns
  * ERR_INVALID for a bad or empty ring. Free *out with token_keyring_free. */
 enum err token_keyring_parse(const char *text, struct token_keyring **out) MUST_CHECK;
+/* The token of an Authorization header value "Bearer TOKEN" ("Bearer"
+ * matched without regard to case, blanks after it skipped), pointing into
+ * authorization; NULL when there is none. Auth and the gate both use it. */
+const char *token_bearer(const char *authorization);
 /* Wipes the secrets and frees the ring; NULL is fine. */
 void token_keyring_free(struct token_keyring *kr);
 /* How many keys the ring holds. */

@@ -26,39 +26,49 @@ struct aws_client {
 	CURL *curl; /* reused so connections stay open between calls */
 };
 
-enum err aws_config_load(struct aws_config *out)
+struct cfg_table aws_config_table(struct aws_config *out)
 {
-	memset(out, 0, sizeof(*out));
 	const char *region_fallback = getenv("AWS_DEFAULT_REGION");
 	if (!region_fallback || !*region_fallback)
 		region_fallback = "us-east-1";
-	const struct cfg_var vars[] = {
+	const struct cfg_var table[] = {
 	    {"AWS_REGION", CFG_STRING, region_fallback, 1, 64, CFG_NONEMPTY, &out->region,
-	     "AWS region of S3 and the AWS engines"},
+	     "AWS region of S3 and the AWS engines", NULL},
 	    {"AWS_ACCESS_KEY_ID", CFG_STRING, "", 0, 128, 0, &out->access_key_id,
-	     "AWS access key id (S3, Polly, Transcribe, Textract)"},
+	     "AWS access key id (S3, Polly, Transcribe, Textract)", NULL},
 	    {"AWS_SECRET_ACCESS_KEY", CFG_STRING, "", 0, 256, CFG_SECRET, &out->secret_access_key,
-	     "AWS secret access key"},
+	     "AWS secret access key", NULL},
 	    {"AWS_SESSION_TOKEN", CFG_STRING, "", 0, 4096, CFG_SECRET, &out->session_token,
-	     "AWS session token of temporary credentials (Learner Lab)"},
+	     "AWS session token of temporary credentials (Learner Lab)", NULL},
 	    {"LECTERN_AWS_ENDPOINT", CFG_STRING, "", 0, 512, 0, &out->endpoint,
-	     "scheme://host[:port] used for every AWS service instead of AWS"},
+	     "scheme://host[:port] used for every AWS service instead of AWS", NULL},
 	    {"LECTERN_AWS_ENDPOINT_POLLY", CFG_STRING, "", 0, 512, 0, &out->endpoint_polly,
-	     "endpoint for Polly only"},
+	     "endpoint for Polly only", NULL},
 	    {"LECTERN_AWS_ENDPOINT_TRANSCRIBE", CFG_STRING, "", 0, 512, 0,
-	     &out->endpoint_transcribe, "endpoint for Transcribe only"},
+	     &out->endpoint_transcribe, "endpoint for Transcribe only", NULL},
 	    {"LECTERN_AWS_ENDPOINT_TEXTRACT", CFG_STRING, "", 0, 512, 0, &out->endpoint_textract,
-	     "endpoint for Textract only"},
+	     "endpoint for Textract only", NULL},
 	    {"LECTERN_AWS_CONNECT_TIMEOUT_MS", CFG_INT, "3000", 100, 60000, 0,
-	     &out->connect_timeout_ms, "time to connect to an AWS endpoint"},
+	     &out->connect_timeout_ms, "time to connect to an AWS endpoint", NULL},
 	    {"LECTERN_AWS_TIMEOUT_MS", CFG_INT, "30000", 100, 600000, 0, &out->timeout_ms,
-	     "time for one AWS call; object transfers may take longer but not stall this long"},
+	     "time for one AWS call; object transfers may take longer but not stall this long",
+	     NULL},
 	    {"LECTERN_AWS_MAX_ATTEMPTS", CFG_INT, "4", 1, 10, 0, &out->max_attempts,
-	     "tries per AWS call (throttling, 5xx, network)"},
+	     "tries per AWS call (throttling, 5xx, network)", NULL},
 	    {"LECTERN_AWS_BACKOFF_MS", CFG_INT, "200", 1, 10000, 0, &out->backoff_ms,
-	     "first retry delay, doubled at each try"},
+	     "first retry delay, doubled at each try", NULL},
 	};
-	enum err e = cfg_load(vars, CFG_COUNT(vars));
+	/* Static: the table lives as long as the settings it points into. */
+	static struct cfg_var vars[CFG_COUNT(table)];
+	memcpy(vars, table, sizeof(table));
+	return (struct cfg_table){"aws", vars, CFG_COUNT(vars)};
+}
+
+enum err aws_config_load(struct aws_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct cfg_table t = aws_config_table(out);
+	enum err e = cfg_load(t.vars, t.count);
 	if (e)
 		return e;
 	const char *eps[] = {out->endpoint, out->endpoint_polly, out->endpoint_transcribe,

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "storage/aws_sigv4.h"
+#include "core/cfg.h"
 #include "core/err.h"
 #include "core/mem.h"
 
@@ -47,6 +48,9 @@ struct aws_config {
  * ERR_INVALID, logged, when one is wrong. Keys are optional here: a call
  * without them fails with ERR_FORBIDDEN. */
 enum err aws_config_load(struct aws_config *out) MUST_CHECK;
+/* The same settings as a table pointing into out (static: one per
+ * process), for loading and --help/--print-config. */
+struct cfg_table aws_config_table(struct aws_config *out);
 
 struct aws_client;
 

@@ -12,42 +12,43 @@ enum {
 	STORE_EXT_MAX = 24    /* bytes of an encoded extension kept when a name is cut */
 };
 
-enum err store_config_load(struct store_config *out)
+static const char *const store_kinds[] = {"file", "s3", NULL}; /* enum store_kind order */
+static const char *const store_sse_kinds[] = {"", "AES256", "aws:kms", NULL};
+
+struct cfg_table store_config_table(struct store_config *out)
 {
-	memset(out, 0, sizeof(*out));
-	const struct cfg_var vars[] = {
-	    {"LECTERN_STORE", CFG_STRING, "file", 1, 8, CFG_NONEMPTY, &out->backend,
-	     "object storage backend: file or s3"},
+	const struct cfg_var table[] = {
+	    {"LECTERN_STORE", CFG_ENUM, "file", 0, 0, 0, &out->kind,
+	     "object storage backend: file or s3", store_kinds},
 	    {"LECTERN_STORE_ROOT", CFG_STRING, "/var/lib/lectern/store", 1, 1024, CFG_NONEMPTY,
-	     &out->root, "directory of the file backend"},
+	     &out->root, "directory of the file backend", NULL},
 	    {"LECTERN_STORE_ACCEL_PREFIX", CFG_STRING, "/_store/", 2, 256, CFG_NONEMPTY,
-	     &out->accel_prefix, "internal nginx location that serves the file backend's root"},
-	    {"LECTERN_S3_BUCKET", CFG_STRING, "", 0, 63, 0, &out->bucket, "S3 bucket (s3 backend)"},
+	     &out->accel_prefix, "internal nginx location that serves the file backend's root",
+	     NULL},
+	    {"LECTERN_S3_BUCKET", CFG_STRING, "", 0, 63, 0, &out->bucket, "S3 bucket (s3 backend)",
+	     NULL},
 	    {"LECTERN_S3_ENDPOINT", CFG_STRING, "", 0, 512, 0, &out->s3_endpoint,
-	     "S3-compatible endpoint scheme://host[:port]; empty for AWS S3"},
+	     "S3-compatible endpoint scheme://host[:port]; empty for AWS S3", NULL},
 	    {"LECTERN_S3_PATH_STYLE", CFG_BOOL, "false", 0, 0, 0, &out->path_style,
-	     "address objects as endpoint/bucket/key (S3-compatible stores)"},
-	    {"LECTERN_S3_SSE", CFG_STRING, "", 0, 16, 0, &out->sse,
-	     "server-side encryption: empty, AES256 or aws:kms"},
+	     "address objects as endpoint/bucket/key (S3-compatible stores)", NULL},
+	    {"LECTERN_S3_SSE", CFG_ENUM, "", 0, 0, 0, &out->sse_kind,
+	     "server-side encryption: empty, AES256 or aws:kms", store_sse_kinds},
 	    {"LECTERN_S3_SSE_KMS_KEY_ID", CFG_STRING, "", 0, 2048, 0, &out->sse_kms_key_id,
-	     "KMS key for aws:kms; empty for the bucket's default"},
+	     "KMS key for aws:kms; empty for the bucket's default", NULL},
 	    {"LECTERN_S3_PART_SIZE", CFG_INT, "8388608", STORE_PART_MIN, 512L * 1024 * 1024, 0,
-	     &out->part_size, "bytes per multipart part; smaller objects go in one PUT"},
+	     &out->part_size, "bytes per multipart part; smaller objects go in one PUT", NULL},
 	    {"LECTERN_S3_PRESIGN_SECONDS", CFG_INT, "300", 1, AWS_PRESIGN_MAX_SECONDS, 0,
-	     &out->presign_seconds, "lifetime of presigned download URLs"},
+	     &out->presign_seconds, "lifetime of presigned download URLs", NULL},
 	};
-	enum err e = cfg_load(vars, CFG_COUNT(vars));
-	if (e)
-		return e;
-	const char *kind = out->backend;
-	if (strcmp(kind, "file") == 0) {
-		out->kind = STORE_FILE;
-	} else if (strcmp(kind, "s3") == 0) {
-		out->kind = STORE_S3;
-	} else {
-		log_error("config LECTERN_STORE: \"%s\" is neither file nor s3", kind);
-		return ERR_INVALID;
-	}
+	/* Static: the table lives as long as the settings it points into. */
+	static struct cfg_var vars[CFG_COUNT(table)];
+	memcpy(vars, table, sizeof(table));
+	return (struct cfg_table){"store", vars, CFG_COUNT(vars)};
+}
+
+enum err store_config_check(struct store_config *out)
+{
+	out->sse = store_sse_kinds[out->sse_kind];
 	size_t plen = strlen(out->accel_prefix);
 	if (out->accel_prefix[0] != '/' || out->accel_prefix[plen - 1] != '/') {
 		log_error("config LECTERN_STORE_ACCEL_PREFIX: must start and end with '/'");
@@ -58,21 +59,26 @@ enum err store_config_load(struct store_config *out)
 			log_error("config LECTERN_S3_BUCKET: required when LECTERN_STORE=s3");
 			return ERR_INVALID;
 		}
-		if (*out->sse && strcmp(out->sse, "AES256") != 0 &&
-		    strcmp(out->sse, "aws:kms") != 0) {
-			log_error("config LECTERN_S3_SSE: \"%s\" is neither AES256 nor aws:kms",
-			          out->sse);
-			return ERR_INVALID;
-		}
 		if (*out->s3_endpoint && strncmp(out->s3_endpoint, "http://", 7) != 0 &&
 		    strncmp(out->s3_endpoint, "https://", 8) != 0) {
 			log_error(
 			    "config LECTERN_S3_ENDPOINT: must start with http:// or https://");
 			return ERR_INVALID;
 		}
-		return aws_config_load(&out->aws);
 	}
 	return ERR_OK;
+}
+
+enum err store_config_load(struct store_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct cfg_table t = store_config_table(out);
+	enum err e = cfg_load(t.vars, t.count);
+	if (e == ERR_OK)
+		e = store_config_check(out);
+	if (e == ERR_OK && out->kind == STORE_S3)
+		e = aws_config_load(&out->aws);
+	return e;
 }
 
 static bool key_byte(unsigned char c)

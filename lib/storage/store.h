@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "core/cfg.h"
 #include "storage/aws.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -34,16 +35,16 @@ enum {
 enum store_kind { STORE_FILE, STORE_S3 };
 
 struct store_config {
-	enum store_kind kind; /* parsed from backend */
-	const char *backend;  /* LECTERN_STORE: "file" (default) or "s3" */
-	const char *root;     /* LECTERN_STORE_ROOT: directory of the file backend */
+	int kind;         /* LECTERN_STORE: enum store_kind, "file" (default) or "s3" */
+	const char *root; /* LECTERN_STORE_ROOT: directory of the file backend */
 	const char
 	    *accel_prefix;  /* LECTERN_STORE_ACCEL_PREFIX: internal nginx location, "/_store/" */
 	const char *bucket; /* LECTERN_S3_BUCKET */
 	const char *s3_endpoint;    /* LECTERN_S3_ENDPOINT: scheme://host[:port], "" = AWS */
 	bool path_style;            /* LECTERN_S3_PATH_STYLE: endpoint/bucket/key instead of
 	                               bucket.endpoint/key */
-	const char *sse;            /* LECTERN_S3_SSE: "", "AES256" or "aws:kms" */
+	int sse_kind;               /* LECTERN_S3_SSE: index of "", "AES256", "aws:kms" */
+	const char *sse;            /* the same as text (what the header carries) */
 	const char *sse_kms_key_id; /* LECTERN_S3_SSE_KMS_KEY_ID: key for aws:kms, "" = the bucket's
 	                               default */
 	long part_size; /* LECTERN_S3_PART_SIZE: bytes per multipart part (and the single-PUT limit)
@@ -55,6 +56,11 @@ struct store_config {
 /* Reads LECTERN_STORE* (and, for s3, LECTERN_S3_* and the AWS settings);
  * ERR_INVALID, logged, when one is wrong. */
 enum err store_config_load(struct store_config *out) MUST_CHECK;
+/* The LECTERN_STORE and LECTERN_S3_* settings as a table pointing into out
+ * (static: one table per process), for loading and --help/--print-config. */
+struct cfg_table store_config_table(struct store_config *out);
+/* Checks what one setting alone cannot (after cfg_load of the table). */
+enum err store_config_check(struct store_config *out) MUST_CHECK;
 
 struct store;
 

@@ -19,27 +19,36 @@ struct llm_client {
 	CURL *curl;            /* reused so the connection stays open between calls */
 };
 
+struct cfg_table llm_config_table(struct llm_config *out)
+{
+	const struct cfg_var table[] = {
+	    {"LECTERN_LLM_BASE_URL", CFG_STRING, "", 0, 512, 0, &out->base_url,
+	     "OpenAI-compatible API base (https://host/v1); empty = extractive notes only", NULL},
+	    {"LECTERN_LLM_API_KEY", CFG_STRING, "", 0, 512, CFG_SECRET, &out->api_key,
+	     "API key sent as a Bearer token", NULL},
+	    {"LECTERN_LLM_MODEL", CFG_STRING, "", 0, 128, 0, &out->model, "model name", NULL},
+	    {"LECTERN_LLM_TIMEOUT_MS", CFG_INT, "60000", 100, 600000, 0, &out->timeout_ms,
+	     "time for one chat-completions attempt", NULL},
+	    {"LECTERN_LLM_CONNECT_TIMEOUT_MS", CFG_INT, "5000", 100, 60000, 0,
+	     &out->connect_timeout_ms, "time to connect to the endpoint", NULL},
+	    {"LECTERN_LLM_MAX_TOKENS", CFG_INT, "1500", 16, 32768, 0, &out->max_tokens,
+	     "longest answer in tokens", NULL},
+	    {"LECTERN_LLM_MAX_ATTEMPTS", CFG_INT, "3", 1, 8, 0, &out->max_attempts,
+	     "tries per call (429, 5xx, network)", NULL},
+	    {"LECTERN_LLM_BACKOFF_MS", CFG_INT, "500", 1, 10000, 0, &out->backoff_ms,
+	     "first retry delay, doubled at each try", NULL},
+	};
+	/* Static: the table lives as long as the settings it points into. */
+	static struct cfg_var vars[CFG_COUNT(table)];
+	memcpy(vars, table, sizeof(table));
+	return (struct cfg_table){"llm", vars, CFG_COUNT(vars)};
+}
+
 enum err llm_config_load(struct llm_config *out)
 {
 	memset(out, 0, sizeof(*out));
-	const struct cfg_var vars[] = {
-	    {"LECTERN_LLM_BASE_URL", CFG_STRING, "", 0, 512, 0, &out->base_url,
-	     "OpenAI-compatible API base (https://host/v1); empty = extractive notes only"},
-	    {"LECTERN_LLM_API_KEY", CFG_STRING, "", 0, 512, CFG_SECRET, &out->api_key,
-	     "API key sent as a Bearer token"},
-	    {"LECTERN_LLM_MODEL", CFG_STRING, "", 0, 128, 0, &out->model, "model name"},
-	    {"LECTERN_LLM_TIMEOUT_MS", CFG_INT, "60000", 100, 600000, 0, &out->timeout_ms,
-	     "time for one chat-completions attempt"},
-	    {"LECTERN_LLM_CONNECT_TIMEOUT_MS", CFG_INT, "5000", 100, 60000, 0,
-	     &out->connect_timeout_ms, "time to connect to the endpoint"},
-	    {"LECTERN_LLM_MAX_TOKENS", CFG_INT, "1500", 16, 32768, 0, &out->max_tokens,
-	     "longest answer in tokens"},
-	    {"LECTERN_LLM_MAX_ATTEMPTS", CFG_INT, "3", 1, 8, 0, &out->max_attempts,
-	     "tries per call (429, 5xx, network)"},
-	    {"LECTERN_LLM_BACKOFF_MS", CFG_INT, "500", 1, 10000, 0, &out->backoff_ms,
-	     "first retry delay, doubled at each try"},
-	};
-	enum err e = cfg_load(vars, CFG_COUNT(vars));
+	struct cfg_table t = llm_config_table(out);
+	enum err e = cfg_load(t.vars, t.count);
 	if (e)
 		return e;
 	if (*out->base_url && strncmp(out->base_url, "http://", 7) != 0 &&

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/cfg.h"
 #include "core/err.h"
 #include "core/mem.h"
 
@@ -41,6 +42,9 @@ struct llm_config {
  * ERR_INVALID, logged, when one is wrong (a base URL must be http(s)://,
  * a model is needed when a base URL is given). */
 enum err llm_config_load(struct llm_config *out) MUST_CHECK;
+/* The same settings as a table pointing into out (static: one per
+ * process), for loading and --help/--print-config. */
+struct cfg_table llm_config_table(struct llm_config *out);
 
 /* Whether cfg names an endpoint (a base URL and a model). */
 bool llm_configured(const struct llm_config *cfg);

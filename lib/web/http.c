@@ -105,11 +105,13 @@ enum err http_path_uuid(struct http_req *req, const char *name, const char **out
 	return ERR_OK;
 }
 
+/* The first present value of name: a name may be declared for more than
+ * one source (a `wait` in the query or in the form). */
 static const struct http_param_value *param_find(const struct http_req *req, const char *name)
 {
 	for (size_t i = 0; i < req->nparams; i++)
-		if (strcmp(req->params[i].spec->name, name) == 0)
-			return req->params[i].present ? &req->params[i] : NULL;
+		if (req->params[i].present && strcmp(req->params[i].spec->name, name) == 0)
+			return &req->params[i];
 	return NULL;
 }
 
@@ -346,13 +348,24 @@ enum err http_params_validate(struct http_req *req)
 		count++;
 	req->nparams = count;
 	req->params = count ? pool_alloc(req->pool, count * sizeof(*req->params)) : NULL;
-	bool bad = false;
+	bool bad = false, bad_path = false;
 	for (size_t i = 0; i < count; i++) {
 		const struct param_spec *spec = &specs[i];
 		struct http_param_value *v = &req->params[i];
 		v->spec = spec;
 		const char *why = NULL;
-		if (spec->source == PARAM_QUERY) {
+		if (spec->source == PARAM_FORM) {
+			continue; /* http_form_field, as the body streams by */
+		} else if (spec->source == PARAM_PATH) {
+			const char *text = http_path_arg(req, spec->name);
+			if (text)
+				why = param_check_text(req, spec, text, strlen(text), v);
+			v->present = text != NULL && !why;
+			if (!v->present) {
+				bad_path = true;
+				continue;
+			}
+		} else if (spec->source == PARAM_QUERY) {
 			size_t len = 0;
 			const char *text = http_query_len(req, spec->name, &len);
 			if (text)
@@ -382,9 +395,30 @@ enum err http_params_validate(struct http_req *req)
 			bad = true;
 		}
 	}
+	if (bad_path)
+		return http_error(req, ERR_NOT_FOUND, "Not found.");
 	if (bad) {
 		http_error(req, ERR_INVALID, "Some parameters are missing or not valid.");
 		return ERR_INVALID;
+	}
+	return ERR_OK;
+}
+
+enum err http_form_field(struct http_req *req, const char *name, const char *text, size_t len)
+{
+	for (size_t i = 0; i < req->nparams; i++) {
+		struct http_param_value *v = &req->params[i];
+		if (v->spec->source != PARAM_FORM || strcmp(v->spec->name, name) != 0)
+			continue;
+		if (v->present)
+			return ERR_OK;
+		const char *why = param_check_text(req, v->spec, text, len, v);
+		if (why) {
+			http_error_detail(req, name, why);
+			return http_error(req, ERR_INVALID, "The field `%s` is not valid.", name);
+		}
+		v->present = true;
+		return ERR_OK;
 	}
 	return ERR_OK;
 }

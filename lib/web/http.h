@@ -34,7 +34,11 @@ enum {
 
 enum param_source {
 	PARAM_QUERY, /* ?name=value */
-	PARAM_BODY   /* a member of the JSON object body */
+	PARAM_BODY,  /* a member of the JSON object body */
+	PARAM_PATH,  /* a {name} segment of the route pattern; a value that does not
+	                validate answers 404, since a malformed id names nothing */
+	PARAM_FORM   /* a text field of a multipart body: the handler streams the body
+	                and hands each field to http_form_field, which validates it */
 };
 
 enum param_type {
@@ -139,6 +143,12 @@ enum err http_path_uuid(struct http_req *req, const char *name, const char **out
  * and stores the values; ERR_INVALID with one detail per problem. Used by
  * the dispatcher after the body is parsed. */
 enum err http_params_validate(struct http_req *req) MUST_CHECK;
+/* Validates the multipart text field name (len bytes, which may hold NUL)
+ * against the route's PARAM_FORM entry and stores it like any parameter.
+ * Fields the route does not declare are ignored; a repeated one keeps its
+ * first value. ERR_INVALID with a detail when the value is not valid. */
+enum err http_form_field(struct http_req *req, const char *name, const char *text,
+                         size_t len) MUST_CHECK;
 /* Reads up to n bytes of the raw body (ROUTE_STREAM routes); returns the
  * count, 0 at the end, -1 on a read error or when the body ends before
  * CONTENT_LENGTH bytes (logged). Never reads past CONTENT_LENGTH. */

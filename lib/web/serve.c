@@ -338,6 +338,8 @@ void serve_dispatch(const struct service *svc, FCGX_Request *fcgx)
 	} else if (e != ERR_OK) {
 		log_debug("handler returned %s after answering %d", err_code(e), req.status);
 	}
+	if (svc->after)
+		svc->after(&req);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	long ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	/* The path only: query values may hold secrets. */

@@ -29,6 +29,9 @@ struct service {
 	/* Called before each request's handler with the request (may be NULL):
 	 * per-request set-up such as timing. */
 	void (*before)(struct http_req *req);
+	/* Called after each request's response (may be NULL): per-request
+	 * clean-up, such as ending a transaction a handler left open. */
+	void (*after)(struct http_req *req);
 };
 
 struct serve_opts {

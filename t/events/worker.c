@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/service.h"
 #include "events/job.h"
-#include "events/worker.h"
 
 /* Applies document.uploaded; a payload with "poison": true always fails. */
 static enum err t_apply(struct db *db, const struct event *ev, void *arg)
@@ -43,16 +43,24 @@ static enum err t_sleep(struct db *db, const struct job *job, struct pool *pool,
 		e = db_exec(db, "INSERT INTO t_job_effects (job_id) VALUES ($1)", 1, p, NULL);
 	if (!e)
 		e = job_complete(db, job, "{\"ok\": true}");
-	if (!e)
-		return db_commit(db);
-	db_rollback(db);
-	return e;
+	return db_end(db, e);
 }
+
+static const struct consumer_handler t_handlers[] = {{"document.uploaded", t_apply, NULL}};
+static const struct worker_job_kind t_jobs[] = {{"t-sleep", t_sleep, NULL}};
+
+/* Declared as the documents service's worker: it consumes that group's
+ * topics and runs in its database. */
+static const struct service_def t_service = {
+    .name = "documents",
+    .clients = SERVICE_DB,
+    .jobs = t_jobs,
+    .njobs = 1,
+    .consumers = t_handlers,
+    .nconsumers = 1,
+};
 
 int main(int argc, char **argv)
 {
-	static const struct consumer_handler handlers[] = {{"document.uploaded", t_apply, NULL}};
-	static const struct worker_job_kind jobs[] = {{"t-sleep", t_sleep, NULL}};
-	struct worker_def def = {"documents", handlers, 1, jobs, 1, NULL, 0};
-	return worker_main(&def, argc, argv);
+	return service_main(&t_service, argc, argv);
 }

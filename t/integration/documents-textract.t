@@ -91,7 +91,11 @@ sub worker_start {
 	my (%env) = @_;
 	my $pid = fork() // die "fork: $!";
 	if ($pid == 0) {
-		%ENV = (PATH => $ENV{PATH}, LECTERN_STORE_ROOT => "$dir/store", %env);
+		# Every other required setting is given (nothing is connected to
+		# before the checks), so only the engine's problem stops the start.
+		%ENV = (PATH => $ENV{PATH}, LECTERN_STORE_ROOT => "$dir/store",
+			LECTERN_DB_DSN => 'dbname=none host=/nonexistent',
+			LECTERN_KAFKA_BOOTSTRAP => '127.0.0.1:1', %env);
 		# A failed exec must not run this test's END blocks (they stop the peer).
 		open(STDOUT, '>', "$dir/worker.out") or POSIX::_exit(127);
 		open(STDERR, '>&', \*STDOUT) or POSIX::_exit(127);
@@ -105,7 +109,7 @@ sub worker_start {
 {
 	my ($rc, $out) = worker_start(LECTERN_EXTRACT_ENGINE => 'tesseract');
 	is($rc, 1, 'an unknown engine stops the worker at start');
-	like($out, qr/LECTERN_EXTRACT_ENGINE must be \\"local\\" or \\"textract\\"/, '... saying which values work');
+	like($out, qr/LECTERN_EXTRACT_ENGINE: \\"tesseract\\" is not one of \\"local\\", \\"textract\\"/, '... saying which values work');
 	($rc, $out) = worker_start(LECTERN_EXTRACT_ENGINE => 'textract');
 	is($rc, 1, 'textract without AWS keys stops the worker at start');
 	like($out, qr/needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/, '... naming the missing settings');

@@ -14,10 +14,10 @@ static long s_port;
 static bool s_flag;
 
 static const struct cfg_var table[] = {
-    {"T_NAME", CFG_STRING, "lectern", 1, 20, CFG_NONEMPTY, &s_name, "a name"},
-    {"T_SECRET", CFG_STRING, NULL, 8, 0, CFG_REQUIRED | CFG_SECRET, &s_secret, "a secret"},
-    {"T_PORT", CFG_INT, "8000", 1, 65535, 0, &s_port, "a port"},
-    {"T_FLAG", CFG_BOOL, "false", 0, 0, 0, &s_flag, "a flag"},
+    {"T_NAME", CFG_STRING, "lectern", 1, 20, CFG_NONEMPTY, &s_name, "a name", NULL},
+    {"T_SECRET", CFG_STRING, NULL, 8, 0, CFG_REQUIRED | CFG_SECRET, &s_secret, "a secret", NULL},
+    {"T_PORT", CFG_INT, "8000", 1, 65535, 0, &s_port, "a port", NULL},
+    {"T_FLAG", CFG_BOOL, "false", 0, 0, 0, &s_flag, "a flag", NULL},
 };
 
 /* Loads the table afresh, freeing what the previous load stored. */

@@ -240,10 +240,10 @@ int main(void)
 	            token_keyring_parse(other_keys, &other) == ERR_OK,
 	        "keyrings"))
 		return tap_done();
-	ok(gate_bearer("Bearer abc") && strcmp(gate_bearer("Bearer abc"), "abc") == 0,
-	   "gate_bearer");
-	ok(!gate_bearer("Bearerabc") && !gate_bearer(NULL) && !gate_bearer("Token abc"),
-	   "gate_bearer refusals");
+	ok(token_bearer("Bearer abc") && strcmp(token_bearer("Bearer abc"), "abc") == 0,
+	   "token_bearer");
+	ok(!token_bearer("Bearerabc") && !token_bearer(NULL) && !token_bearer("Token abc"),
+	   "token_bearer refusals");
 	if (!ok(testenv_redis_start(&r), "private Redis starts"))
 		goto out;
 	if (!ok(cache_connect(r.url, 2000, &c) == ERR_OK, "connect"))

@@ -1,4 +1,4 @@
-/* auth: the rate-limit plumbing the auth routes share, and health.
+/* auth: the bearer token and the rate-limit plumbing the auth routes share.
  *
  * The answer to nginx's auth_request is lectern-gate's (fcgi/gate/check.c),
  * the one implementation of that decision. */
@@ -6,17 +6,10 @@
 #include <strings.h>
 
 #include "auth.h"
-#include "web/health.h"
 
 const char *auth_bearer(const struct http_req *req)
 {
-	const char *h = http_env(req, "HTTP_AUTHORIZATION");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return *h ? h : NULL;
+	return token_bearer(http_env(req, "HTTP_AUTHORIZATION"));
 }
 
 enum err auth_rate_headers(struct http_req *req, const struct ratelimit_result *rl)
@@ -38,8 +31,8 @@ enum err auth_limit_address(struct http_req *req)
 {
 	struct ratelimit_result rl;
 	const char *key = pool_printf(req->pool, "rl:a:%s", req->remote_addr);
-	enum err e =
-	    ratelimit_hit(auth_cache, key, NULL, auth_cfg.rate_limit, auth_cfg.rate_window, &rl);
+	enum err e = ratelimit_hit(service_cache(), key, NULL, token_cfg.rate_limit,
+	                           token_cfg.rate_window, &rl);
 	if (e != ERR_OK)
 		return e;
 	e = auth_rate_headers(req, &rl);
@@ -48,17 +41,4 @@ enum err auth_limit_address(struct http_req *req)
 	if (!rl.allowed)
 		return http_error(req, ERR_RATE_LIMITED, "Too many requests; try again later.");
 	return ERR_OK;
-}
-
-enum err auth_health(struct http_req *req)
-{
-	struct health_check checks[2] = {
-	    {.name = "database", .required = true},
-	    {.name = "redis", .required = true},
-	};
-	checks[0].ok = db_ping(auth_db, &checks[0].latency_ms) == ERR_OK;
-	checks[0].error = checks[0].ok ? NULL : "database unreachable";
-	checks[1].ok = cache_ping(auth_cache, &checks[1].latency_ms) == ERR_OK;
-	checks[1].error = checks[1].ok ? NULL : "redis unreachable";
-	return health_send(req, "auth", checks, 2);
 }

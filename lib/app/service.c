@@ -1,0 +1,427 @@
+/* service: settings, clients, health and the two roles of a declared service. */
+#include "app/service.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "web/health.h"
+#include "web/prefork.h"
+#include "web/serve.h"
+
+/* --- Settings every program declares once ------------------------------- */
+
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+static struct {
+	int log_level; /* enum log_level */
+	const char *listen;
+	long workers;
+	const char *db_dsn;
+	long db_timeout_ms;
+	const char *redis_url;
+	long redis_timeout_ms;
+	struct store_config store;
+	struct llm_config llm;
+	struct aws_config aws;
+} S;
+
+static const struct cfg_var log_vars[] = {
+    {"LECTERN_LOG_LEVEL", CFG_ENUM, "info", 0, 0, 0, &S.log_level,
+     "lowest level logged: debug, info, warn or error", log_levels},
+};
+static const struct cfg_var pool_vars[] = {
+    {"LECTERN_LISTEN", CFG_STRING, "", 0, 256, 0, &S.listen,
+     "address to listen on when no socket is inherited: unix:/path or 127.0.0.1:PORT", NULL},
+    {"LECTERN_WORKERS", CFG_INT, "4", 1, PREFORK_CHILDREN_MAX, 0, &S.workers,
+     "processes that serve requests", NULL},
+};
+static const struct cfg_var db_vars[] = {
+    {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &S.db_dsn,
+     "Postgres connection string of the service's database (lectern_NAME)", NULL},
+    {"LECTERN_DB_TIMEOUT_MS", CFG_INT, "5000", 100, 600000, 0, &S.db_timeout_ms,
+     "statement timeout of requests, in milliseconds", NULL},
+};
+static const struct cfg_var cache_vars[] = {
+    {"LECTERN_REDIS_URL", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &S.redis_url,
+     "redis://[:password@]host:port[/db]", NULL},
+    {"LECTERN_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, &S.redis_timeout_ms,
+     "Redis connect and command timeout in milliseconds", NULL},
+};
+
+/* Every settings table of this program, in the order --help lists them. */
+struct service_tables {
+	struct cfg_table t[SERVICE_SETTINGS_MAX];
+	size_t n;
+};
+
+static void tables_add(struct service_tables *ts, struct cfg_table t)
+{
+	if (ts->n < SERVICE_SETTINGS_MAX)
+		ts->t[ts->n++] = t;
+}
+
+static void tables_collect(const struct service_def *def, bool worker, struct service_tables *ts)
+{
+	ts->n = 0;
+	tables_add(ts, (struct cfg_table){"logging", log_vars, CFG_COUNT(log_vars)});
+	if (!worker)
+		tables_add(ts, (struct cfg_table){"serving", pool_vars, CFG_COUNT(pool_vars)});
+	if ((def->clients & SERVICE_DB) || worker)
+		tables_add(ts, (struct cfg_table){"database", db_vars, CFG_COUNT(db_vars)});
+	if (def->clients & SERVICE_CACHE)
+		tables_add(ts, (struct cfg_table){"redis", cache_vars, CFG_COUNT(cache_vars)});
+	if (def->clients & SERVICE_STORE)
+		tables_add(ts, store_config_table(&S.store));
+	if ((def->clients & SERVICE_AWS) || (def->clients & SERVICE_STORE))
+		tables_add(ts, aws_config_table(&S.aws));
+	if (def->clients & SERVICE_LLM)
+		tables_add(ts, llm_config_table(&S.llm));
+	if (worker)
+		tables_add(ts, worker_settings());
+	for (size_t i = 0; def->settings && def->settings[i]; i++)
+		tables_add(ts, *def->settings[i]);
+	for (size_t i = 0; worker && def->worker_settings && def->worker_settings[i]; i++)
+		tables_add(ts, *def->worker_settings[i]);
+}
+
+static void usage(const char *program, const struct service_tables *ts)
+{
+	printf("Usage: %s [--help | --print-config]\n\n"
+	       "Settings come from the environment (NAME, or NAME_FILE naming a file that holds "
+	       "the value):\n",
+	       program);
+	for (size_t t = 0; t < ts->n; t++) {
+		printf("\n %s:\n", ts->t[t].title);
+		for (size_t i = 0; i < ts->t[t].count; i++) {
+			const struct cfg_var *v = &ts->t[t].vars[i];
+			printf("  %-32s %s%s\n", v->name, v->help,
+			       (v->flags & CFG_REQUIRED) ? " (required)" : "");
+		}
+	}
+}
+
+/* Loads every table (all of them, so every problem is logged at once) and
+ * runs the checks across settings. */
+static enum err load_settings(const struct service_def *def, const struct service_tables *ts)
+{
+	enum err e = ERR_OK;
+	for (size_t t = 0; t < ts->n; t++)
+		if (cfg_load(ts->t[t].vars, ts->t[t].count) != ERR_OK)
+			e = ERR_INVALID;
+	if (e != ERR_OK)
+		return e;
+	if ((def->clients & SERVICE_STORE) && store_config_check(&S.store) != ERR_OK)
+		return ERR_INVALID;
+	/* The S3 backend signs with the same AWS settings. */
+	S.store.aws = S.aws;
+	if (def->workers_max && S.workers > def->workers_max) {
+		log_error("config LECTERN_WORKERS: at most %ld processes for %s", def->workers_max,
+		          def->name);
+		return ERR_INVALID;
+	}
+	return def->configure ? def->configure() : ERR_OK;
+}
+
+/* --- Clients ------------------------------------------------------------- */
+
+static struct {
+	const struct service_def *def;
+	bool worker;
+	struct db *db;
+	struct cache *cache;
+	struct store *store;
+	struct llm_client *llm;
+	struct aws_client *aws;
+} C;
+
+struct db *service_db(void)
+{
+	return C.db;
+}
+
+struct cache *service_cache(void)
+{
+	return C.cache;
+}
+
+struct store *service_store(void)
+{
+	return C.store;
+}
+
+struct llm_client *service_llm(void)
+{
+	return C.llm;
+}
+
+struct aws_client *service_aws(void)
+{
+	return C.aws;
+}
+
+const struct store_config *service_store_config(void)
+{
+	return &S.store;
+}
+
+const struct aws_config *service_aws_config(void)
+{
+	return &S.aws;
+}
+
+const char *service_name(void)
+{
+	return C.def ? C.def->name : "";
+}
+
+bool service_is_worker(void)
+{
+	return C.worker;
+}
+
+/* Opens what the descriptor uses. A database or Redis that is down now is
+ * not fatal: the clients reconnect, and /health says so meanwhile. */
+static enum err clients_open(const struct service_def *def, bool with_db)
+{
+	enum err e;
+	if (with_db && (def->clients & SERVICE_DB)) {
+		e = db_connect(S.db_dsn, S.db_timeout_ms, &C.db);
+		if (e != ERR_OK && e != ERR_UNAVAILABLE)
+			return e;
+	}
+	if (def->clients & SERVICE_CACHE) {
+		e = cache_connect(S.redis_url, S.redis_timeout_ms, &C.cache);
+		if (e != ERR_OK && e != ERR_UNAVAILABLE)
+			return e;
+	}
+	if ((def->clients & SERVICE_STORE) && (e = store_open(&S.store, &C.store)) != ERR_OK)
+		return e;
+	if ((def->clients & SERVICE_AWS) && (e = aws_client_new(&S.aws, &C.aws)) != ERR_OK)
+		return e;
+	if ((def->clients & SERVICE_LLM) && llm_configured(&S.llm) &&
+	    (e = llm_client_new(&S.llm, &C.llm)) != ERR_OK)
+		return e;
+	return ERR_OK;
+}
+
+static void clients_close(void)
+{
+	llm_client_free(C.llm);
+	aws_client_free(C.aws);
+	store_free(C.store);
+	cache_close(C.cache);
+	db_close(C.db);
+	C.llm = NULL;
+	C.aws = NULL;
+	C.store = NULL;
+	C.cache = NULL;
+	C.db = NULL;
+}
+
+/* --- Health -------------------------------------------------------------- */
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum err service_health(struct http_req *req)
+{
+	const struct service_def *def = C.def;
+	struct health_check checks[3];
+	size_t n = 0;
+	if (def->clients & SERVICE_DB) {
+		struct health_check *c = &checks[n++];
+		*c = (struct health_check){.name = "database", .required = true};
+		c->ok = db_ping(C.db, &c->latency_ms) == ERR_OK;
+		c->error = c->ok ? NULL : "the database does not answer";
+	}
+	if (def->clients & SERVICE_CACHE) {
+		struct health_check *c = &checks[n++];
+		*c = (struct health_check){.name = "redis", .required = true};
+		c->ok = cache_ping(C.cache, &c->latency_ms) == ERR_OK;
+		c->error = c->ok ? NULL : "redis does not answer";
+	}
+	if (def->clients & SERVICE_STORE) {
+		struct health_check *c = &checks[n++];
+		*c = (struct health_check){.name = "storage", .required = true};
+		/* A stat of a key that never exists: "not found" is an answer. */
+		char probe[SERVICE_NAME_MAX + 32];
+		snprintf(probe, sizeof(probe), "%s/health/probe/none", def->name);
+		struct store_info info;
+		long long t0 = monotonic_ms();
+		enum err e = store_stat(C.store, probe, &info);
+		c->latency_ms = (long)(monotonic_ms() - t0);
+		c->ok = e == ERR_OK || e == ERR_NOT_FOUND;
+		c->error = c->ok ? NULL : "the store does not answer";
+	}
+	return health_send(req, def->name, checks, n);
+}
+
+/* --- The pool ------------------------------------------------------------ */
+
+static enum err pool_process_init(void)
+{
+	enum err e = clients_open(C.def, true);
+	if (e == ERR_OK && C.def->process_init)
+		e = C.def->process_init();
+	return e;
+}
+
+static void pool_process_done(void)
+{
+	if (C.def->process_done)
+		C.def->process_done();
+	clients_close();
+}
+
+/* A handler that left its transaction open would poison every later
+ * request of this process: end it here, and say so, since it is a bug. */
+static void pool_after_request(struct http_req *req)
+{
+	if (C.db && db_in_transaction(C.db)) {
+		log_error("bug: %s %s left a transaction open; rolled back", req->method,
+		          req->route ? req->route->pattern : req->uri);
+		db_rollback(C.db);
+	}
+}
+
+struct custom_loop {
+	int (*serve)(int listen_fd);
+	int fd;
+};
+
+static int custom_child(void *arg)
+{
+	const struct custom_loop *l = arg;
+	if (pool_process_init() != ERR_OK)
+		return 1;
+	int status = l->serve(l->fd);
+	pool_process_done();
+	return status;
+}
+
+static int run_pool(const struct service_def *def)
+{
+	struct serve_opts opts = {
+	    .listen = S.listen[0] ? S.listen : NULL,
+	    .workers = S.workers,
+	    .backlog = 1024,
+	    .socket_mode = "0660",
+	};
+	if (def->serve) {
+		signal(SIGPIPE, SIG_IGN);
+		const char *unix_path = NULL;
+		int fd = serve_socket(&opts, &unix_path);
+		if (fd < 0)
+			return 1;
+		struct custom_loop loop = {def->serve, fd};
+		int status = prefork_run(def->name, S.workers, custom_child, &loop);
+		if (unix_path)
+			unlink(unix_path);
+		close(fd);
+		return status;
+	}
+	if (def->nroutes + 1 > SERVICE_ROUTES_MAX) {
+		log_error("%s: at most %d routes", def->name, SERVICE_ROUTES_MAX - 1);
+		return 1;
+	}
+	/* GET /health first, so that no pattern such as /{id} takes it. */
+	static struct route routes[SERVICE_ROUTES_MAX];
+	routes[0] = (struct route){"GET", "/health", service_health, NULL, 0, 0};
+	memcpy(routes + 1, def->routes, def->nroutes * sizeof(*routes));
+	static char api_prefix[SERVICE_NAME_MAX + 16];
+	static const char *prefixes[2];
+	if (!def->prefixes) {
+		snprintf(api_prefix, sizeof(api_prefix), "/api/v1/%s", def->name);
+		prefixes[0] = api_prefix;
+	}
+	const struct service svc = {
+	    .name = def->name,
+	    .prefixes = def->prefixes ? def->prefixes : prefixes,
+	    .routes = routes,
+	    .nroutes = def->nroutes + 1,
+	    .worker_init = pool_process_init,
+	    .worker_done = pool_process_done,
+	    .before = NULL,
+	    .after = pool_after_request,
+	};
+	return serve_run(&svc, &opts);
+}
+
+/* --- The worker ---------------------------------------------------------- */
+
+static int run_worker(const struct service_def *def)
+{
+	int status = 1;
+	/* The worker's loop keeps its own database connections. */
+	if (clients_open(def, false) != ERR_OK)
+		goto out;
+	if (def->worker_init && def->worker_init() != ERR_OK)
+		goto out;
+	struct worker_def w = {
+	    .service = def->name,
+	    .handlers = def->consumers,
+	    .nhandlers = def->nconsumers,
+	    .jobs = def->jobs,
+	    .njobs = def->njobs,
+	};
+	status = worker_run(&w, S.db_dsn);
+	if (def->worker_done)
+		def->worker_done();
+out:
+	clients_close();
+	return status;
+}
+
+/* --- Start-up ------------------------------------------------------------ */
+
+/* Whether argv[0] names the worker: its file name ends in "worker", as
+ * lectern-NAME-worker does (in any directory). */
+static bool named_worker(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	size_t n = strlen(base), k = sizeof("worker") - 1;
+	return n >= k && strcmp(base + n - k, "worker") == 0;
+}
+
+int service_main(const struct service_def *def, int argc, char **argv)
+{
+	C.def = def;
+	C.worker = argc > 0 && named_worker(argv[0]);
+	char logname[SERVICE_NAME_MAX + 8];
+	snprintf(logname, sizeof(logname), "%s%s", def->name, C.worker ? "-worker" : "");
+	char program[SERVICE_NAME_MAX + 16];
+	snprintf(program, sizeof(program), "lectern-%s", logname);
+	log_init(logname, LOG_LEVEL_INFO);
+	struct service_tables ts;
+	tables_collect(def, C.worker, &ts);
+	bool print = argc > 1 && strcmp(argv[1], "--print-config") == 0;
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		usage(program, &ts);
+		return 0;
+	}
+	if (argc > 1 && !print) {
+		fprintf(stderr, "%s: unknown argument (try --help)\n", program);
+		return 2;
+	}
+	if (load_settings(def, &ts) != ERR_OK) {
+		log_error("config: not starting");
+		return 1;
+	}
+	log_init(logname, (enum log_level)S.log_level);
+	if (print) {
+		for (size_t t = 0; t < ts.n; t++)
+			cfg_print(ts.t[t].vars, ts.t[t].count, STDOUT_FILENO);
+		return 0;
+	}
+	return C.worker ? run_worker(def) : run_pool(def);
+}
