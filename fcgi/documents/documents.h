@@ -31,7 +31,7 @@
 
 enum {
 	DOCS_COL_CONTENT = 13, /* index of content in DOCS_SQL_FULL */
-	DOCS_WAIT_MAX_S = 30,  /* longest `wait` of an upload (CONTRACT.md section 3) */
+	DOCS_WAIT_MAX_S = 30,  /* longest `wait` of an upload (docs/api.md, "Documents") */
 	DOCS_WAIT_DEFAULT_S = 10,
 	DOCS_UPLOAD_OVERHEAD = 64 * 1024, /* multipart framing and fields on top of the file */
 	DOCS_JOB_ATTEMPTS = 3,            /* runs of a job before it fails for good */

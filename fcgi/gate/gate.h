@@ -4,7 +4,7 @@
  * (signature, algorithm, kid, iss, aud, exp, nbf); then, for the valid
  * ones, one Redis script run per batch refuses revoked tokens
  * ("revoked:<jti>") and counts the request against the user's limit
- * ("rl:u:<sub>"). The answers are the contract's (CONTRACT.md; nginx only
+ * ("rl:u:<sub>"). The answers are the contract's (docs/api.md; nginx only
  * understands 2xx, 401 and 403 from an auth subrequest):
  *   204 + X-User-Id, X-User-Email, X-User-Role and X-RateLimit-*;
  *   401 + X-Auth-Error: missing | invalid | expired | revoked;

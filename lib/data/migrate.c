@@ -220,8 +220,20 @@ static enum err migrate_lock(struct db *db)
 	return db_exec(db, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, NULL);
 }
 
-static enum err migrate_ensure_table(struct db *db)
+/* The bookkeeping tables: one for the service's own files, one for the
+ * shared ones (sql/common), so their version numbers never meet. */
+static const char *const migrate_tables[] = {"schema_migrations", "schema_migrations_common"};
+
+static enum err migrate_ensure_table(struct db *db, const char *table)
 {
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "CREATE TABLE IF NOT EXISTS %s ("
+	         " version int PRIMARY KEY,"
+	         " name text NOT NULL,"
+	         " checksum text NOT NULL,"
+	         " applied_at timestamptz NOT NULL DEFAULT now())",
+	         table);
 	enum err e = db_begin(db);
 	if (e)
 		return e;
@@ -230,13 +242,7 @@ static enum err migrate_ensure_table(struct db *db)
 	if (!e)
 		e = db_exec(db, "SET LOCAL client_min_messages = warning", 0, NULL, NULL);
 	if (!e)
-		e = db_exec(db,
-		            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		            " version int PRIMARY KEY,"
-		            " name text NOT NULL,"
-		            " checksum text NOT NULL,"
-		            " applied_at timestamptz NOT NULL DEFAULT now())",
-		            0, NULL, NULL);
+		e = db_exec(db, sql, 0, NULL, NULL);
 	if (e) {
 		db_rollback(db);
 		return e;
@@ -256,9 +262,10 @@ static enum err migrate_same(const struct migrate_file *f, const char *name, con
 }
 
 /* Applies one file in its own transaction, unless another migrator did. */
-static enum err migrate_apply(struct db *db, const char *dir, const struct migrate_file *f)
+static enum err migrate_apply(struct db *db, const char *dir, const char *table,
+                              const struct migrate_file *f)
 {
-	char version[16];
+	char version[16], sql[256];
 	char checksum[65];
 	char *text = NULL;
 	PGresult *res = NULL;
@@ -281,8 +288,8 @@ static enum err migrate_apply(struct db *db, const char *dir, const struct migra
 	if (e)
 		goto out;
 	const char *p1[] = {version};
-	e = db_exec(db, "SELECT name, checksum FROM schema_migrations WHERE version = $1::int", 1,
-	            p1, &res);
+	snprintf(sql, sizeof(sql), "SELECT name, checksum FROM %s WHERE version = $1::int", table);
+	e = db_exec(db, sql, 1, p1, &res);
 	if (e)
 		goto out;
 	if (PQntuples(res) > 0) {
@@ -300,9 +307,9 @@ static enum err migrate_apply(struct db *db, const char *dir, const struct migra
 		goto out;
 	}
 	const char *p2[] = {version, f->name, f->checksum};
-	e = db_exec(
-	    db, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1::int, $2, $3)",
-	    3, p2, NULL);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO %s (version, name, checksum) VALUES ($1::int, $2, $3)", table);
+	e = db_exec(db, sql, 3, p2, NULL);
 	if (e)
 		goto out;
 	e = db_commit(db);
@@ -323,9 +330,11 @@ out:
 	return e;
 }
 
-enum err migrate_run(struct db *db, const char *sql_dir, const char *service)
+/* Applies the files of sql_dir/<service>, kept in table. */
+static enum err migrate_one(struct db *db, const char *sql_dir, const char *service,
+                            const char *table)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], sql[256];
 	struct migrate_file *files = NULL;
 	size_t n = 0;
 	PGresult *res = NULL;
@@ -342,11 +351,12 @@ enum err migrate_run(struct db *db, const char *sql_dir, const char *service)
 	e = migrate_list_files(sql_dir, service, &files, &n);
 	if (e)
 		goto out;
-	e = migrate_ensure_table(db);
+	e = migrate_ensure_table(db, table);
 	if (e)
 		goto out;
-	e = db_exec(db, "SELECT version, name, checksum FROM schema_migrations ORDER BY version", 0,
-	            NULL, &res);
+	snprintf(sql, sizeof(sql), "SELECT version, name, checksum FROM %s ORDER BY version",
+	         table);
+	e = db_exec(db, sql, 0, NULL, &res);
 	if (e)
 		goto out;
 	/* Check every applied file first: a changed history stops everything. */
@@ -354,8 +364,7 @@ enum err migrate_run(struct db *db, const char *sql_dir, const char *service)
 	for (int r = 0; r < PQntuples(res) && !e; r++) {
 		long v = 0;
 		if (!cfg_parse_long(db_value(res, r, 0), 1, MIGRATE_FILES_MAX, &v)) {
-			log_error("migrate: schema_migrations holds version %s",
-			          db_value(res, r, 0));
+			log_error("migrate: %s holds version %s", table, db_value(res, r, 0));
 			e = ERR_INVALID;
 			break;
 		}
@@ -374,7 +383,7 @@ enum err migrate_run(struct db *db, const char *sql_dir, const char *service)
 	for (size_t i = 0; i < n && !e; i++) {
 		if (done[files[i].version])
 			continue;
-		e = migrate_apply(db, dir, &files[i]);
+		e = migrate_apply(db, dir, table, &files[i]);
 		if (!e)
 			applied++;
 	}
@@ -386,4 +395,20 @@ out:
 	PQclear(res);
 	free(files);
 	return e;
+}
+
+enum err migrate_run(struct db *db, const char *sql_dir, const char *service)
+{
+	if (strcmp(service, MIGRATE_COMMON) == 0) {
+		log_error("migrate: \"%s\" is not a service", service);
+		return ERR_INVALID;
+	}
+	/* A tree without shared migrations (a test's) has nothing to share. */
+	char common[PATH_MAX];
+	struct stat st;
+	enum err e = ERR_OK;
+	snprintf(common, sizeof(common), "%s/%s", sql_dir, MIGRATE_COMMON);
+	if (stat(common, &st) == 0)
+		e = migrate_one(db, sql_dir, MIGRATE_COMMON, migrate_tables[1]);
+	return e ? e : migrate_one(db, sql_dir, service, migrate_tables[0]);
 }

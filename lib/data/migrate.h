@@ -6,7 +6,12 @@
  * schema_migrations(version, name, checksum = sha256 of the file, applied_at).
  * A file must not contain BEGIN/COMMIT. An applied version whose file changed
  * (checksum or name) stops everything before anything runs. Concurrent
- * migrators serialize on a transaction-level advisory lock. */
+ * migrators serialize on a transaction-level advisory lock.
+ *
+ * sql_dir/common holds the migrations every service database shares (the
+ * events tables of the outbox, consumers and jobs: docs/design.md): they
+ * run first, the same way, kept in schema_migrations_common, so no service
+ * copies them. */
 #ifndef LECTERN_MIGRATE_H
 #define LECTERN_MIGRATE_H
 
@@ -29,9 +34,12 @@ struct migrate_file {
 	char checksum[65];               /* sha256, lowercase hex */
 };
 
-/* Applies every migration not yet applied, in order. ERR_INVALID for a bad
- * service, file name, duplicate version or changed applied file; a failing
- * file rolls back alone and its error is returned (earlier files stay). */
+/* The directory of the shared migrations. */
+#define MIGRATE_COMMON "common"
+
+/* Applies every shared, then every service migration not yet applied, in order. ERR_INVALID for a
+ * bad service, file name, duplicate version or changed applied file; a failing file rolls back
+ * alone and its error is returned (earlier files stay). */
 enum err migrate_run(struct db *db, const char *sql_dir, const char *service) MUST_CHECK;
 
 /* Lists the service's migration files in version order with checksums.

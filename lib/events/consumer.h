@@ -9,7 +9,7 @@
  * -attempts, and its offset is committed: the partition moves on. A database
  * or broker that is down (ERR_UNAVAILABLE, ERR_TIMEOUT) is waited for, never
  * dead-lettered. Messages are handled one at a time, in partition order.
- * Tables: sql/common/events.sql. */
+ * Tables: sql/common/001-events.sql. */
 #ifndef LECTERN_CONSUMER_H
 #define LECTERN_CONSUMER_H
 

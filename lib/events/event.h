@@ -1,4 +1,4 @@
-/* event: the envelope of every Kafka message (CONTRACT.md section 9), built
+/* event: the envelope of every Kafka message (docs/api.md, "Events"), built
  * and parsed here and nowhere else.
  *
  *   {"event_id": "<uuid v4>", "event_type": "<topic>", "event_version": "1.0",

@@ -1,4 +1,4 @@
-/* job: slow work in the jobs table (sql/common/events.sql), run by workers.
+/* job: slow work in the jobs table (sql/common/001-events.sql), run by workers.
  *
  * A job is queued -> running -> completed | failed. A worker claims it with
  * FOR UPDATE SKIP LOCKED and holds a lease (lease_until) that it renews while

@@ -1,11 +1,11 @@
 /* outbox: events recorded with the change that caused them, and the relay
- * that publishes them to Kafka (DESIGN.md section 1, "No lost events").
+ * that publishes them to Kafka (docs/design.md, "Data ownership and events").
  *
  * A request calls outbox_add inside its own transaction: the event exists
  * exactly when the change does, and no request ever waits on Kafka. The
  * relay (in the service's worker) publishes unsent rows in id order with the
  * idempotent producer and marks them sent only after the broker acknowledged
- * them. Tables: sql/common/events.sql.
+ * them. Tables: sql/common/001-events.sql.
  *
  * Several relays on one database: each batch is claimed, published and
  * marked inside one transaction that first takes the transaction-level

@@ -11,7 +11,7 @@ enum { TOPICS_ERRSTR_MAX = 512, TOPICS_ALL_MAX = 64 };
 
 #define DAYS(n) ((long long)(n)*24 * 3600 * 1000)
 
-/* Keys follow CONTRACT.md section 9: the user id unless a topic states
+/* Keys follow docs/api.md, "Events": the user id unless a topic states
  * otherwise; per-user order also keeps a document's uploaded, processed and
  * deleted events in order for every consumer. Partition counts favour the
  * busy topics (documents, chat). */

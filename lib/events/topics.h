@@ -1,4 +1,4 @@
-/* topics: the one table of Lectern's Kafka topics (CONTRACT.md section 9).
+/* topics: the one table of Lectern's Kafka topics (docs/api.md, "Events").
  *
  * The lab broker, `lectern-admin topics`, the producers and the consumers all
  * read this table; nothing else names a topic's partitions, retention, key or
@@ -28,7 +28,7 @@ struct topic {
 	const char *producer;  /* the only service that publishes it */
 };
 
-/* The twelve topics, in CONTRACT.md order. */
+/* The twelve topics, in docs/api.md order. */
 extern const struct topic topics[];
 extern const size_t topics_count;
 

@@ -1,4 +1,4 @@
-/* health: the health answer of CONTRACT.md section 8, shared by every service. */
+/* health: the health answer of docs/api.md, "Health", shared by every service. */
 #ifndef LECTERN_HEALTH_H
 #define LECTERN_HEALTH_H
 

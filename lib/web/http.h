@@ -6,7 +6,7 @@
  * handler. A handler either writes a response with one of the http_send_*
  * functions and returns ERR_OK, or returns an error (optionally described
  * with http_error / http_error_detail) and the dispatcher writes the JSON
- * error body of CONTRACT.md section 1. Everything allocated for the request
+ * error body of docs/api.md, "Conventions". Everything allocated for the request
  * hangs off req->pool and is freed when the request ends. */
 #ifndef LECTERN_HTTP_H
 #define LECTERN_HTTP_H

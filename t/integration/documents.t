@@ -1,5 +1,5 @@
 # The documents service and its worker through nginx: every call of
-# CONTRACT.md section 3, each file type with documents the test generates
+# docs/api.md, "Documents", each file type with documents the test generates
 # (t/documents/gen), study notes, downloads with Range, delete, other users'
 # documents, hostile files and bodies, and the events a real Kafka client
 # (kcat) reads from the lab's broker.

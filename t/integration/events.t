@@ -93,8 +93,8 @@ sub sql {
 }
 
 my $tool = "$build/t/events/tool";
-is(system($tool, 'schema', "$src/sql/common/events.sql"), 0, 'event tables created');
-is(system($tool, 'schema', "$src/sql/common/events.sql"), 0, 'the schema file runs twice (idempotent)');
+is(system($tool, 'schema', "$src/sql/common/001-events.sql"), 0, 'event tables created');
+is(system($tool, 'schema', "$src/sql/common/001-events.sql"), 0, 'the schema file runs twice (idempotent)');
 
 spawn('broker', {}, "$build/lectern-broker", '--bootstrap-file', $bsfile);
 ok(wait_until('bootstrap file', sub { -s $bsfile }), 'broker wrote its bootstrap file');

@@ -1,4 +1,5 @@
-# systemd units: systemd itself accepts them, and the sandbox stays tight.
+# systemd units: the templates, instantiated for each service, are accepted
+# by systemd itself, and the sandbox stays tight.
 use strict;
 use warnings;
 use Test::More;
@@ -6,9 +7,10 @@ use File::Temp qw(tempdir);
 use Lectern::Test qw(src_dir build_dir);
 
 my $analyze = (grep { -x } map { "$_/systemd-analyze" } split /:/, $ENV{PATH} // '')[0];
-plan skip_all => 'systemd-analyze is not installed' unless $analyze;
-my $prog = build_dir() . '/lectern-auth';
-plan skip_all => 'lectern-auth is not built' unless -x $prog;
+ok($analyze, 'systemd-analyze is installed') or BAIL_OUT('systemd-analyze is missing');
+my $bin = build_dir();
+ok(-x "$bin/$_", "$_ is built") for qw(lectern-auth lectern-gate lectern-documents
+	lectern-documents-worker lectern-admin);
 
 my $dir = tempdir('lectern-units-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $src = src_dir() . '/systemd';
@@ -19,43 +21,77 @@ sub slurp {
 	return scalar <$fh>;
 }
 
-# The unit as `make` renders it, with ExecStart at the program just built.
-my $service = slurp("$src/lectern-auth.service.in");
-$service =~ s/\@sysconfdir\@/\/etc/g;
-$service =~ s{ExecStart=\@sbindir\@/lectern-auth}{ExecStart=$prog};
-unlike($service, qr/\@[a-z]+\@/, 'every placeholder filled in');
-open(my $out, '>', "$dir/lectern-auth.service") or die $!;
-print $out $service;
-close $out;
-my $socket = slurp("$src/lectern-auth.socket");
-open($out, '>', "$dir/lectern-auth.socket") or die $!;
-print $out $socket;
-close $out;
+# A template as `make` renders it, with the programs just built.
+sub render {
+	my ($name) = @_;
+	my $text = slurp("$src/$name");
+	$text =~ s/\@sysconfdir\@/\/etc/g;
+	$text =~ s/\@sbindir\@/$bin/g;
+	unlike($text, qr/\@[a-z]+\@/, "$name: every placeholder filled in");
+	return $text;
+}
 
-my $verify = `cd $dir && '$analyze' verify ./lectern-auth.socket ./lectern-auth.service 2>&1`;
-is($?, 0, 'systemd-analyze verify accepts both units') or diag($verify);
-unlike($verify, qr/lectern-auth/, 'and says nothing about them') or diag($verify);
+sub put {
+	my ($name, $text) = @_;
+	open(my $out, '>', "$dir/$name") or die "$dir/$name: $!";
+	print $out $text;
+	close $out;
+}
 
-my $security = `cd $dir && '$analyze' security --offline=yes ./lectern-auth.service 2>&1`;
-my ($exposure) = $security =~ /Overall exposure level for lectern-auth\.service:\s*([\d.]+)/;
-ok(defined $exposure, 'systemd-analyze security rates the service') or diag($security);
-cmp_ok($exposure // 99, '<=', 2.0, 'exposure level at most 2.0 ("OK")');
+my $pool = render('lectern@.service.in');
+my $worker = render('lectern-worker@.service.in');
+my $migrate = render('lectern-migrate@.service.in');
+my $socket = slurp("$src/lectern\@.socket");
+put('lectern.target', slurp("$src/lectern.target"));
+my @units = ('lectern.target');
+for my $svc (qw(auth gate documents)) {
+	put("lectern\@$svc.service", $pool);
+	put("lectern\@$svc.socket", $socket);
+	push @units, "lectern\@$svc.service", "lectern\@$svc.socket";
+}
+put('lectern-worker@documents.service', $worker);
+put('lectern-migrate@documents.service', $migrate);
+push @units, 'lectern-worker@documents.service', 'lectern-migrate@documents.service';
 
-# What the units promise, directive by directive.
-my @service_has = (
+my $list = join ' ', map {"./$_"} @units;
+my $verify = `cd $dir && '$analyze' verify $list 2>&1`;
+is($?, 0, 'systemd-analyze verify accepts every instance') or diag($verify);
+unlike($verify, qr/lectern/, 'and says nothing about them') or diag($verify);
+
+for my $unit (grep {/\.service$/} @units) {
+	my $security = `cd $dir && '$analyze' security --offline=yes ./$unit 2>&1`;
+	my ($exposure) = $security =~ /Overall exposure level for \Q$unit\E:\s*([\d.]+)/;
+	ok(defined $exposure, "systemd-analyze security rates $unit") or diag($security);
+	cmp_ok($exposure // 99, '<=', 2.0, "$unit: exposure level at most 2.0 (\"OK\")");
+}
+
+# What the templates promise, directive by directive.
+my @sandbox = (
 	'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes',
 	'PrivateDevices=yes', 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6',
 	'SystemCallFilter=@system-service', 'SystemCallArchitectures=native', 'CapabilityBoundingSet=',
 	'MemoryDenyWriteExecute=yes', 'LockPersonality=yes', 'RestrictNamespaces=yes',
 	'RestrictRealtime=yes', 'ProtectKernelTunables=yes', 'ProtectKernelModules=yes',
-	'ProtectControlGroups=yes', 'DynamicUser=yes', 'Restart=on-failure', 'KillSignal=SIGTERM',
-	'EnvironmentFile=/etc/lectern/auth.env', 'Requires=lectern-auth.socket',
+	'ProtectControlGroups=yes', 'DynamicUser=yes',
 );
-for my $line (@service_has) {
-	like($service, qr/^\Q$line\E$/m, "service: $line");
+for my $line (@sandbox, 'Restart=on-failure', 'KillSignal=SIGTERM', 'User=lectern-%i',
+	'ExecStart=' . "$bin/lectern-%i", 'EnvironmentFile=/etc/lectern/%i.env',
+	'Requires=lectern@%i.socket') {
+	like($pool, qr/^\Q$line\E$/m, "pool: $line");
 }
-for my $line ('ListenStream=/run/lectern/auth.sock', 'SocketUser=www-data', 'SocketMode=0660') {
+for my $line (@sandbox, 'User=lectern-%i', 'ExecStart=' . "$bin/lectern-%i-worker",
+	'EnvironmentFile=/etc/lectern/%i.env') {
+	like($worker, qr/^\Q$line\E$/m, "worker: $line");
+}
+like($migrate, qr/^ExecStart=\Q$bin\E\/lectern-admin migrate %i$/m, 'migrations: lectern-admin migrate');
+for my $line ('ListenStream=/run/lectern/%i.sock', 'SocketUser=www-data', 'SocketMode=0660') {
 	like($socket, qr/^\Q$line\E$/m, "socket: $line");
 }
+# The signing keys reach auth and the gate only.
+for my $svc (qw(auth gate)) {
+	my $dropin = render("lectern\@$svc.service.d/keys.conf.in");
+	like($dropin, qr/^LoadCredential=jwt\.keys:\/etc\/lectern\/jwt\.keys$/m, "$svc: keys as a credential");
+}
+unlike($pool . $worker, qr/jwt/, 'no other service gets the keys');
 
 done_testing();

@@ -12,12 +12,15 @@ static const char *s_name;
 static const char *s_secret;
 static long s_port;
 static bool s_flag;
+static int s_mode;
+static const char *const modes[] = {"file", "s3", "", NULL};
 
 static const struct cfg_var table[] = {
     {"T_NAME", CFG_STRING, "lectern", 1, 20, CFG_NONEMPTY, &s_name, "a name", NULL},
     {"T_SECRET", CFG_STRING, NULL, 8, 0, CFG_REQUIRED | CFG_SECRET, &s_secret, "a secret", NULL},
     {"T_PORT", CFG_INT, "8000", 1, 65535, 0, &s_port, "a port", NULL},
     {"T_FLAG", CFG_BOOL, "false", 0, 0, 0, &s_flag, "a flag", NULL},
+    {"T_MODE", CFG_ENUM, "s3", 0, 0, 0, &s_mode, "a mode", modes},
 };
 
 /* Loads the table afresh, freeing what the previous load stored. */
@@ -35,6 +38,7 @@ static void reset(void)
 	unsetenv("T_SECRET_FILE");
 	unsetenv("T_PORT");
 	unsetenv("T_FLAG");
+	unsetenv("T_MODE");
 }
 
 int main(void)
@@ -50,6 +54,7 @@ int main(void)
 	is_str(s_name, "lectern", "string default");
 	is_long(s_port, 8000, "int default");
 	ok(!s_flag, "bool default");
+	is_long(s_mode, 1, "enum default: the index of its choice");
 
 	static const struct {
 		const char *var, *value;
@@ -63,6 +68,11 @@ int main(void)
 	    {"T_PORT", "443", ERR_OK},
 	    {"T_FLAG", "maybe", ERR_INVALID},
 	    {"T_FLAG", "YES", ERR_OK},
+	    {"T_MODE", "file", ERR_OK},
+	    {"T_MODE", "", ERR_OK},
+	    {"T_MODE", "S3", ERR_INVALID},
+	    {"T_MODE", "s3 ", ERR_INVALID},
+	    {"T_MODE", "ftp", ERR_INVALID},
 	    {"T_NAME", "", ERR_INVALID},
 	    {"T_NAME", "a-name-that-is-much-too-long", ERR_INVALID},
 	    {"T_SECRET", "short", ERR_INVALID},
@@ -78,7 +88,8 @@ int main(void)
 	setenv("T_SECRET", "s3cr3t-value", 1);
 	setenv("T_FLAG", "on", 1);
 	setenv("T_PORT", "443", 1);
-	ok(load() == ERR_OK && s_flag && s_port == 443, "values are parsed");
+	setenv("T_MODE", "file", 1);
+	ok(load() == ERR_OK && s_flag && s_port == 443 && s_mode == 0, "values are parsed");
 
 	reset();
 	char path[] = "/tmp/lectern-cfg-XXXXXX";

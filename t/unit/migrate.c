@@ -222,6 +222,30 @@ static void test_failures(struct db *db)
 }
 
 /* Two migrators at once on a fresh database: each file applies once. */
+/* sql/common is applied to every service first, in its own table. */
+static void test_common(struct db *db)
+{
+	put("common", "001-shared.sql",
+	    "CREATE TABLE IF NOT EXISTS shared_first (n int);\n"
+	    "INSERT INTO shared_first VALUES (1);\n");
+	put("second", "001-uses-shared.sql", "INSERT INTO shared_first VALUES (2);\n");
+	ok(migrate_run(db, sql_dir, "second") == ERR_OK, "a service after the shared files");
+	is_long(scalar(db, "SELECT count(*) FROM shared_first WHERE n = 1"), 1,
+	        "the shared file ran");
+	is_long(scalar(db, "SELECT count(*) FROM shared_first"), 2,
+	        "before the service's own file, which needs its table");
+	is_long(scalar(db, "SELECT count(*) FROM schema_migrations_common"), 1,
+	        "recorded in schema_migrations_common");
+	ok(migrate_run(db, sql_dir, "second") == ERR_OK &&
+	       scalar(db, "SELECT count(*) FROM shared_first") == 2,
+	   "and not run again");
+	ok(migrate_run(db, sql_dir, "common") == ERR_INVALID, "common is not a service");
+	drop("common", "001-shared.sql");
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/common", sql_dir);
+	rmdir(path);
+}
+
 static void test_concurrent(const char *dsn)
 {
 	enum { FILES = 6, RUNNERS = 3 };
@@ -267,7 +291,8 @@ int main(void)
 {
 	struct testenv_postgres pg;
 	struct db *db = NULL;
-	char dsn[TESTENV_DSN_MAX], dsn2[TESTENV_DSN_MAX];
+	char dsn[TESTENV_DSN_MAX], dsn2[TESTENV_DSN_MAX], dsn3[TESTENV_DSN_MAX];
+	struct db *db3 = NULL;
 
 	log_init("t-migrate", LOG_LEVEL_INFO);
 	test_names();
@@ -275,15 +300,19 @@ int main(void)
 	    !ok(testenv_postgres_start(&pg), "private Postgres starts"))
 		return tap_done();
 	if (!ok(testenv_postgres_create_db(&pg, "t_migrate", "t-migrate-pw", dsn, sizeof(dsn)) &&
-	            testenv_postgres_create_db(&pg, "t_conc", "t-conc-pw", dsn2, sizeof(dsn2)),
+	            testenv_postgres_create_db(&pg, "t_conc", "t-conc-pw", dsn2, sizeof(dsn2)) &&
+	            testenv_postgres_create_db(&pg, "t_common", "t-common-pw", dsn3, sizeof(dsn3)),
 	        "databases created") ||
-	    !ok(db_connect(dsn, 0, &db) == ERR_OK, "connect"))
+	    !ok(db_connect(dsn, 0, &db) == ERR_OK && db_connect(dsn3, 0, &db3) == ERR_OK,
+	        "connect"))
 		goto out;
 	test_apply(db);
 	test_failures(db);
+	test_common(db3);
 	test_concurrent(dsn2);
 out:
 	db_close(db);
+	db_close(db3);
 	testenv_postgres_stop(&pg);
 	testenv_remove_tree(sql_dir);
 	return tap_done();

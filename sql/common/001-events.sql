@@ -1,10 +1,10 @@
--- events: the tables of lib/outbox.c, lib/consumer.c and lib/job.c.
+-- events: the tables of lib/events/outbox.c, consumer.c and job.c.
 --
--- Every service that publishes events, consumes them or runs jobs adopts this
--- file by copying it unchanged as one of its own migrations, for example
--- sql/documents/002-events.sql (migrations are frozen once applied, so a copy,
--- not a reference, is what each database keeps). Every statement is
--- idempotent (IF NOT EXISTS), so the copy may run in any position.
+-- sql/common holds what every service database shares: the migration runner
+-- (lib/data/migrate.c) applies these files to each service's database before
+-- its own, kept in schema_migrations_common, so no service copies them. Every
+-- statement is idempotent (IF NOT EXISTS): a database that got these tables
+-- from an older per-service copy takes this file without change.
 
 -- Events waiting to be published (and, until pruned, those published).
 -- The relay publishes unsent rows in id order and sets sent_at only after the
