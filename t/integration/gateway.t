@@ -3,6 +3,8 @@
 use strict;
 use warnings;
 use Test::More;
+use IO::Socket::INET;
+use JSON::PP;
 use Lectern::Test qw(start_stack src_dir);
 
 my $stack = start_stack();
@@ -34,6 +36,41 @@ is_json_error($stack->request(GET => '/no/such/route'), 404, 'not_found', 'unkno
 is_json_error($stack->request(GET => '/api/v1/nothing'), 404, 'not_found', 'unknown api route');
 is_json_error($stack->request(GET => '/api/v1/auth/_check'), 404, 'not_found', 'the gate is internal');
 is_json_error($stack->request(GET => '/auth/_check'), 404, 'not_found', 'the gate is internal (alias)');
+
+# Requests nginx refuses before it has a URI or a route (raw bytes, as a
+# client sends them): each is the contract's JSON error, never HTML.
+sub raw_request {
+	my ($bytes) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $stack->port('http'), Timeout => 10)
+		or die "connect: $!";
+	print $s $bytes;
+	local $/;
+	my $answer = <$s> // '';
+	close $s;
+	my ($head, $body) = split /\r\n\r\n/, $answer, 2;
+	my @lines = split /\r\n/, $head // '';
+	my ($status) = (shift(@lines) // '') =~ m{^HTTP/\S+\s+(\d+)};
+	my %h;
+	for (@lines) {
+		my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+		$h{ lc $k } = $v;
+	}
+	my $json = eval { JSON::PP->new->decode($body // '') };
+	return ($status // 0, \%h, $json, $body);
+}
+for my $case (
+	[ "GET /api/v1/documents/x%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'a NUL in the path' ],
+	[ "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'a path above the root' ],
+	[ "GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'an encoded path above the root' ],
+	[ "GET /" . ('a' x 9000) . " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 414, 'invalid_request', 'a URI too long' ],
+	[ "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n", 501, 'invalid_request', 'Transfer-Encoding: gzip' ],
+	[ "GET /health HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n", 505, 'invalid_request', 'HTTP/9.9' ],
+	[ "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " . ('b' x 9000) . "\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'a header too large' ],
+	[ "GET /health HTTP/1.1\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'HTTP/1.1 without Host' ],
+) {
+	my ($bytes, $want, $code, $name) = @$case;
+	is_json_error(raw_request($bytes), $want, $code, $name);
+}
 
 # Security headers on every answer, errors included.
 for my $path ('/health', '/nope') {
