@@ -156,6 +156,37 @@ for my $path ('/health', '/nope') {
 	like($b3, qr/"error":"invalid_request"/, 'plain HTTP on the TLS port: JSON error');
 }
 
+# TLS as testssl.sh (Debian's package) judges it, with targeted checks to
+# stay quick: protocols, cipher categories, forward secrecy, server
+# defaults, headers and the vulnerabilities. Nothing may be worse than OK
+# or INFO, except what a self-signed lab certificate must be.
+{
+	my $json = $stack->dir . '/testssl.json';
+	my $rc = system('testssl --quiet --color 0 --warnings off --fast'
+		. " --jsonfile '$json' -p -s -f -S -h -U 127.0.0.1:" . $stack->port('https')
+		. " >'$json.log' 2>&1");
+	my $scan = eval { JSON::PP->new->decode($stack->slurp($json) // '') };
+	ok($rc != -1 && ref $scan eq 'ARRAY' && @$scan > 20, 'testssl.sh ran') or diag($stack->slurp("$json.log"));
+	my %self_signed = map { $_ => 1 } qw(cert_chain_of_trust cert_trust cert_caIssuers cert_ocspURL
+		cert_crlDistributionPoints OCSP_stapling cert_ocspRevoked cert_mustStapleExtension
+		cert_certificateTransparency cert_revocation DNS_CAArecord);
+	# Debian's OpenSSL has no RC4 for testssl's own RC4 probe; the cipher
+	# categories (cipherlist_LOW, checked below) test for it by sockets.
+	my @bad = grep {
+		($_->{severity} // '') !~ /^(OK|INFO)$/ && !$self_signed{ $_->{id} // '' }
+			&& !(($_->{id} // '') eq 'RC4' && ($_->{finding} // '') =~ /not supported by local OpenSSL/)
+	} @{ $scan // [] };
+	is(scalar @bad, 0, 'testssl.sh: nothing vulnerable or not OK')
+		or diag(join("\n", map { "$_->{id} $_->{severity}: $_->{finding}" } @bad));
+	my %by_id = map { ($_->{id} // '') => $_ } @{ $scan // [] };
+	like($by_id{cipherlist_AVERAGE}{finding} // '', qr/not offered/, 'testssl.sh: no CBC suites');
+	like($by_id{cipherlist_LOW}{finding} // '', qr/not offered/, 'testssl.sh: no RC4, DES or 64-bit suites');
+	like($by_id{LUCKY13}{finding} // '', qr/not vulnerable/, 'testssl.sh: not vulnerable to LUCKY13');
+	like($by_id{TLS1_1}{finding} // '', qr/not offered/, 'testssl.sh: no TLS 1.1');
+	like($by_id{TLS1_3}{finding} // '', qr/offered/, 'testssl.sh: TLS 1.3');
+	like($by_id{HSTS_time}{finding} // '', qr/\d/, 'testssl.sh: HSTS');
+}
+
 # Protected routes need a token; the gate's refusal is JSON.
 for my $path ('/api/v1/documents/', '/api/v1/quizzes', '/api/v1/chat/sessions', '/api/v1/tts/voices',
 	'/api/v1/stt/transcriptions', '/api/v1/auth/me', '/auth/me', '/api/v1/auth/verify') {
