@@ -6,21 +6,29 @@
  * signals, sets no new privileges, death with its parent, CPU-time, address
  * space, file size (0: it writes no files) and open-file limits, moves its
  * descriptors into place, closes the rest and execs lectern-extract. That
- * program reads the limits from a pipe, runs the engine and writes one frame
- * (a fixed header, the metadata, the text). The parent reads at most a
- * frame's ceiling before a wall-clock deadline, else kills the child. */
+ * program reads the limits from a pipe, confines itself (an unprivileged
+ * user, no processes, a seccomp filter: extract/extract_sandbox.h), runs
+ * the engine and writes one frame (a fixed header, the metadata, the text).
+ * The parent reads at most a frame's ceiling before a wall-clock deadline,
+ * else kills the child. */
 #define _GNU_SOURCE /* pipe2 */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,7 +36,10 @@
 
 #include "extract/extract.h"
 #include "extract/extract_impl.h"
+#include "extract/extract_sandbox.h"
 #include "core/log.h"
+
+extern char **environ;
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EXTRACT_ASAN 1 /* ASan reserves terabytes of shadow memory: no RLIMIT_AS */
@@ -45,8 +56,13 @@ enum {
 	CHILD_FD_LIMITS = 5,       /* a pipe holding the struct extract_limits */
 	PROGRAM_PATH_MAX = 4096,   /* the path of lectern-extract */
 	CHILD_OPEN_FILES_MAX = 64, /* RLIMIT_NOFILE: tesseract and fontconfig open a few */
-	READ_CHUNK = 64 * 1024
+	READ_CHUNK = 64 * 1024,
+	SANDBOX_UID_NOBODY = 65534, /* when the system has no "nobody" entry */
+	CHILD_EXIT_SANDBOX = 125    /* the child could not confine itself */
 };
+
+/* argv[1] of lectern-extract that runs the probe instead of an engine. */
+static const char probe_type[] = "sandbox-probe";
 
 /* What the child writes first; the strings and the text follow. */
 struct frame {
@@ -111,6 +127,24 @@ static void child_fds(int out_fd, int in_fd, int limits_fd)
 		close(fd);
 }
 
+/* The child's environment: the caller's, with OMP_THREAD_LIMIT=1 (made
+ * before fork; libgomp reads it when it loads, and the sandbox refuses the
+ * threads it would start otherwise). The array lives in pool. */
+static char **child_environment(struct pool *pool)
+{
+	size_t n = 0;
+	while (environ[n] != NULL)
+		n++;
+	char **envp = pool_alloc(pool, (n + 2) * sizeof(*envp));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "OMP_THREAD_LIMIT=", 17) != 0)
+			envp[k++] = environ[i];
+	envp[k++] = (char *)"OMP_THREAD_LIMIT=1";
+	envp[k] = NULL;
+	return envp;
+}
+
 /* tesseract's OpenMP reads OMP_THREAD_LIMIT when the library loads, which
  * is before the child exists: tell libgomp directly if it is there. */
 static void child_one_thread(void)
@@ -127,7 +161,8 @@ static void child_one_thread(void)
 /* Between fork and exec: limits, descriptors, then lectern-extract (which
  * sets the address-space limit itself once it is loaded). */
 static _Noreturn void child_exec(int out_fd, int in_fd, int limits_fd, const char *program,
-                                 char *const argv[], const struct extract_limits *l)
+                                 char *const argv[], char *const envp[],
+                                 const struct extract_limits *l)
 {
 	/* The caller's handlers and blocked signals must not soften the limits. */
 	sigset_t none;
@@ -146,14 +181,219 @@ static _Noreturn void child_exec(int out_fd, int in_fd, int limits_fd, const cha
 	set_limit(RLIMIT_FSIZE, 0, 0);
 	set_limit(RLIMIT_CORE, 0, 0);
 	set_limit(RLIMIT_NOFILE, CHILD_OPEN_FILES_MAX, CHILD_OPEN_FILES_MAX);
-	execv(program, argv);
+	execve(program, argv, envp);
 	_exit(124);
+}
+
+/* The engine for type, on the document at CHILD_FD_IN. */
+static enum err run_engine(enum extract_type type, const struct extract_limits *l,
+                           struct extract_out *o)
+{
+	switch (type) {
+	case EXTRACT_TYPE_PDF:
+		return extract_pdf(CHILD_FD_IN, l, o);
+	case EXTRACT_TYPE_DOCX:
+		return extract_docx(CHILD_FD_IN, l, o);
+	case EXTRACT_TYPE_TXT:
+	case EXTRACT_TYPE_MD:
+		return extract_text(CHILD_FD_IN, type == EXTRACT_TYPE_MD, l, o);
+	case EXTRACT_TYPE_PNG:
+	case EXTRACT_TYPE_JPG:
+		return extract_image(CHILD_FD_IN, type, l, o);
+	default:
+		return extract_fail(o, ERR_MEDIA_TYPE, "the file type is not supported");
+	}
+}
+
+/* --- The confinement of the child (extract/extract_sandbox.h) --------------- */
+
+/* Started as root (a worker run by root, the lab as root): becomes
+ * "nobody" with no supplementary groups, for good (real, effective and
+ * saved ids). The document and the pipes are already open. */
+static bool sandbox_drop_user(void)
+{
+	if (geteuid() != 0 && getuid() != 0)
+		return true;
+	uid_t uid = SANDBOX_UID_NOBODY;
+	gid_t gid = SANDBOX_UID_NOBODY;
+	const struct passwd *pw = getpwnam("nobody");
+	if (pw != NULL && pw->pw_uid != 0) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0)
+		return false;
+	/* Regaining root must be impossible now. */
+	return getuid() != 0 && geteuid() != 0 && setuid(0) != 0;
+}
+
+/* Adds one rule; a system call this architecture lacks is no error. */
+static bool sandbox_rule(scmp_filter_ctx ctx, uint32_t action, int call, unsigned n,
+                         const struct scmp_arg_cmp *args)
+{
+	if (call < 0 && call == __NR_SCMP_ERROR)
+		return false;
+	int rc = seccomp_rule_add_array(ctx, action, call, n, args);
+	return rc == 0 || rc == -EDOM || rc == -EFAULT;
+}
+
+/* System calls allowed without looking at their arguments. */
+static const int sandbox_allowed[] = {
+    SCMP_SYS(read),
+    SCMP_SYS(pread64),
+    SCMP_SYS(readv),
+    SCMP_SYS(preadv),
+    SCMP_SYS(close),
+    SCMP_SYS(fstat),
+    SCMP_SYS(newfstatat),
+    SCMP_SYS(statx),
+    SCMP_SYS(stat),
+    SCMP_SYS(lstat),
+    SCMP_SYS(fstatfs),
+    SCMP_SYS(lseek),
+    SCMP_SYS(getdents64),
+    SCMP_SYS(readlink),
+    SCMP_SYS(readlinkat),
+    SCMP_SYS(access),
+    SCMP_SYS(faccessat),
+    SCMP_SYS(faccessat2),
+    SCMP_SYS(getcwd),
+    SCMP_SYS(fcntl),
+    SCMP_SYS(dup),
+    SCMP_SYS(fadvise64),
+    SCMP_SYS(mmap),
+    SCMP_SYS(mprotect),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),
+    SCMP_SYS(brk),
+    SCMP_SYS(madvise),
+    SCMP_SYS(futex),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
+    SCMP_SYS(getpid),
+    SCMP_SYS(gettid),
+    SCMP_SYS(getppid),
+    SCMP_SYS(getuid),
+    SCMP_SYS(geteuid),
+    SCMP_SYS(getgid),
+    SCMP_SYS(getegid),
+    SCMP_SYS(getrandom),
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(clock_getres),
+    SCMP_SYS(gettimeofday),
+    SCMP_SYS(time),
+    SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(nanosleep),
+    SCMP_SYS(sched_yield),
+    SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(sysinfo),
+    SCMP_SYS(uname),
+    SCMP_SYS(getrlimit),
+    SCMP_SYS(getrusage),
+    SCMP_SYS(set_robust_list),
+    SCMP_SYS(rseq),
+    SCMP_SYS(restart_syscall),
+};
+
+/* Open flags that would write, create or truncate. */
+#define SANDBOX_WRITE_FLAGS ((scmp_datum_t)(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND))
+
+/* Loads the filter: what is not allowed fails with EPERM (ioctl with
+ * ENOTTY, so isatty() just says no). */
+static bool sandbox_filter(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (ctx == NULL)
+		return false;
+	const uint32_t allow = SCMP_ACT_ALLOW;
+	bool ok = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1) == 0;
+	for (size_t i = 0; ok && i < sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]); i++)
+		ok = sandbox_rule(ctx, allow, sandbox_allowed[i], 0, NULL);
+	/* Writes only to the answer pipe and to stderr (the worker's log). */
+	struct scmp_arg_cmp to_out = SCMP_A0(SCMP_CMP_EQ, CHILD_FD_OUT);
+	struct scmp_arg_cmp to_err = SCMP_A0(SCMP_CMP_EQ, STDERR_FILENO);
+	ok = ok && sandbox_rule(ctx, allow, SCMP_SYS(write), 1, &to_out) &&
+	     sandbox_rule(ctx, allow, SCMP_SYS(write), 1, &to_err) &&
+	     sandbox_rule(ctx, allow, SCMP_SYS(writev), 1, &to_out) &&
+	     sandbox_rule(ctx, allow, SCMP_SYS(writev), 1, &to_err);
+	/* Files open for reading only (fonts, OCR data, iconv modules). */
+	struct scmp_arg_cmp ro_at = SCMP_A2(SCMP_CMP_MASKED_EQ, SANDBOX_WRITE_FLAGS, 0);
+	struct scmp_arg_cmp ro = SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_WRITE_FLAGS, 0);
+	ok = ok && sandbox_rule(ctx, allow, SCMP_SYS(openat), 1, &ro_at) &&
+	     sandbox_rule(ctx, allow, SCMP_SYS(open), 1, &ro);
+	/* Limits may be read, never changed; signals only to itself (abort). */
+	struct scmp_arg_cmp read_only_limit = SCMP_A2(SCMP_CMP_EQ, 0);
+	struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+	ok = ok && sandbox_rule(ctx, allow, SCMP_SYS(prlimit64), 1, &read_only_limit) &&
+	     sandbox_rule(ctx, allow, SCMP_SYS(tgkill), 1, &self) &&
+	     sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0, NULL);
+	ok = ok && seccomp_load(ctx) == 0;
+	seccomp_release(ctx);
+	return ok;
+}
+
+/* One line of the probe: what was tried and whether it was refused. */
+static void probe_line(struct extract_out *o, const char *name, bool refused)
+{
+	buf_printf(&o->text, "%s=%s\n", name, refused ? "denied" : "ALLOWED");
+}
+
+static void *probe_thread(void *arg)
+{
+	return arg;
+}
+
+/* Tries, from inside the sandbox, what a hostile document would. */
+static enum err sandbox_probe(struct extract_out *o)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	probe_line(o, "socket_inet", fd < 0);
+	if (fd >= 0)
+		close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	probe_line(o, "socket_unix", fd < 0);
+	if (fd >= 0)
+		close(fd);
+	fd = open(EXTRACT_PROBE_FILE, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	probe_line(o, "open_write", fd < 0);
+	if (fd >= 0)
+		close(fd);
+	fd = open("/proc/self/comm", O_RDWR | O_CLOEXEC);
+	probe_line(o, "open_rdwr", fd < 0);
+	if (fd >= 0)
+		close(fd);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	probe_line(o, "fork", pid < 0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, probe_thread, NULL);
+	probe_line(o, "thread", rc != 0);
+	if (rc == 0)
+		pthread_join(t, NULL);
+	char *const args[] = {(char *)"true", NULL};
+	execv("/bin/true", args);
+	probe_line(o, "exec", true); /* still here */
+	probe_line(o, "kill_parent", kill(getppid(), 0) != 0);
+	struct rlimit rl = {0, 0};
+	getrlimit(RLIMIT_NPROC, &rl);
+	buf_printf(&o->text, "uid=%ld\nnproc=%ld\n", (long)getuid(), (long)rl.rlim_cur);
+	o->engine = "probe";
+	return ERR_OK;
 }
 
 int extract_child_main(int argc, char **argv)
 {
 	if (argc != 2)
 		return 2;
+	bool probe = strcmp(argv[1], probe_type) == 0;
 	enum extract_type type = extract_type_parse(argv[1]);
 	struct extract_limits lim;
 	size_t got = 0;
@@ -178,24 +418,13 @@ int extract_child_main(int argc, char **argv)
 	buf_init(&o.text);
 	enum err e = ERR_OK;
 	child_one_thread();
-	switch (type) {
-	case EXTRACT_TYPE_PDF:
-		e = extract_pdf(CHILD_FD_IN, l, &o);
-		break;
-	case EXTRACT_TYPE_DOCX:
-		e = extract_docx(CHILD_FD_IN, l, &o);
-		break;
-	case EXTRACT_TYPE_TXT:
-	case EXTRACT_TYPE_MD:
-		e = extract_text(CHILD_FD_IN, type == EXTRACT_TYPE_MD, l, &o);
-		break;
-	case EXTRACT_TYPE_PNG:
-	case EXTRACT_TYPE_JPG:
-		e = extract_image(CHILD_FD_IN, type, l, &o);
-		break;
-	default:
-		e = extract_fail(&o, ERR_MEDIA_TYPE, "the file type is not supported");
-	}
+	/* From here on the document's bytes may try anything. */
+	if (!sandbox_drop_user())
+		_exit(CHILD_EXIT_SANDBOX);
+	set_limit(RLIMIT_NPROC, 0, 0);
+	if (!sandbox_filter())
+		_exit(CHILD_EXIT_SANDBOX);
+	e = probe ? sandbox_probe(&o) : run_engine(type, l, &o);
 	if (e == ERR_OK && o.text_over)
 		e = extract_fail_text_over(&o);
 	if (e != ERR_OK)
@@ -329,21 +558,17 @@ static bool frame_parse(const struct buf *b, size_t text_max, struct pool *pool,
 	return true;
 }
 
-enum err extract_file(const char *path, enum extract_type type, const struct extract_limits *limits,
-                      struct pool *pool, struct extract_result *out)
+/* Runs lectern-extract with argv[1] type_name on the file at path (noun
+ * names it in error sentences). */
+static enum err sandbox_run(const char *path, const char *type_name, const char *noun,
+                            const struct extract_limits *limits, struct pool *pool,
+                            struct extract_result *out)
 {
 	enum err e = ERR_OK;
 	int fds[2] = {-1, -1}, lim_fds[2] = {-1, -1}, in_fd = -1;
 	pid_t pid = -1;
 	struct buf b;
 	buf_init(&b);
-	*out = (struct extract_result){
-	    .text = "", .title = "", .author = "", .engine = "", .error = ""};
-	if (type == EXTRACT_TYPE_NONE || extract_type_name(type)[0] == '\0') {
-		out->error = "the file type is not supported";
-		e = ERR_MEDIA_TYPE;
-		goto out;
-	}
 	in_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in_fd < 0) {
 		log_error("extract: cannot open the stored file: %s", strerror(errno));
@@ -363,7 +588,8 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 	close(lim_fds[1]);
 	lim_fds[1] = -1;
 	const char *program = extract_program();
-	char *argv[] = {(char *)"lectern-extract", (char *)extract_type_name(type), NULL};
+	char *argv[] = {(char *)"lectern-extract", (char *)type_name, NULL};
+	char **envp = child_environment(pool);
 	long long deadline = now_ms() + limits->wall_ms;
 	pid = fork();
 	if (pid < 0) {
@@ -373,7 +599,7 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(fds[1], in_fd, lim_fds[0], program, argv, limits);
+		child_exec(fds[1], in_fd, lim_fds[0], program, argv, envp, limits);
 	close(fds[1]);
 	fds[1] = -1;
 	size_t ceiling = sizeof(struct frame) + 4 * EXTRACT_META_MAX + EXTRACT_MESSAGE_MAX +
@@ -385,7 +611,6 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	pid = -1;
-	const char *noun = type_noun(type);
 	if (end == READ_TIMEOUT) {
 		e = ERR_TIMEOUT;
 		out->error = pool_printf(pool, "%s took longer than %ld seconds to read", noun,
@@ -412,7 +637,7 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 	if (e != ERR_OK) {
 		out->text = "";
 		out->text_len = 0;
-		log_warn("extract: %s failed: %s", extract_type_name(type), out->error);
+		log_warn("extract: %s failed: %s", type_name, out->error);
 	}
 out:
 	for (int i = 0; i < 2; i++) {
@@ -425,4 +650,24 @@ out:
 		close(in_fd);
 	buf_clear(&b);
 	return e;
+}
+
+enum err extract_file(const char *path, enum extract_type type, const struct extract_limits *limits,
+                      struct pool *pool, struct extract_result *out)
+{
+	*out = (struct extract_result){
+	    .text = "", .title = "", .author = "", .engine = "", .error = ""};
+	if (type == EXTRACT_TYPE_NONE || extract_type_name(type)[0] == '\0') {
+		out->error = "the file type is not supported";
+		return ERR_MEDIA_TYPE;
+	}
+	return sandbox_run(path, extract_type_name(type), type_noun(type), limits, pool, out);
+}
+
+enum err extract_sandbox_probe(const struct extract_limits *limits, struct pool *pool,
+                               struct extract_result *out)
+{
+	*out = (struct extract_result){
+	    .text = "", .title = "", .author = "", .engine = "", .error = ""};
+	return sandbox_run("/dev/null", probe_type, "the probe", limits, pool, out);
 }

@@ -231,6 +231,15 @@ is_deeply($list, [], "bob's list is empty");
 is($h->{'x-total-count'}, 0, "bob's total is 0");
 ($st) = call(GET => "$base/not-a-uuid", auth($alice));
 is($st, 404, 'a malformed id answers 404');
+# Other spellings of the owner's own id are malformed ids too (issue 17:
+# curl without -g globs "{...}" away, so the probe must send the braces).
+for my $form ("{$pdf}", "%7B$pdf%7D", "urn:uuid:$pdf", "$pdf}", "{$pdf", "${pdf}0", "%20$pdf") {
+	my ($s, undef, $b) = call(GET => "$base/$form", auth($alice));
+	is($s, 404, "the id written as '$form' answers 404");
+	is($b->{message}, $missing->{message}, "'$form': exactly as a missing one");
+	($s) = call(GET => "$base/$form/notes", auth($alice));
+	is($s, 404, "notes of the id written as '$form' answer 404");
+}
 for my $c (@calls, [GET => $base]) {
 	my ($s) = call($c->[0], $c->[1]);
 	is($s, 401, "no token: $c->[0] $c->[1] answers 401");

@@ -3,6 +3,8 @@
 use strict;
 use warnings;
 use Test::More;
+use IO::Socket::INET;
+use JSON::PP;
 use Lectern::Test qw(start_stack src_dir);
 
 my $stack = start_stack();
@@ -34,6 +36,41 @@ is_json_error($stack->request(GET => '/no/such/route'), 404, 'not_found', 'unkno
 is_json_error($stack->request(GET => '/api/v1/nothing'), 404, 'not_found', 'unknown api route');
 is_json_error($stack->request(GET => '/api/v1/auth/_check'), 404, 'not_found', 'the gate is internal');
 is_json_error($stack->request(GET => '/auth/_check'), 404, 'not_found', 'the gate is internal (alias)');
+
+# Requests nginx refuses before it has a URI or a route (raw bytes, as a
+# client sends them): each is the contract's JSON error, never HTML.
+sub raw_request {
+	my ($bytes) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $stack->port('http'), Timeout => 10)
+		or die "connect: $!";
+	print $s $bytes;
+	local $/;
+	my $answer = <$s> // '';
+	close $s;
+	my ($head, $body) = split /\r\n\r\n/, $answer, 2;
+	my @lines = split /\r\n/, $head // '';
+	my ($status) = (shift(@lines) // '') =~ m{^HTTP/\S+\s+(\d+)};
+	my %h;
+	for (@lines) {
+		my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+		$h{ lc $k } = $v;
+	}
+	my $json = eval { JSON::PP->new->decode($body // '') };
+	return ($status // 0, \%h, $json, $body);
+}
+for my $case (
+	[ "GET /api/v1/documents/x%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'a NUL in the path' ],
+	[ "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'a path above the root' ],
+	[ "GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'an encoded path above the root' ],
+	[ "GET /" . ('a' x 9000) . " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 414, 'invalid_request', 'a URI too long' ],
+	[ "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n", 501, 'invalid_request', 'Transfer-Encoding: gzip' ],
+	[ "GET /health HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n", 505, 'invalid_request', 'HTTP/9.9' ],
+	[ "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " . ('b' x 9000) . "\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'a header too large' ],
+	[ "GET /health HTTP/1.1\r\nConnection: close\r\n\r\n", 400, 'invalid_request', 'HTTP/1.1 without Host' ],
+) {
+	my ($bytes, $want, $code, $name) = @$case;
+	is_json_error(raw_request($bytes), $want, $code, $name);
+}
 
 # Security headers on every answer, errors included.
 for my $path ('/health', '/nope') {
@@ -117,6 +154,37 @@ for my $path ('/health', '/nope') {
 	my ($s3, $h3, $b3) = $stack->curl(GET => 'http://127.0.0.1:' . $stack->port('https') . '/health', {});
 	is($s3, 400, 'plain HTTP on the TLS port: 400');
 	like($b3, qr/"error":"invalid_request"/, 'plain HTTP on the TLS port: JSON error');
+}
+
+# TLS as testssl.sh (Debian's package) judges it, with targeted checks to
+# stay quick: protocols, cipher categories, forward secrecy, server
+# defaults, headers and the vulnerabilities. Nothing may be worse than OK
+# or INFO, except what a self-signed lab certificate must be.
+{
+	my $json = $stack->dir . '/testssl.json';
+	my $rc = system('testssl --quiet --color 0 --warnings off --fast'
+		. " --jsonfile '$json' -p -s -f -S -h -U 127.0.0.1:" . $stack->port('https')
+		. " >'$json.log' 2>&1");
+	my $scan = eval { JSON::PP->new->decode($stack->slurp($json) // '') };
+	ok($rc != -1 && ref $scan eq 'ARRAY' && @$scan > 20, 'testssl.sh ran') or diag($stack->slurp("$json.log"));
+	my %self_signed = map { $_ => 1 } qw(cert_chain_of_trust cert_trust cert_caIssuers cert_ocspURL
+		cert_crlDistributionPoints OCSP_stapling cert_ocspRevoked cert_mustStapleExtension
+		cert_certificateTransparency cert_revocation DNS_CAArecord);
+	# Debian's OpenSSL has no RC4 for testssl's own RC4 probe; the cipher
+	# categories (cipherlist_LOW, checked below) test for it by sockets.
+	my @bad = grep {
+		($_->{severity} // '') !~ /^(OK|INFO)$/ && !$self_signed{ $_->{id} // '' }
+			&& !(($_->{id} // '') eq 'RC4' && ($_->{finding} // '') =~ /not supported by local OpenSSL/)
+	} @{ $scan // [] };
+	is(scalar @bad, 0, 'testssl.sh: nothing vulnerable or not OK')
+		or diag(join("\n", map { "$_->{id} $_->{severity}: $_->{finding}" } @bad));
+	my %by_id = map { ($_->{id} // '') => $_ } @{ $scan // [] };
+	like($by_id{cipherlist_AVERAGE}{finding} // '', qr/not offered/, 'testssl.sh: no CBC suites');
+	like($by_id{cipherlist_LOW}{finding} // '', qr/not offered/, 'testssl.sh: no RC4, DES or 64-bit suites');
+	like($by_id{LUCKY13}{finding} // '', qr/not vulnerable/, 'testssl.sh: not vulnerable to LUCKY13');
+	like($by_id{TLS1_1}{finding} // '', qr/not offered/, 'testssl.sh: no TLS 1.1');
+	like($by_id{TLS1_3}{finding} // '', qr/offered/, 'testssl.sh: TLS 1.3');
+	like($by_id{HSTS_time}{finding} // '', qr/\d/, 'testssl.sh: HSTS');
 }
 
 # Protected routes need a token; the gate's refusal is JSON.
