@@ -190,6 +190,9 @@ enum err event_decode(const char *data, size_t len, struct event *ev, const char
 		goto out;
 	}
 	struct json_tokener *tok = json_tokener_new_ex(EVENT_DEPTH_MAX);
+	/* Strict: a lax parse takes "123e" as a number that encodes back as
+	 * another type, so a forwarded event would not be the one read. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, data, (int)len);
 	bool complete = json_tokener_get_error(tok) == json_tokener_success &&
 	                json_tokener_get_parse_end(tok) == len;

@@ -173,6 +173,17 @@ static void test_decode_hostile(void)
 	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_"
 	     "id\":null,\"payload\":{}} trailing",
 	     "trailing garbage"},
+	    /* Found by t/fuzz/event: lax JSON decoded, then encoded as another type. */
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document."
+	     "uploaded\",\"event_version\":\"1.0\","
+	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_"
+	     "id\":null,\"payload\":{\"size\": 123e}}",
+	     "a number without its exponent"},
+	    {"{\"event_id\":\"0b6c4c3e-1f1a-4b8e-9c1d-2e3f4a5b6c7d\",\"event_type\":\"document."
+	     "uploaded\",\"event_version\":\"1.0\","
+	     "\"event_timestamp\":\"2026-11-29T14:35:44.145Z\",\"producer\":\"documents\",\"user_"
+	     "id\":null,\"payload\":{\"a\":1,}}",
+	     "a trailing comma"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct event ev;
