@@ -17,8 +17,14 @@ enum {
 	NOTES_SUBJECT_WORDS_MAX = 3,   /* words of a defined subject (after its article) */
 	NOTES_CANDIDATE_WORDS_MIN = 6, /* words of a sentence fit for the summary */
 	NOTES_CANDIDATE_WORDS_MAX = 60,
-	NOTES_SUMMARY_SCAN = 10, /* ranked sentences tried for the plain summary */
-	NOTES_TERM_BYTES_MIN = 3 /* shorter words are terms only as acronyms */
+	NOTES_SUMMARY_SCAN = 10,  /* ranked sentences tried for the plain summary */
+	NOTES_TERM_BYTES_MIN = 3, /* shorter words are terms only as acronyms */
+	/* Distinct terms counted at most: a fixed budget, so that a text of
+	 * nothing but distinct words costs a bounded table (about 16 MiB)
+	 * rather than one ~200-byte term per word and phrase. Phrases stop
+	 * being counted first, leaving the rest of the budget to words. */
+	NOTES_TERMS_TRACKED_MAX = 64 * 1024,
+	NOTES_PHRASES_TRACKED_MAX = 48 * 1024
 };
 
 #define NOTES_DAMPING 0.85
@@ -130,9 +136,16 @@ static struct term *term_find(struct terms *t, const char *key)
 	return *s ? &t->items[*s - 1] : NULL;
 }
 
+/* The term of key, added when new and the budget allows; NULL when the
+ * budget is spent (a phrase: NOTES_PHRASES_TRACKED_MAX, a word:
+ * NOTES_TERMS_TRACKED_MAX), so that new terms are no longer counted. */
 static struct term *term_intern(struct terms *t, struct pool *pool, const char *key, int words,
                                 long sentence)
 {
+	if (t->count >= (words > 1 ? NOTES_PHRASES_TRACKED_MAX : NOTES_TERMS_TRACKED_MAX)) {
+		struct term *e = term_find(t, key);
+		return e;
+	}
 	if ((t->count + 1) * 2 > t->nslots) { /* grow at half load */
 		free(t->slots);
 		t->nslots = t->nslots ? t->nslots * 2 : 1024;
@@ -247,11 +260,13 @@ static int cmp_int(const void *a, const void *b)
 static void read_sentence(struct doc *d, size_t i)
 {
 	const struct text_sentence *s = &d->s[i];
+	/* Words and stems live only while the sentence is read. */
+	struct pool *tmp = pool_new();
 	struct text_word *w = NULL;
-	size_t nw = text_words(d->scratch, s->text, s->len, NOTES_SENTENCE_WORDS_MAX, &w);
-	char(*stems)[TEXT_WORD_MAX + 1] = pool_alloc(d->scratch, (nw ? nw : 1) * sizeof(*stems));
-	bool *ok = pool_alloc(d->scratch, (nw ? nw : 1) * sizeof(*ok));
-	int *set = pool_alloc(d->scratch, (nw ? nw : 1) * sizeof(*set));
+	size_t nw = text_words(tmp, s->text, s->len, NOTES_SENTENCE_WORDS_MAX, &w);
+	char(*stems)[TEXT_WORD_MAX + 1] = pool_alloc(tmp, (nw ? nw : 1) * sizeof(*stems));
+	bool *ok = pool_alloc(tmp, (nw ? nw : 1) * sizeof(*ok));
+	int *set = pool_alloc(tmp, (nw ? nw : 1) * sizeof(*set));
 	size_t nset = 0;
 	bool heading = s->kind == TEXT_HEADING;
 	for (size_t k = 0; k < nw; k++) {
@@ -259,6 +274,8 @@ static void read_sentence(struct doc *d, size_t i)
 			continue;
 		text_stem(d->stemmer, w[k].lower, strlen(w[k].lower), stems[k], sizeof(stems[k]));
 		struct term *e = term_intern(&d->terms, d->scratch, stems[k], 1, (long)i);
+		if (!e)
+			continue; /* past the budget: not counted */
 		size_t id = (size_t)(e - d->terms.items);
 		bool acronym = w[k].len >= 2 && text_starts_upper(w[k].start, w[k].len) &&
 		               text_starts_upper(w[k].start + 1, w[k].len - 1);
@@ -286,27 +303,31 @@ static void read_sentence(struct doc *d, size_t i)
 			kl += jl + 1;
 			struct term *e =
 			    term_intern(&d->terms, d->scratch, key, (int)m + 1, (long)i);
+			if (!e)
+				continue;
 			e->eligible = true;
 			e->in_heading |= heading;
 			term_seen(e, w[k].start, (size_t)(w[j].start + w[j].len - w[k].start),
 			          heading || k == 0);
 		}
 	}
-	if (!is_body(s) || nset == 0)
-		return;
-	qsort(set, nset, sizeof(*set), cmp_int);
-	size_t u = 0;
-	for (size_t k = 0; k < nset; k++)
-		if (u == 0 || set[u - 1] != set[k])
-			set[u++] = set[k];
-	struct node *n = &d->nodes[d->nnodes++];
-	n->sentence = i;
-	n->set = set;
-	n->nset = u;
-	n->words = nw;
-	char last = s->text[s->len - 1];
-	n->candidate = nw >= NOTES_CANDIDATE_WORDS_MIN && nw <= NOTES_CANDIDATE_WORDS_MAX &&
-	               last != ':' && last != '?';
+	if (is_body(s) && nset > 0) {
+		qsort(set, nset, sizeof(*set), cmp_int);
+		size_t u = 0;
+		for (size_t k = 0; k < nset; k++)
+			if (u == 0 || set[u - 1] != set[k])
+				set[u++] = set[k];
+		struct node *n = &d->nodes[d->nnodes++];
+		n->sentence = i;
+		n->set = pool_alloc(d->scratch, u * sizeof(*set));
+		memcpy(n->set, set, u * sizeof(*set));
+		n->nset = u;
+		n->words = nw;
+		char last = s->text[s->len - 1];
+		n->candidate = nw >= NOTES_CANDIDATE_WORDS_MIN && nw <= NOTES_CANDIDATE_WORDS_MAX &&
+		               last != ':' && last != '?';
+	}
+	pool_free(tmp);
 }
 
 /* ---- definitions ---- */

@@ -357,12 +357,25 @@ static bool next_line_blank(const char *c, size_t clen, size_t at)
 	return true;
 }
 
-/* Stores one piece (trimmed); a piece longer than TEXT_SENTENCE_MAX is cut at spaces. */
-static void emit(struct splitter *sp, const char *s, size_t n, enum text_kind kind, int level)
+static bool is_blank(char c)
 {
-	while (n && (*s == ' ' || *s == '\t'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+	return c == ' ' || c == '\t';
+}
+
+/* Stores one piece, trimmed and with runs of blanks collapsed to one space;
+ * a piece longer than TEXT_SENTENCE_MAX is cut at spaces, each part again
+ * without a blank at either end. */
+static void emit(struct splitter *sp, const char *text, size_t len, enum text_kind kind, int level)
+{
+	char *s = pool_alloc(sp->pool, len + 1);
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_blank(text[i]))
+			s[n++] = text[i];
+		else if (n && s[n - 1] != ' ')
+			s[n++] = ' ';
+	}
+	while (n && s[n - 1] == ' ')
 		n--;
 	while (n && sp->count < sp->max) {
 		size_t take = n;
@@ -376,9 +389,12 @@ static void emit(struct splitter *sp, const char *s, size_t n, enum text_kind ki
 					take--;
 			}
 		}
+		size_t keep = take;
+		while (keep && s[keep - 1] == ' ')
+			keep--;
 		struct text_sentence *t = &sp->items[sp->count++];
-		t->text = pool_strndup(sp->pool, s, take);
-		t->len = take;
+		t->text = pool_strndup(sp->pool, s, keep);
+		t->len = keep;
 		t->kind = kind;
 		t->level = level;
 		s += take, n -= take;
