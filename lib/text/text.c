@@ -153,8 +153,15 @@ bool text_starts_upper(const char *s, size_t len)
 
 char *text_clean(struct pool *pool, const char *text, size_t len, size_t *out_len)
 {
-	/* Each bad byte grows to three, so the worst case is known up front. */
-	char *out = pool_alloc(pool, len * 3 + 1);
+	/* Each bad byte grows to three: count them first, so the copy is exact. */
+	size_t grow = 0;
+	for (size_t i = 0; i < len;) {
+		size_t used;
+		if (utf8_get(text + i, len - i, &used) == TEXT_REPLACEMENT && used == 1)
+			grow += 2;
+		i += used;
+	}
+	char *out = pool_alloc(pool, len + grow + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
 		size_t used;
@@ -724,6 +731,35 @@ size_t text_split(struct pool *pool, const char *text, size_t len, size_t max,
 		} else {
 			gather(&sp, s, n);
 		}
+	}
+	flush(&sp);
+	buf_clear(&sp.para);
+	*out = sp.items;
+	return sp.count;
+}
+
+size_t text_sentences(struct pool *pool, const char *text, size_t len, size_t max,
+                      struct text_sentence **out)
+{
+	/* A sentence ends at a mark, or is cut past TEXT_SENTENCE_MAX. */
+	size_t cap = len / (TEXT_SENTENCE_MAX / 2) + 2;
+	for (size_t i = 0; i < len; i++)
+		cap += text[i] == '.' || text[i] == '!' || text[i] == '?' ||
+		       (text[i] == '\xe2' && i + 2 < len && text[i + 1] == '\x80' &&
+		        text[i + 2] == '\xa6');
+	struct splitter sp = {.pool = pool, .max = cap < max ? cap : max};
+	sp.items = pool_alloc(pool, (sp.max ? sp.max : 1) * sizeof(*sp.items));
+	buf_init(&sp.para);
+	for (size_t at = 0; at < len;) { /* line by line, as a paragraph's lines */
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		const char *s = text + at;
+		size_t n = end - at;
+		while (n && (*s == ' ' || *s == '\t'))
+			s++, n--;
+		if (n)
+			gather(&sp, s, n);
+		at = end + 1;
 	}
 	flush(&sp);
 	buf_clear(&sp.para);
