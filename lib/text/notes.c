@@ -1,4 +1,5 @@
-/* notes: extractive study notes (TextRank summary, key terms, outline). */
+/* notes: extractive study notes from the document model (TextRank summary,
+ * RAKE key phrases with definitions, outline, key points by section). */
 #include "text/notes.h"
 
 #include <math.h>
@@ -8,91 +9,28 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "text/doc.h"
+#include "text/phrases.h"
 #include "text/text.h"
 
 enum {
-	NOTES_SURFACES_MAX = 4,     /* written forms remembered per term */
-	NOTES_PHRASE_WORDS_MAX = 3, /* longest phrase counted as a term */
-	NOTES_KEY_MAX = NOTES_PHRASE_WORDS_MAX * (TEXT_WORD_MAX + 1), /* bytes of a term's key */
-	NOTES_SUBJECT_WORDS_MAX = 3,   /* words of a defined subject (after its article) */
 	NOTES_CANDIDATE_WORDS_MIN = 6, /* words of a sentence fit for the summary */
 	NOTES_CANDIDATE_WORDS_MAX = 60,
 	NOTES_SUMMARY_SCAN = 10, /* ranked sentences tried for the plain summary */
-	NOTES_TERM_BYTES_MIN = 3 /* shorter words are terms only as acronyms */
+	/* Distinct stems counted at most: a fixed budget, so that a text of
+	 * nothing but distinct words costs a bounded table; words past it are
+	 * left out of the similarity graph. */
+	NOTES_TERMS_TRACKED_MAX = 64 * 1024
 };
 
 #define NOTES_DAMPING 0.85
 #define NOTES_CONVERGED 1e-5
 
-/* Words too general to be key terms even though they are not stop words. Sorted. */
-static const char *const weak_words[] = {
-    "able",       "according", "across",    "actually",     "allow",     "allows",     "also",
-    "another",    "answer",    "answers",   "appendix",     "around",    "back",       "based",
-    "become",     "best",      "better",    "big",          "call",      "called",     "calls",
-    "case",       "cases",     "certain",   "chapter",      "clearly",   "conclusion", "consider",
-    "considered", "contents",  "define",    "defined",      "defines",   "describe",   "described",
-    "different",  "does",      "due",       "each",         "easily",    "eg",         "eight",
-    "end",        "etc",       "even",      "every",        "example",   "examples",   "exercise",
-    "exercises",  "fact",      "figure",    "find",         "first",     "five",       "following",
-    "follows",    "found",     "four",      "general",      "generally", "get",        "gets",
-    "give",       "given",     "gives",     "good",         "got",       "help",       "helps",
-    "high",       "higher",    "however",   "ie",           "important", "include",    "included",
-    "includes",   "including", "instead",   "introduction", "keep",      "key",        "kind",
-    "kinds",      "known",     "large",     "last",         "later",     "lead",       "leads",
-    "least",      "less",      "lesson",    "let",          "like",      "likely",     "little",
-    "long",       "look",      "lot",       "lots",         "low",       "lower",      "made",
-    "main",       "mainly",    "make",      "makes",        "many",      "may",        "mean",
-    "meaning",    "means",     "might",     "more",         "mostly",    "much",       "need",
-    "needs",      "new",       "next",      "nine",         "note",      "notes",      "now",
-    "number",     "numbers",   "often",     "one",          "order",     "overview",   "page",
-    "part",       "parts",     "point",     "points",       "possible",  "present",    "provide",
-    "provides",   "put",       "questions", "rather",       "really",    "refer",      "references",
-    "referred",   "refers",    "related",   "result",       "results",   "review",     "said",
-    "same",       "say",       "says",      "second",       "section",   "see",        "seem",
-    "seems",      "seen",      "seven",     "several",      "short",     "show",       "shown",
-    "shows",      "simply",    "since",     "six",          "small",     "something",  "sometimes",
-    "specific",   "still",     "such",      "summary",      "table",     "take",       "taken",
-    "takes",      "ten",       "term",      "terms",        "thing",     "things",     "third",
-    "three",      "together",  "toward",    "try",          "turn",      "two",        "typically",
-    "unit",       "use",       "used",      "uses",         "using",     "usually",    "various",
-    "want",       "way",       "ways",      "well",         "whereas",   "whole",      "year",
-    "years"};
-
-static int cmp_str(const void *key, const void *item)
-{
-	return strcmp(key, *(const char *const *)item);
-}
-
-static bool is_weak(const char *lower)
-{
-	return bsearch(lower, weak_words, sizeof(weak_words) / sizeof(weak_words[0]),
-	               sizeof(weak_words[0]), cmp_str) != NULL;
-}
-
-/* ---- terms: stems and phrases, counted ---- */
-
-struct surface {
-	const char *text; /* inside a sentence's text */
-	size_t len;
-	long count;
-};
+/* ---- stems, numbered for the similarity graph ---- */
 
 struct term {
-	char *key;     /* stems joined by single spaces */
+	char *key;     /* a stem */
 	uint64_t hash; /* of key, compared before the key */
-	int words;     /* 1 for a word, 2-3 for a phrase */
-	bool weak;     /* a word that is never a key term (still counts for ranking) */
-	bool eligible; /* may be a key term at all (length, letters) */
-	long count;    /* occurrences */
-	long first;    /* index of the sentence it first occurs in */
-	bool in_heading;
-	struct surface surfaces[NOTES_SURFACES_MAX]; /* forms written mid-sentence */
-	struct surface initial; /* the first form seen at a sentence start or in a heading */
-	const char *definition; /* from the text, or NULL */
-	const char *alias;      /* "also called" name, or NULL */
-	int def_strength;       /* how sure the definition pattern is */
-	bool suppressed;        /* covered by a longer phrase */
-	double score;
 };
 
 struct terms {
@@ -130,9 +68,12 @@ static struct term *term_find(struct terms *t, const char *key)
 	return *s ? &t->items[*s - 1] : NULL;
 }
 
-static struct term *term_intern(struct terms *t, struct pool *pool, const char *key, int words,
-                                long sentence)
+/* The term of key, added when new and the budget allows; NULL past it. */
+static struct term *term_intern(struct terms *t, struct pool *pool, const char *key)
 {
+	struct term *e = term_find(t, key);
+	if (e || t->count >= NOTES_TERMS_TRACKED_MAX)
+		return e;
 	if ((t->count + 1) * 2 > t->nslots) { /* grow at half load */
 		free(t->slots);
 		t->nslots = t->nslots ? t->nslots * 2 : 1024;
@@ -142,65 +83,21 @@ static struct term *term_intern(struct terms *t, struct pool *pool, const char *
 	}
 	uint64_t h = hash_key(key);
 	size_t *s = slot_of(t, key, h);
-	if (*s)
-		return &t->items[*s - 1];
 	if (t->count == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 512;
 		t->items = xrealloc(t->items, t->cap * sizeof(*t->items));
 	}
-	struct term *e = &t->items[t->count];
-	memset(e, 0, sizeof(*e));
+	e = &t->items[t->count];
 	e->key = pool_strdup(pool, key);
 	e->hash = h;
-	e->words = words;
-	e->first = sentence;
 	*s = ++t->count;
 	return e;
-}
-
-/* Counts one written form: mid-sentence forms vote, a sentence's first word
- * or a heading's is kept apart since its capital says nothing. */
-static void term_seen(struct term *e, const char *text, size_t len, bool uncertain)
-{
-	e->count++;
-	if (uncertain) {
-		if (!e->initial.text)
-			e->initial = (struct surface){text, len, 1};
-		return;
-	}
-	for (size_t i = 0; i < NOTES_SURFACES_MAX; i++) {
-		struct surface *s = &e->surfaces[i];
-		if (!s->text) {
-			*s = (struct surface){text, len, 1};
-			return;
-		}
-		if (s->len == len && memcmp(s->text, text, len) == 0) {
-			s->count++;
-			return;
-		}
-	}
-}
-
-/* The form a term is shown in: its most common mid-sentence form, else its
- * first form with a leading capital lowered (unless it is an acronym). */
-static const char *term_display(const struct term *e, struct pool *pool)
-{
-	const struct surface *best = NULL;
-	for (size_t i = 0; i < NOTES_SURFACES_MAX && e->surfaces[i].text; i++)
-		if (!best || e->surfaces[i].count > best->count)
-			best = &e->surfaces[i];
-	if (best)
-		return pool_strndup(pool, best->text, best->len);
-	char *s = pool_strndup(pool, e->initial.text ? e->initial.text : e->key, e->initial.len);
-	if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
-		s[0] = (char)(s[0] + 32);
-	return s;
 }
 
 /* ---- the document, sentence by sentence ---- */
 
 struct node {
-	size_t sentence; /* index into the split */
+	size_t sentence; /* index into the sentences */
 	int *set;        /* sorted distinct ids of its content words */
 	size_t nset;
 	size_t words; /* all its words */
@@ -208,20 +105,16 @@ struct node {
 	bool candidate; /* fit for the summary */
 };
 
-struct doc {
+struct state {
 	struct pool *scratch;
 	struct text_stemmer *stemmer;
-	struct text_sentence *s;
+	struct doc model;
+	struct doc_sentence *s;
 	size_t ns;
 	struct terms terms;
-	struct node *nodes; /* body sentences with content words */
+	struct node *nodes;
 	size_t nnodes;
 };
-
-static bool is_body(const struct text_sentence *s)
-{
-	return s->kind == TEXT_SENTENCE || s->kind == TEXT_ITEM;
-}
 
 static bool has_letter(const char *lower)
 {
@@ -231,220 +124,46 @@ static bool has_letter(const char *lower)
 	return false;
 }
 
-/* Whether words a and b are written next to each other with one space between. */
-static bool adjacent(const struct text_word *a, const struct text_word *b)
-{
-	return a->start + a->len + 1 == b->start && a->start[a->len] == ' ';
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
 	return (x > y) - (x < y);
 }
 
-/* Counts the words and phrases of sentence i; a body sentence becomes a node. */
-static void read_sentence(struct doc *d, size_t i)
+/* Sentence i becomes a node of the graph: the set of its content stems. */
+static void read_sentence(struct state *d, size_t i)
 {
-	const struct text_sentence *s = &d->s[i];
+	const struct doc_sentence *s = &d->s[i];
+	struct pool *tmp = pool_new(); /* words and stems live only while it is read */
 	struct text_word *w = NULL;
-	size_t nw = text_words(d->scratch, s->text, s->len, NOTES_SENTENCE_WORDS_MAX, &w);
-	char(*stems)[TEXT_WORD_MAX + 1] = pool_alloc(d->scratch, (nw ? nw : 1) * sizeof(*stems));
-	bool *ok = pool_alloc(d->scratch, (nw ? nw : 1) * sizeof(*ok));
-	int *set = pool_alloc(d->scratch, (nw ? nw : 1) * sizeof(*set));
+	size_t nw = text_words(tmp, s->text, s->len, NOTES_SENTENCE_WORDS_MAX, &w);
+	int *set = pool_alloc(tmp, (nw ? nw : 1) * sizeof(*set));
 	size_t nset = 0;
-	bool heading = s->kind == TEXT_HEADING;
 	for (size_t k = 0; k < nw; k++) {
 		if (text_is_stop_word(w[k].lower) || !has_letter(w[k].lower))
 			continue;
-		text_stem(d->stemmer, w[k].lower, strlen(w[k].lower), stems[k], sizeof(stems[k]));
-		struct term *e = term_intern(&d->terms, d->scratch, stems[k], 1, (long)i);
-		size_t id = (size_t)(e - d->terms.items);
-		bool acronym = w[k].len >= 2 && text_starts_upper(w[k].start, w[k].len) &&
-		               text_starts_upper(w[k].start + 1, w[k].len - 1);
-		e->weak = is_weak(w[k].lower);
-		e->eligible = strlen(w[k].lower) >= NOTES_TERM_BYTES_MIN || acronym;
-		ok[k] = e->eligible && !e->weak;
-		e->in_heading |= heading;
-		term_seen(e, w[k].start, w[k].len, heading || k == 0);
-		set[nset++] = (int)id;
-	}
-	/* Phrases: two or three term-worthy words in a row. */
-	char key[NOTES_KEY_MAX];
-	for (size_t k = 0; k + 1 < nw; k++) {
-		if (!ok[k])
-			continue;
-		size_t kl = strlen(stems[k]);
-		memcpy(key, stems[k], kl + 1);
-		for (size_t m = 1; m < NOTES_PHRASE_WORDS_MAX && k + m < nw; m++) {
-			size_t j = k + m;
-			if (!ok[j] || !adjacent(&w[j - 1], &w[j]))
-				break;
-			size_t jl = strlen(stems[j]);
-			key[kl] = ' ';
-			memcpy(key + kl + 1, stems[j], jl + 1);
-			kl += jl + 1;
-			struct term *e =
-			    term_intern(&d->terms, d->scratch, key, (int)m + 1, (long)i);
-			e->eligible = true;
-			e->in_heading |= heading;
-			term_seen(e, w[k].start, (size_t)(w[j].start + w[j].len - w[k].start),
-			          heading || k == 0);
-		}
-	}
-	if (!is_body(s) || nset == 0)
-		return;
-	qsort(set, nset, sizeof(*set), cmp_int);
-	size_t u = 0;
-	for (size_t k = 0; k < nset; k++)
-		if (u == 0 || set[u - 1] != set[k])
-			set[u++] = set[k];
-	struct node *n = &d->nodes[d->nnodes++];
-	n->sentence = i;
-	n->set = set;
-	n->nset = u;
-	n->words = nw;
-	char last = s->text[s->len - 1];
-	n->candidate = nw >= NOTES_CANDIDATE_WORDS_MIN && nw <= NOTES_CANDIDATE_WORDS_MAX &&
-	               last != ':' && last != '?';
-}
-
-/* ---- definitions ---- */
-
-struct pattern {
-	const char *text; /* lower-case, found anywhere after the subject */
-	int strength;     /* a stronger pattern replaces a weaker definition */
-	size_t keep;      /* bytes of the pattern kept at the definition's start ("a ") */
-	bool alias;       /* "X, also called Y, ...": Y is another name */
-};
-
-static const struct pattern patterns[] = {
-    {" is defined as ", 3, 0, false}, {" are defined as ", 3, 0, false},
-    {" refers to ", 3, 0, false},     {" refer to ", 3, 0, false},
-    {", also called ", 3, 0, true},   {", also known as ", 3, 0, true},
-    {" means ", 2, 0, false},         {" is a ", 1, 2, false},
-    {" is an ", 1, 3, false},         {" is the ", 1, 4, false},
-};
-
-/* A copy of s (n bytes) without a closing period, cut to NOTES_DEFINITION_MAX at a space. */
-static const char *definition_text(struct pool *pool, const char *s, size_t n)
-{
-	while (n && (s[n - 1] == '.' || s[n - 1] == ' ' || s[n - 1] == ';'))
-		n--;
-	if (n <= NOTES_DEFINITION_MAX)
-		return pool_strndup(pool, s, n);
-	size_t cut = NOTES_DEFINITION_MAX;
-	while (cut > 0 && s[cut] != ' ')
-		cut--;
-	return pool_printf(pool, "%.*s\xe2\x80\xa6", (int)cut, s);
-}
-
-/* The term named by subject (n bytes: at most NOTES_SUBJECT_WORDS_MAX
- * term-worthy words after an optional article), or NULL. */
-static struct term *subject_term(struct doc *d, const char *subject, size_t n)
-{
-	struct text_word *w = NULL;
-	size_t nw = text_words(d->scratch, subject, n, NOTES_SUBJECT_WORDS_MAX + 2, &w);
-	size_t k = 0;
-	if (nw && (strcmp(w[0].lower, "a") == 0 || strcmp(w[0].lower, "an") == 0 ||
-	           strcmp(w[0].lower, "the") == 0))
-		k = 1;
-	if (nw == k || nw - k > NOTES_SUBJECT_WORDS_MAX)
-		return NULL;
-	/* The subject must be nothing but those words. */
-	const char *end = w[nw - 1].start + w[nw - 1].len;
-	if ((size_t)(end - subject) != n)
-		return NULL;
-	char key[NOTES_KEY_MAX];
-	size_t kl = 0;
-	for (size_t j = k; j < nw; j++) {
-		if (text_is_stop_word(w[j].lower) || is_weak(w[j].lower) || !has_letter(w[j].lower))
-			return NULL;
-		if (j > k && !adjacent(&w[j - 1], &w[j]))
-			return NULL;
 		char stem[TEXT_WORD_MAX + 1];
-		size_t sl =
-		    text_stem(d->stemmer, w[j].lower, strlen(w[j].lower), stem, sizeof(stem));
-		if (j > k)
-			key[kl++] = ' ';
-		memcpy(key + kl, stem, sl + 1);
-		kl += sl;
+		text_stem(d->stemmer, w[k].lower, strlen(w[k].lower), stem, sizeof(stem));
+		struct term *e = term_intern(&d->terms, d->scratch, stem);
+		if (e)
+			set[nset++] = (int)(e - d->terms.items);
 	}
-	struct term *e = term_find(&d->terms, key);
-	return e && e->eligible && !e->weak ? e : NULL;
-}
-
-static void set_definition(struct term *e, const char *def, const char *alias, int strength)
-{
-	if (def && strength > e->def_strength) {
-		e->definition = def;
-		e->def_strength = strength;
+	if (nset > 0) {
+		qsort(set, nset, sizeof(*set), cmp_int);
+		size_t u = 0;
+		for (size_t k = 0; k < nset; k++)
+			if (u == 0 || set[u - 1] != set[k])
+				set[u++] = set[k];
+		struct node *n = &d->nodes[d->nnodes++];
+		n->sentence = i;
+		n->set = pool_alloc(d->scratch, u * sizeof(*set));
+		memcpy(n->set, set, u * sizeof(*set));
+		n->nset = u;
+		n->words = nw;
+		n->candidate = nw >= NOTES_CANDIDATE_WORDS_MIN && nw <= NOTES_CANDIDATE_WORDS_MAX &&
+		               !s->lead_in && !s->question;
 	}
-	if (alias && !e->alias)
-		e->alias = alias;
-}
-
-/* Finds "X is a ...", "X refers to ...", "X, also called Y, ...", and in a
- * list item "X: ..." or "X - ...". */
-static void find_definition(struct doc *d, const struct text_sentence *s)
-{
-	char *low = pool_strndup(d->scratch, s->text, s->len);
-	for (char *c = low; *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c + 32);
-	const struct pattern *best = NULL;
-	size_t at = 0;
-	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-		const char *f = strstr(low, patterns[i].text);
-		if (f && (!best || (size_t)(f - low) < at)) {
-			best = &patterns[i];
-			at = (size_t)(f - low);
-		}
-	}
-	if (s->kind == TEXT_ITEM) {
-		static const char *const seps[] = {": ", " - ", " \xe2\x80\x93 ", " \xe2\x80\x94 "};
-		for (size_t i = 0; i < sizeof(seps) / sizeof(seps[0]); i++) {
-			const char *f = strstr(low, seps[i]);
-			if (!f || (best && (size_t)(f - low) >= at))
-				continue;
-			struct term *e = subject_term(d, s->text, (size_t)(f - low));
-			size_t from = (size_t)(f - low) + strlen(seps[i]);
-			if (e && s->len > from)
-				set_definition(
-				    e, definition_text(d->scratch, s->text + from, s->len - from),
-				    NULL, 2);
-			if (e)
-				return;
-		}
-	}
-	if (!best)
-		return;
-	struct term *e = subject_term(d, s->text, at);
-	if (!e)
-		return;
-	size_t plen = strlen(best->text);
-	size_t from = at + plen - best->keep;
-	if (!best->alias) {
-		set_definition(e, definition_text(d->scratch, s->text + from, s->len - from), NULL,
-		               best->strength);
-		return;
-	}
-	/* "X, also called Y, is a Z": Y up to the next comma, then Z if given. */
-	const char *rest = s->text + from;
-	const char *comma = memchr(rest, ',', s->len - from);
-	size_t alen = comma ? (size_t)(comma - rest) : s->len - from;
-	const char *alias = definition_text(d->scratch, rest, alen);
-	const char *def = NULL;
-	if (comma) {
-		const char *tail = low + (comma - s->text);
-		static const char *const verbs[] = {", is a ", ", is an ", ", is the "};
-		for (size_t i = 0; i < 3 && !def; i++)
-			if (strncmp(tail, verbs[i], strlen(verbs[i])) == 0) {
-				size_t off = (size_t)(comma - s->text) + 5; /* ", is " */
-				def = definition_text(d->scratch, s->text + off, s->len - off);
-			}
-	}
-	set_definition(e, def, *alias ? alias : NULL, best->strength);
+	pool_free(tmp);
 }
 
 /* ---- ranking ---- */
@@ -455,7 +174,7 @@ struct edge {
 };
 
 /* TextRank over at most NOTES_RANK_MAX nodes, chosen evenly through the text. */
-static void rank(struct doc *d)
+static void rank(struct state *d)
 {
 	if (d->nnodes > NOTES_RANK_MAX) {
 		for (size_t k = 0; k < NOTES_RANK_MAX; k++)
@@ -546,105 +265,16 @@ static int cmp_position(const void *a, const void *b)
 	return (x->sentence > y->sentence) - (x->sentence < y->sentence);
 }
 
-/* ---- key terms ---- */
-
-static int cmp_term_score(const void *a, const void *b)
-{
-	const struct term *x = *(const struct term *const *)a, *y = *(const struct term *const *)b;
-	if (x->score != y->score)
-		return x->score < y->score ? 1 : -1;
-	if (x->first != y->first)
-		return x->first < y->first ? -1 : 1;
-	return strcmp(x->key, y->key);
-}
-
-static int cmp_term_first(const void *a, const void *b)
-{
-	const struct term *x = *(const struct term *const *)a, *y = *(const struct term *const *)b;
-	if (x->first != y->first)
-		return x->first < y->first ? -1 : 1;
-	return strcmp(x->key, y->key);
-}
-
-static bool term_candidate(const struct term *e)
-{
-	if (!e->eligible || e->weak || e->suppressed)
-		return false;
-	if (e->definition)
-		return true;
-	return e->count >= 2 || (e->words == 1 && e->in_heading);
-}
-
-/* A phrase that nearly always carries a shorter term covers it: "cell
- * membrane" covers "membrane" when most membranes are cell membranes. */
-static void suppress_covered(struct doc *d)
-{
-	char key[NOTES_KEY_MAX];
-	for (size_t i = 0; i < d->terms.count; i++) {
-		struct term *p = &d->terms.items[i];
-		if (p->words < 2 || p->count < 2)
-			continue;
-		const char *k = p->key;
-		for (int part = 0; part < p->words; part++) { /* each word of the phrase */
-			const char *sp = strchr(k, ' ');
-			size_t kl = sp ? (size_t)(sp - k) : strlen(k);
-			memcpy(key, k, kl);
-			key[kl] = '\0';
-			struct term *w = term_find(&d->terms, key);
-			if (w && !w->definition && p->count * 10 >= w->count * 6)
-				w->suppressed = true;
-			k = sp ? sp + 1 : k + kl;
-		}
-		if (p->words == 3) { /* its two-word head and tail */
-			const char *sp1 = strchr(p->key, ' '), *sp2 = strrchr(p->key, ' ');
-			size_t heads[2][2] = {{0, (size_t)(sp2 - p->key)},
-			                      {(size_t)(sp1 - p->key) + 1, strlen(p->key)}};
-			for (int h = 0; h < 2; h++) {
-				size_t len = heads[h][1] - heads[h][0];
-				memcpy(key, p->key + heads[h][0], len);
-				key[len] = '\0';
-				struct term *w = term_find(&d->terms, key);
-				if (w && !w->definition && p->count * 10 >= w->count * 8)
-					w->suppressed = true;
-			}
-		}
-	}
-}
-
-/* Up to NOTES_TERMS_MAX terms, in the order the text introduces them. */
-static size_t pick_terms(struct doc *d, struct term ***out)
-{
-	suppress_covered(d);
-	struct term **c = pool_alloc(d->scratch, (d->terms.count + 1) * sizeof(*c));
-	size_t n = 0;
-	for (size_t i = 0; i < d->terms.count; i++) {
-		struct term *e = &d->terms.items[i];
-		if (!term_candidate(e))
-			continue;
-		e->score = (double)e->count * (e->words > 1 ? 1.5 : 1.0) + (e->in_heading ? 2 : 0) +
-		           (e->definition ? 3 : 0);
-		c[n++] = e;
-	}
-	qsort(c, n, sizeof(*c), cmp_term_score);
-	if (n > NOTES_TERMS_MAX)
-		n = NOTES_TERMS_MAX;
-	qsort(c, n, sizeof(*c), cmp_term_first);
-	*out = c;
-	return n;
-}
-
-/* ---- output ---- */
-
 /* Drops ranked sentences whose text repeats a better-ranked one (running
  * headers and footers of PDFs repeat on every page), keeping the order. */
-static size_t drop_repeats(const struct doc *d, struct node **ranked, size_t n)
+static size_t drop_repeats(const struct state *d, struct node **ranked, size_t n)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct text_sentence *s = &d->s[ranked[i]->sentence];
+		const struct doc_sentence *s = &d->s[ranked[i]->sentence];
 		bool repeat = false;
 		for (size_t k = 0; k < kept && !repeat; k++) {
-			const struct text_sentence *t = &d->s[ranked[k]->sentence];
+			const struct doc_sentence *t = &d->s[ranked[k]->sentence];
 			repeat = t->len == s->len && memcmp(t->text, s->text, s->len) == 0;
 		}
 		if (!repeat)
@@ -654,7 +284,7 @@ static size_t drop_repeats(const struct doc *d, struct node **ranked, size_t n)
 }
 
 /* The plain summary: the best sentences that fit, in document order. */
-static const char *make_summary(struct pool *pool, struct doc *d, struct node **ranked,
+static const char *make_summary(struct pool *pool, struct state *d, struct node **ranked,
                                 size_t nranked, bool *used)
 {
 	struct node *pick[NOTES_SUMMARY_SENTENCES];
@@ -670,7 +300,7 @@ static const char *make_summary(struct pool *pool, struct doc *d, struct node **
 	if (np == 0) { /* the best sentence alone is too long: cut it at a space */
 		if (nranked == 0)
 			return "";
-		const struct text_sentence *s = &d->s[ranked[0]->sentence];
+		const struct doc_sentence *s = &d->s[ranked[0]->sentence];
 		size_t cut = NOTES_SUMMARY_MAX - 3; /* room for the ellipsis */
 		while (cut > 0 && s->text[cut] != ' ')
 			cut--;
@@ -691,42 +321,89 @@ static const char *make_summary(struct pool *pool, struct doc *d, struct node **
 	return out;
 }
 
-static void put_outline(struct buf *md, struct doc *d)
+/* The outline: every heading in order, nested by level. */
+static void put_outline(struct buf *md, const struct doc *m)
 {
-	bool markdown = false;
-	for (size_t i = 0; i < d->ns && !markdown; i++)
-		markdown = d->s[i].kind == TEXT_HEADING && d->s[i].level > 0;
-	int stack[TEXT_HEADING_LEVEL_MAX + 1];
+	int stack[DOC_HEADING_LEVEL_MAX + 1];
 	size_t depth = 0, shown = 0;
-	for (size_t i = 0; i < d->ns && shown < NOTES_OUTLINE_MAX; i++) {
-		const struct text_sentence *s = &d->s[i];
-		if (s->kind != TEXT_HEADING || (markdown && s->level == 0))
+	for (size_t i = 0; i < m->count && shown < NOTES_OUTLINE_MAX; i++) {
+		const struct doc_block *h = &m->blocks[i];
+		if (h->kind != DOC_HEADING)
 			continue;
-		while (depth > 0 && stack[depth - 1] >= s->level)
+		while (depth > 0 && stack[depth - 1] >= h->level)
 			depth--;
 		if (!shown)
 			buf_puts(md, "## Outline\n\n");
 		for (size_t k = 0; k < depth; k++)
 			buf_puts(md, "  ");
-		size_t len = s->len;
+		size_t len = h->len;
 		if (len > NOTES_HEADING_MAX) {
 			len = NOTES_HEADING_MAX;
-			while (len && ((unsigned char)s->text[len] & 0xc0) == 0x80)
+			while (len && ((unsigned char)h->text[len] & 0xc0) == 0x80)
 				len--;
 		}
-		buf_printf(md, "- %.*s\n", (int)len, s->text);
-		if (depth < TEXT_HEADING_LEVEL_MAX + 1)
-			stack[depth++] = s->level;
+		buf_printf(md, "- %.*s\n", (int)len, h->text);
+		if (depth < DOC_HEADING_LEVEL_MAX)
+			stack[depth++] = h->level;
 		shown++;
 	}
 	if (shown)
 		buf_putc(md, '\n');
 }
 
+static int cmp_phrase_first(const void *a, const void *b)
+{
+	const struct phrase *x = a, *y = b;
+	if (x->block != y->block)
+		return x->block < y->block ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* Key terms in the order the text introduces them, with their definitions. */
+static void put_terms(struct buf *md, struct phrase *p, size_t n)
+{
+	if (!n)
+		return;
+	qsort(p, n, sizeof(*p), cmp_phrase_first);
+	buf_puts(md, "## Key terms\n\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(md, "- **%s", p[i].text);
+		buf_puts(md, "**");
+		if (p[i].alias)
+			buf_printf(md, " (%s)", p[i].alias);
+		if (p[i].definition)
+			buf_printf(md, ": %s", p[i].definition);
+		buf_putc(md, '\n');
+	}
+	buf_putc(md, '\n');
+}
+
+/* Key points in document order, under the title of their section. */
+static void put_points(struct buf *md, const struct state *d, struct node **points, size_t n)
+{
+	if (!n)
+		return;
+	buf_puts(md, "## Key points\n\n");
+	long section = -2;
+	for (size_t i = 0; i < n; i++) {
+		const struct doc_sentence *s = &d->s[points[i]->sentence];
+		if (s->section != section && s->section >= 0) {
+			const struct doc_block *h = &d->model.blocks[s->section];
+			size_t len = h->len > NOTES_HEADING_MAX ? NOTES_HEADING_MAX : h->len;
+			while (len < h->len && len && ((unsigned char)h->text[len] & 0xc0) == 0x80)
+				len--;
+			buf_printf(md, "%s### %.*s\n\n", i ? "\n" : "", (int)len, h->text);
+		}
+		section = s->section;
+		buf_printf(md, "- %s\n", s->text);
+	}
+	buf_putc(md, '\n');
+}
+
 enum err notes_extract(struct pool *pool, const char *text, size_t len, struct notes *out)
 {
 	enum err e = ERR_OK;
-	struct doc d = {.scratch = pool_new()};
+	struct state d = {.scratch = pool_new()};
 	out->markdown = "";
 	out->summary = "";
 	out->generator = "extractive";
@@ -735,13 +412,11 @@ enum err notes_extract(struct pool *pool, const char *text, size_t len, struct n
 	e = text_stemmer_new(&d.stemmer);
 	if (e)
 		goto out;
-	d.ns = text_split(d.scratch, text, len, NOTES_SENTENCES_MAX, &d.s);
+	doc_parse(d.scratch, text, len, &d.model);
+	d.ns = doc_sentences(d.scratch, &d.model, NOTES_SENTENCES_MAX, &d.s);
 	d.nodes = pool_alloc(d.scratch, (d.ns + 1) * sizeof(*d.nodes));
 	for (size_t i = 0; i < d.ns; i++)
 		read_sentence(&d, i);
-	for (size_t i = 0; i < d.ns; i++)
-		if (is_body(&d.s[i]))
-			find_definition(&d, &d.s[i]);
 	rank(&d);
 
 	/* Summary candidates ranked; any sentence with content words will do
@@ -759,25 +434,18 @@ enum err notes_extract(struct pool *pool, const char *text, size_t len, struct n
 	bool *used = pool_alloc(d.scratch, d.ns + 1);
 	out->summary = make_summary(pool, &d, ranked, nr, used);
 
+	struct phrase *terms = NULL;
+	size_t nt = 0;
+	e = phrases_extract(d.scratch, &d.model, d.s, d.ns, NOTES_TERMS_MAX, &terms, &nt);
+	if (e)
+		goto out;
+
 	struct buf md;
 	buf_init(&md);
 	if (*out->summary)
 		buf_printf(&md, "## Summary\n\n%s\n\n", out->summary);
-	struct term **terms = NULL;
-	size_t nt = pick_terms(&d, &terms);
-	if (nt)
-		buf_puts(&md, "## Key terms\n\n");
-	for (size_t i = 0; i < nt; i++) {
-		buf_printf(&md, "- **%s**", term_display(terms[i], d.scratch));
-		if (terms[i]->alias)
-			buf_printf(&md, " (%s)", terms[i]->alias);
-		if (terms[i]->definition)
-			buf_printf(&md, ": %s", terms[i]->definition);
-		buf_putc(&md, '\n');
-	}
-	if (nt)
-		buf_putc(&md, '\n');
-	put_outline(&md, &d);
+	put_terms(&md, terms, nt);
+	put_outline(&md, &d.model);
 
 	/* Key points: the next best sentences, about one in six, in document order. */
 	size_t want = nr / 6;
@@ -785,13 +453,10 @@ enum err notes_extract(struct pool *pool, const char *text, size_t len, struct n
 	struct node **points = pool_alloc(d.scratch, (want + 1) * sizeof(*points));
 	size_t np = 0;
 	for (size_t i = 0; i < nr && np < want; i++)
-		if (!used[ranked[i]->sentence])
+		if (!used[ranked[i]->sentence] && ranked[i]->candidate)
 			points[np++] = ranked[i];
 	qsort(points, np, sizeof(*points), cmp_position);
-	if (np)
-		buf_puts(&md, "## Key points\n\n");
-	for (size_t i = 0; i < np; i++)
-		buf_printf(&md, "- %s\n", d.s[points[i]->sentence].text);
+	put_points(&md, &d, points, np);
 	while (md.len && md.data[md.len - 1] == '\n') /* one newline at the end */
 		md.data[--md.len] = '\0';
 	out->markdown = md.len ? pool_printf(pool, "%s\n", md.data) : "";

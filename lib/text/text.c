@@ -153,8 +153,15 @@ bool text_starts_upper(const char *s, size_t len)
 
 char *text_clean(struct pool *pool, const char *text, size_t len, size_t *out_len)
 {
-	/* Each bad byte grows to three, so the worst case is known up front. */
-	char *out = pool_alloc(pool, len * 3 + 1);
+	/* Each bad byte grows to three: count them first, so the copy is exact. */
+	size_t grow = 0;
+	for (size_t i = 0; i < len;) {
+		size_t used;
+		if (utf8_get(text + i, len - i, &used) == TEXT_REPLACEMENT && used == 1)
+			grow += 2;
+		i += used;
+	}
+	char *out = pool_alloc(pool, len + grow + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
 		size_t used;
@@ -357,12 +364,25 @@ static bool next_line_blank(const char *c, size_t clen, size_t at)
 	return true;
 }
 
-/* Stores one piece (trimmed); a piece longer than TEXT_SENTENCE_MAX is cut at spaces. */
-static void emit(struct splitter *sp, const char *s, size_t n, enum text_kind kind, int level)
+static bool is_blank(char c)
 {
-	while (n && (*s == ' ' || *s == '\t'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+	return c == ' ' || c == '\t';
+}
+
+/* Stores one piece, trimmed and with runs of blanks collapsed to one space;
+ * a piece longer than TEXT_SENTENCE_MAX is cut at spaces, each part again
+ * without a blank at either end. */
+static void emit(struct splitter *sp, const char *text, size_t len, enum text_kind kind, int level)
+{
+	char *s = pool_alloc(sp->pool, len + 1);
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_blank(text[i]))
+			s[n++] = text[i];
+		else if (n && s[n - 1] != ' ')
+			s[n++] = ' ';
+	}
+	while (n && s[n - 1] == ' ')
 		n--;
 	while (n && sp->count < sp->max) {
 		size_t take = n;
@@ -376,9 +396,12 @@ static void emit(struct splitter *sp, const char *s, size_t n, enum text_kind ki
 					take--;
 			}
 		}
+		size_t keep = take;
+		while (keep && s[keep - 1] == ' ')
+			keep--;
 		struct text_sentence *t = &sp->items[sp->count++];
-		t->text = pool_strndup(sp->pool, s, take);
-		t->len = take;
+		t->text = pool_strndup(sp->pool, s, keep);
+		t->len = keep;
 		t->kind = kind;
 		t->level = level;
 		s += take, n -= take;
@@ -708,6 +731,35 @@ size_t text_split(struct pool *pool, const char *text, size_t len, size_t max,
 		} else {
 			gather(&sp, s, n);
 		}
+	}
+	flush(&sp);
+	buf_clear(&sp.para);
+	*out = sp.items;
+	return sp.count;
+}
+
+size_t text_sentences(struct pool *pool, const char *text, size_t len, size_t max,
+                      struct text_sentence **out)
+{
+	/* A sentence ends at a mark, or is cut past TEXT_SENTENCE_MAX. */
+	size_t cap = len / (TEXT_SENTENCE_MAX / 2) + 2;
+	for (size_t i = 0; i < len; i++)
+		cap += text[i] == '.' || text[i] == '!' || text[i] == '?' ||
+		       (text[i] == '\xe2' && i + 2 < len && text[i + 1] == '\x80' &&
+		        text[i + 2] == '\xa6');
+	struct splitter sp = {.pool = pool, .max = cap < max ? cap : max};
+	sp.items = pool_alloc(pool, (sp.max ? sp.max : 1) * sizeof(*sp.items));
+	buf_init(&sp.para);
+	for (size_t at = 0; at < len;) { /* line by line, as a paragraph's lines */
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		const char *s = text + at;
+		size_t n = end - at;
+		while (n && (*s == ' ' || *s == '\t'))
+			s++, n--;
+		if (n)
+			gather(&sp, s, n);
+		at = end + 1;
 	}
 	flush(&sp);
 	buf_clear(&sp.para);

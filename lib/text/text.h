@@ -54,6 +54,13 @@ char *text_clean(struct pool *pool, const char *text, size_t len, size_t *out_le
 size_t text_split(struct pool *pool, const char *text, size_t len, size_t max,
                   struct text_sentence **out);
 
+/* Splits one paragraph (valid UTF-8 without NUL, as text_clean gives;
+ * line breaks join lines) into at most max sentences of kind
+ * TEXT_SENTENCE, with text_split's rules but no headings, items or rows;
+ * returns how many were stored in *out (owned by pool). */
+size_t text_sentences(struct pool *pool, const char *text, size_t len, size_t max,
+                      struct text_sentence **out);
+
 /* Splits s into at most max words (letters and digits, with inner
  * apostrophes and decimal points); returns how many were stored in *out. */
 size_t text_words(struct pool *pool, const char *s, size_t len, size_t max, struct text_word **out);

@@ -169,6 +169,61 @@ static void test_split(void)
 	pool_free(pool);
 }
 
+/* Whether every piece is trimmed, with single spaces and no tab inside. */
+static bool all_trimmed(const struct text_sentence *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].len == 0 || s[i].text[0] == ' ' || s[i].text[s[i].len - 1] == ' ' ||
+		    strstr(s[i].text, "  ") || strchr(s[i].text, '\t')) {
+			tap_diag("piece %zu not trimmed: [%.40s...%s]", i, s[i].text,
+			         s[i].text + (s[i].len > 20 ? s[i].len - 20 : 0));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Regression (fuzzing, issue 19): an overlong heading or table row cut at a
+ * double blank left a piece ending in a blank. */
+static void test_overlong_pieces(void)
+{
+	struct pool *pool = pool_new();
+	static const char *const kinds[] = {"# ", "| ", "", "- "};
+	static const char *const gaps[] = {"  ", " \t ", "\t", " "};
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+			struct buf big;
+			buf_init(&big);
+			buf_puts(&big, kinds[k]);
+			for (int i = 0; i < 1500; i++) {
+				buf_puts(&big, i % 7 ? "abc" : "Ab");
+				buf_puts(&big, gaps[g]);
+			}
+			buf_puts(&big, "end");
+			struct text_sentence *s = NULL;
+			size_t n = text_split(pool, big.data, big.len, 1000, &s);
+			bool bounded = n >= 2;
+			for (size_t i = 0; i < n; i++)
+				bounded = bounded && s[i].len <= TEXT_SENTENCE_MAX;
+			ok(bounded && all_trimmed(s, n),
+			   "overlong %s piece with gap %zu: %zu trimmed pieces",
+			   k == 0   ? "heading"
+			   : k == 1 ? "table row"
+			   : k == 2 ? "paragraph"
+			            : "item",
+			   g, n);
+			buf_clear(&big);
+		}
+	}
+	struct text_sentence *s = NULL;
+	const char *t = "##   Spaced \t  title  ##\n\n|  a  \t b  |  c  |\n";
+	size_t n = text_split(pool, t, strlen(t), 10, &s);
+	ok(n == 2 && all_trimmed(s, n) && strcmp(s[0].text, "Spaced title") == 0 &&
+	       strcmp(s[1].text, "a b | c") == 0,
+	   "blanks inside a heading and a table cell collapse");
+	pool_free(pool);
+}
+
 static void test_words(void)
 {
 	static const struct {
@@ -284,6 +339,7 @@ static void test_stem(void)
 int main(void)
 {
 	test_split();
+	test_overlong_pieces();
 	test_words();
 	test_stop_words();
 	test_stem();
