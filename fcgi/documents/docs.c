@@ -76,9 +76,11 @@ struct json_object *docs_note_json(const PGresult *res, int row)
 	return o;
 }
 
+/* The dispatcher's sentence for a malformed id too, so nothing tells a
+ * missing document from another user's or from a malformed id. */
 static enum err not_found(struct http_req *req)
 {
-	return http_error(req, ERR_NOT_FOUND, "No such document.");
+	return http_error(req, ERR_NOT_FOUND, "Not found.");
 }
 
 enum err docs_load(struct http_req *req, const char *id, PGresult **out)
