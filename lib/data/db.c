@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/cfg.h"
@@ -80,6 +82,78 @@ static void db_notice(void *arg, const char *message)
 	log_info("db: server says: %s", db_first_line(message, msg, sizeof(msg)));
 }
 
+static long long db_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long one round trip may take on our side: the server's statement
+ * timeout plus a margin. A server that cannot answer at all (stopped, a
+ * dead network path) then costs seconds, never the kernel's TCP timeouts. */
+static long db_deadline_ms(long statement_timeout_ms)
+{
+	return (statement_timeout_ms > 0 ? statement_timeout_ms : DB_NO_TIMEOUT_WAIT_MS) +
+	       DB_DEADLINE_MARGIN_MS;
+}
+
+/* Collects the results of what was sent on conn, keeping the last, until
+ * the deadline. NULL with *late when it passed; NULL or an error result when
+ * the connection broke (PQstatus says so). */
+static PGresult *db_collect(PGconn *conn, long long deadline, bool *late)
+{
+	PGresult *last = NULL;
+	*late = false;
+	for (;;) {
+		while (PQisBusy(conn)) {
+			long long left = deadline - db_now_ms();
+			if (left <= 0) {
+				*late = true;
+				PQclear(last);
+				return NULL;
+			}
+			struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+			if (poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR)
+				return last;
+			if (!PQconsumeInput(conn))
+				break; /* broken: PQgetResult hands over the error */
+		}
+		PGresult *r = PQgetResult(conn);
+		if (!r)
+			return last;
+		PQclear(last);
+		last = r;
+		if (PQstatus(conn) == CONNECTION_BAD)
+			return last;
+	}
+}
+
+/* Sends sql (no parameters: simple protocol, several statements allowed,
+ * or with them: extended protocol) and collects its result in time. */
+static PGresult *db_roundtrip(PGconn *conn, long timeout_ms, const char *sql, int nparams,
+                              const char *const *params, bool *late)
+{
+	*late = false;
+	int sent = nparams ? PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)
+	                   : PQsendQuery(conn, sql);
+	if (!sent)
+		return NULL;
+	return db_collect(conn, db_now_ms() + db_deadline_ms(timeout_ms), late);
+}
+
+/* Drops a connection that did not answer in time: it may hold a statement
+ * that never finishes, and a cancel request would wait on the same server. */
+static void db_drop(struct db *db, const char *what)
+{
+	log_error("db: no answer to %s within %ld ms: connection dropped", what,
+	          db_deadline_ms(db->statement_timeout_ms));
+	PQfinish(db->conn);
+	db->conn = NULL;
+	if (db->in_tx)
+		db->tx_lost = true;
+}
+
 /* Opens a fresh connection, replacing any old one. */
 static enum err db_open(struct db *db)
 {
@@ -120,8 +194,9 @@ static enum err db_open(struct db *db)
 	PQsetNoticeProcessor(conn, db_notice, NULL);
 	snprintf(stmt_timeout, sizeof(stmt_timeout), "%ld", db->statement_timeout_ms);
 	const char *params[] = {stmt_timeout};
-	res = PQexecParams(conn, "SELECT set_config('statement_timeout', $1, false)", 1, NULL,
-	                   params, NULL, NULL, 0);
+	bool late = false;
+	res = db_roundtrip(conn, db->statement_timeout_ms,
+	                   "SELECT set_config('statement_timeout', $1, false)", 1, params, &late);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_error("db: cannot set statement_timeout: %s",
 		          db_first_line(PQerrorMessage(conn), msg, sizeof(msg)));
@@ -250,21 +325,39 @@ static struct db_stmt *db_stmt_find(struct db *db, const char *name, const char 
 	return st;
 }
 
-/* Sends one statement on the current connection; prepares st first if this
- * connection has not seen it. Returns libpq's result (NULL on OOM). */
+/* Sends one statement on the current connection, preparing st first if
+ * this connection has not seen it, and collects its result in time. *sent
+ * says whether the statement itself went out (if not, sending it again
+ * cannot apply it twice); *late that the deadline passed. */
 static PGresult *db_send(struct db *db, struct db_stmt *st, const char *sql, int nparams,
-                         const char *const *params)
+                         const char *const *params, bool *sent, bool *late)
 {
-	if (!st)
-		return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (st->prepared_gen != db->generation) {
-		PGresult *res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	long long deadline = db_now_ms() + db_deadline_ms(db->statement_timeout_ms);
+	*sent = *late = false;
+	if (st && st->prepared_gen != db->generation) {
+		if (!PQsendPrepare(db->conn, st->name, st->sql, 0, NULL))
+			return NULL;
+		PGresult *res = db_collect(db->conn, deadline, late);
+		if (*late || PQresultStatus(res) != PGRES_COMMAND_OK)
 			return res;
 		PQclear(res);
 		st->prepared_gen = db->generation;
 	}
-	return PQexecPrepared(db->conn, st->name, nparams, params, NULL, NULL, 0);
+	int ok = st ? PQsendQueryPrepared(db->conn, st->name, nparams, params, NULL, NULL, 0)
+	            : PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!ok)
+		return NULL;
+	*sent = true;
+	return db_collect(db->conn, deadline, late);
+}
+
+/* Whether running sql twice is harmless: a plain SELECT (db.h). */
+static bool db_repeatable(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n')
+		sql++;
+	return strncasecmp(sql, "SELECT", 6) == 0 && strcasestr(sql, "FOR UPDATE") == NULL &&
+	       strcasestr(sql, "nextval") == NULL;
 }
 
 static bool db_alive(const struct db *db)
@@ -305,7 +398,12 @@ static enum err db_run(struct db *db, struct db_stmt *st, const char *sql, int n
 		enum err e = db_ready(db);
 		if (e)
 			return e;
-		PGresult *res = db_send(db, st, sql, nparams, params);
+		bool sent = false, late = false;
+		PGresult *res = db_send(db, st, sql, nparams, params, &sent, &late);
+		if (late) {
+			db_drop(db, what);
+			return ERR_UNAVAILABLE;
+		}
 		ExecStatusType status = PQresultStatus(res);
 		if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
 			db->sqlstate[0] = db->constraint[0] = '\0';
@@ -325,7 +423,9 @@ static enum err db_run(struct db *db, struct db_stmt *st, const char *sql, int n
 				db->tx_lost = true;
 				return ERR_UNAVAILABLE;
 			}
-			if (attempt == 0)
+			/* Again only what cannot be applied twice: a statement that
+			 * went out may have committed before the connection broke. */
+			if (attempt == 0 && (!sent || db_repeatable(st ? st->sql : sql)))
 				continue;
 			return ERR_UNAVAILABLE;
 		}
@@ -365,7 +465,12 @@ enum err db_exec_script(struct db *db, const char *sql)
 	enum err e = db_ready(db);
 	if (e)
 		return e;
-	PGresult *res = PQexec(db->conn, sql);
+	bool late = false;
+	PGresult *res = db_roundtrip(db->conn, db->statement_timeout_ms, sql, 0, NULL, &late);
+	if (late) {
+		db_drop(db, "a script");
+		return ERR_UNAVAILABLE;
+	}
 	ExecStatusType status = PQresultStatus(res);
 	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
 	    status == PGRES_EMPTY_QUERY) {
@@ -471,8 +576,13 @@ enum err db_commit(struct db *db)
 void db_rollback(struct db *db)
 {
 	if (db_alive(db) && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
-		PGresult *res = PQexec(db->conn, "ROLLBACK");
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(db->conn) != CONNECTION_BAD)
+		bool late = false;
+		PGresult *res =
+		    db_roundtrip(db->conn, db->statement_timeout_ms, "ROLLBACK", 0, NULL, &late);
+		if (late)
+			db_drop(db, "ROLLBACK");
+		else if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		         PQstatus(db->conn) != CONNECTION_BAD)
 			log_warn("db: ROLLBACK failed: %s", PQresultErrorMessage(res));
 		PQclear(res);
 	}

@@ -2,9 +2,16 @@
  *
  * Every statement takes text parameters ($1, $2, ...; NULL is SQL NULL) and
  * goes through the extended protocol, so values never become SQL text.
- * After a lost connection the next call reconnects; a statement that failed
+ * After a lost connection the next call reconnects. A statement that failed
  * because the connection broke is sent once more only outside a transaction
- * (inside one the transaction is gone and the caller must roll back).
+ * (inside one the transaction is gone and the caller must roll back), and
+ * only when that cannot apply it twice: it never went out, or it is a plain
+ * SELECT (not FOR UPDATE, no nextval). Anything else answers ERR_UNAVAILABLE:
+ * it may have committed.
+ * Every round trip has a deadline on our side, the statement timeout plus
+ * DB_DEADLINE_MARGIN_MS: a server that does not answer at all (stopped,
+ * frozen, unreachable) costs that long, then the connection is dropped and
+ * the call answers ERR_UNAVAILABLE (a JSON 503), never a hang.
  * Errors map to enum err:
  *   23505 unique_violation           -> ERR_CONFLICT
  *   57014 query_canceled (timeout)   -> ERR_TIMEOUT
@@ -22,11 +29,13 @@
 #include "core/mem.h"
 
 enum {
-	DB_CONNECT_TIMEOUT_S = 5, /* default connect_timeout unless the DSN has one */
-	DB_STMT_MAX = 256,        /* prepared statement names per process */
-	DB_STMT_NAME_MAX = 63,    /* longest statement name (Postgres' NAMEDATALEN - 1) */
-	DB_PARAMS_MAX = 1000,     /* parameters of one statement */
-	DB_ROW_COLS_MAX = 64      /* columns db_row copies */
+	DB_CONNECT_TIMEOUT_S = 5,      /* default connect_timeout unless the DSN has one */
+	DB_STMT_MAX = 256,             /* prepared statement names per process */
+	DB_STMT_NAME_MAX = 63,         /* longest statement name (Postgres' NAMEDATALEN - 1) */
+	DB_PARAMS_MAX = 1000,          /* parameters of one statement */
+	DB_ROW_COLS_MAX = 64,          /* columns db_row copies */
+	DB_DEADLINE_MARGIN_MS = 2000,  /* our wait beyond the statement timeout */
+	DB_NO_TIMEOUT_WAIT_MS = 600000 /* our wait when there is no statement timeout */
 };
 
 struct db;

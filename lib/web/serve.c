@@ -350,12 +350,12 @@ void serve_dispatch(const struct service *svc, FCGX_Request *fcgx)
 
 /* --- The serving loop --------------------------------------------------------- */
 
-static volatile sig_atomic_t worker_stop;
+static volatile sig_atomic_t process_stop;
 
-static void worker_on_signal(int sig)
+static void process_on_signal(int sig)
 {
 	(void)sig;
-	worker_stop = 1;
+	process_stop = 1;
 	/* Makes libfcgi's accept loop give up; reads and writes of the request
 	 * in hand are not affected by it. */
 	FCGX_ShutdownPending();
@@ -363,22 +363,22 @@ static void worker_on_signal(int sig)
 
 /* Idle workers must be interrupted in accept(); busy ones must not have
  * their reads and writes interrupted, so SA_RESTART follows the state. */
-static void worker_signals(bool busy)
+static void process_signals(bool busy)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_signal;
+	sa.sa_handler = process_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = busy ? SA_RESTART : 0;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 }
 
-static int worker_main(const struct service *svc, int listen_fd)
+static int process_main(const struct service *svc, int listen_fd)
 {
 	sigset_t none;
 	sigemptyset(&none);
-	worker_signals(false);
+	process_signals(false);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (svc->worker_init && svc->worker_init() != ERR_OK) {
 		log_error("worker start-up failed; stopping this worker");
@@ -390,20 +390,20 @@ static int worker_main(const struct service *svc, int listen_fd)
 		return 1;
 	}
 	int status = 0;
-	while (!worker_stop) {
+	while (!process_stop) {
 		int rc = FCGX_Accept_r(&r);
 		if (rc < 0) {
-			if (worker_stop || rc == -EINTR)
+			if (process_stop || rc == -EINTR)
 				continue;
 			log_error("FCGX_Accept_r failed: %s",
 			          strerror(-rc > 0 && -rc < 4096 ? -rc : EIO));
 			status = 1;
 			break;
 		}
-		worker_signals(true);
+		process_signals(true);
 		serve_dispatch(svc, &r);
 		FCGX_Finish_r(&r);
-		worker_signals(false);
+		process_signals(false);
 	}
 	FCGX_Free(&r, 1);
 	if (svc->worker_done)
@@ -553,7 +553,7 @@ struct serve_child {
 static int serve_child_main(void *arg)
 {
 	const struct serve_child *c = arg;
-	return worker_main(c->svc, c->listen_fd);
+	return process_main(c->svc, c->listen_fd);
 }
 
 int serve_run(const struct service *svc, const struct serve_opts *opts)

@@ -1,8 +1,12 @@
 /* Unit tests for db against a private Postgres: parameters, NULLs, error
  * mapping, timeouts, transactions, prepared statements and reconnects. */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/cfg.h"
 #include "data/db.h"
@@ -238,6 +242,68 @@ static void test_prepared(struct db *db)
 	   "a forgotten statement is prepared again");
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A backend that stops answering (SIGSTOP) costs the deadline, not a hang;
+ * what was sent is never sent again on a new connection. */
+static void test_frozen(const char *dsn, const char *admin_dsn)
+{
+	struct db *db = NULL;
+	if (!ok(db_connect(dsn, 300, &db) == ERR_OK, "connect with a 300 ms statement timeout"))
+		return;
+	long pid = backend_pid(db);
+	ok(pid > 0 && kill((pid_t)pid, SIGSTOP) == 0, "its backend is frozen (SIGSTOP)");
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	const char *p[] = {"frozen-insert"};
+	is_long(db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, p, NULL), ERR_UNAVAILABLE,
+	        "a statement to a frozen server is unavailable");
+	double took = seconds_since(&t0);
+	ok(took >= 2.0 && took < 10.0, "after the deadline (%.1f s: 0.3 s + the 2 s margin)", took);
+	kill((pid_t)pid, SIGCONT);
+	ok(db_exec(db, "SELECT 1", 0, NULL, NULL) == ERR_OK, "the next call reconnects");
+	/* The thawed backend may still run the INSERT it had received; either
+	 * way it is never applied a second time by us. */
+	struct timespec pause = {0, 300 * 1000000L};
+	nanosleep(&pause, NULL);
+	ok(count_rows(db, "SELECT count(*) FROM items WHERE name = 'frozen-insert'") <= 1,
+	   "the timed-out INSERT was not sent again");
+
+	/* A write that went out and lost its connection is not repeated. */
+	db_close(db);
+	db = NULL;
+	if (!ok(db_connect(dsn, 10000, &db) == ERR_OK, "connect with a 10 s statement timeout"))
+		return;
+	long victim = backend_pid(db);
+	pid_t child = fork();
+	if (child == 0) {
+		/* Its own connection: the parent's stays untouched. */
+		struct db *killer = NULL;
+		nanosleep(&pause, NULL);
+		char text[32];
+		snprintf(text, sizeof(text), "%ld", victim);
+		const char *tp[] = {text};
+		enum err e = db_connect(admin_dsn, 0, &killer);
+		if (e == ERR_OK)
+			e = db_exec(killer, "SELECT pg_terminate_backend($1::int)", 1, tp, NULL);
+		_exit(e == ERR_OK ? 0 : 1);
+	}
+	const char *w[] = {"lost-write"};
+	is_long(db_exec(db, "INSERT INTO items (name) SELECT $1 FROM pg_sleep(2)", 1, w, NULL),
+	        ERR_UNAVAILABLE, "a write whose connection broke answers unavailable");
+	int status = 0;
+	waitpid(child, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "its backend was terminated meanwhile");
+	is_long(count_rows(db, "SELECT count(*) FROM items WHERE name = 'lost-write'"), 0,
+	        "and it was not sent again on the new connection");
+	db_close(db);
+}
+
 static void test_reconnect(struct testenv_postgres *pg, struct db *db, struct db *admin)
 {
 	static const char get[] = "SELECT note FROM items WHERE name = $1";
@@ -304,6 +370,7 @@ int main(void)
 	test_timeout(dsn);
 	test_transactions(db);
 	test_prepared(db);
+	test_frozen(dsn, pg.admin_dsn);
 	test_reconnect(&pg, db, admin);
 out:
 	db_close(db);
