@@ -175,6 +175,27 @@ enum err ratelimit_peek(struct cache *c, const char *key, long limit, long windo
 	return ratelimit_run(c, key, NULL, true, limit, window_seconds, out);
 }
 
+enum err ratelimit_release(struct cache *c, const char *key, long window_seconds, long reset)
+{
+	char counter[RATELIMIT_COUNTER_MAX];
+	redisReply *r = NULL;
+	if (!ratelimit_valid_key(key) || window_seconds < 1 ||
+	    window_seconds > RATELIMIT_WINDOW_MAX || reset < window_seconds) {
+		log_error("ratelimit: invalid key, window %ld or reset %ld", window_seconds, reset);
+		return ERR_INVALID;
+	}
+	snprintf(counter, sizeof(counter), "%s:%ld", key, reset / window_seconds - 1);
+	/* DECR only what exists and is above zero: an expired window stays gone. */
+	enum err e = cache_command(c, &r, "EVAL %s 1 %s",
+	                           "local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
+	                           "if n > 0 then return redis.call('DECR', KEYS[1]) end\n"
+	                           "return 0\n",
+	                           counter);
+	if (r)
+		freeReplyObject(r);
+	return e;
+}
+
 /* The batch command: verb (EVALSHA or EVAL), the SHA-1 or the text, then
  * RATELIMIT_BATCH_GROUP pairs of keys, the lifetime and the modes. The
  * arity is fixed so the format is a literal the compiler can check. */

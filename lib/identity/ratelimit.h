@@ -52,6 +52,13 @@ enum err ratelimit_hit_batch(struct cache *c, const struct ratelimit_item *items
                              long limit, long window_seconds,
                              struct ratelimit_result *out) MUST_CHECK;
 
+/* Gives back one request counted by ratelimit_hit in the window that ends
+ * at reset (the result's reset): that window's counter goes down by one,
+ * never below zero; nothing happens once the window is over. Same errors
+ * as ratelimit_hit. */
+enum err ratelimit_release(struct cache *c, const char *key, long window_seconds,
+                           long reset) MUST_CHECK;
+
 /* Reads key's count in the current window without counting; allowed says
  * whether one more request would be. */
 enum err ratelimit_peek(struct cache *c, const char *key, long limit, long window_seconds,
