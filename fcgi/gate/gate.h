@@ -11,7 +11,12 @@
  *   403 + X-Auth-Error: rate_limited, X-RateLimit-* and Retry-After
  *       (nginx turns it into the JSON 429);
  *   503 when Redis cannot be asked (nginx makes that a JSON 503 from the
- *       gate's status, snippets/errors.conf).
+ *       gate's status, snippets/errors.conf), or when its revocation cache
+ *       is not complete (REVOCATION_READY_KEY missing: Redis restarted
+ *       empty) and cannot be rebuilt from Postgres: the gate fails closed.
+ * With a database (db_dsn), a batch that finds the cache incomplete
+ * rebuilds it from the auth database's revoked_tokens (identity/
+ * revocation.h) and is decided again.
  * This is the only implementation of that decision; lectern-gate serves it. */
 #ifndef LECTERN_GATE_H
 #define LECTERN_GATE_H
@@ -25,9 +30,10 @@
 #include "identity/token.h"
 
 enum {
-	GATE_BATCH_MAX = 256,  /* checks decided together */
-	GATE_MEMO_SLOTS = 512, /* verified tokens remembered per process */
-	GATE_DIGEST_LEN = 32   /* SHA-256 */
+	GATE_BATCH_MAX = 256,     /* checks decided together */
+	GATE_MEMO_SLOTS = 512,    /* verified tokens remembered per process */
+	GATE_DIGEST_LEN = 32,     /* SHA-256 */
+	GATE_DB_TIMEOUT_MS = 5000 /* statement timeout of a rebuild's queries */
 };
 
 /* Tokens this process verified before, by the SHA-256 of their text, each
@@ -58,6 +64,10 @@ struct gate_config {
 	long rate_window; /* seconds */
 	struct cache *cache;
 	struct gate_memo *memo; /* NULL: every token is verified in full */
+	/* The auth database, the record of revocations. NULL: the revocation
+	 * cache is trusted as it is (unit tests only; lectern-gate requires
+	 * LECTERN_DB_DSN). The connection is made on first need, per process. */
+	const char *db_dsn;
 };
 
 /* The decision for one check. */

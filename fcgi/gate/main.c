@@ -39,6 +39,7 @@ static struct {
 	long rate_limit;
 	long rate_window;
 	long conns_max;
+	const char *db_dsn;
 } gate_cfg;
 
 /* The settings shared with lectern-auth (one environment file), and the gate's own. */
@@ -46,6 +47,8 @@ static const struct cfg_var gate_vars[] = {
     TOKEN_SETTINGS_VARS(gate_cfg),
     {"LECTERN_GATE_CONNECTIONS", CFG_INT, "512", 1, 100000, 0, &gate_cfg.conns_max,
      "open FastCGI connections per gate process"},
+    {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &gate_cfg.db_dsn,
+     "Postgres connection string of lectern_auth (the record of revocations)"},
 };
 
 /* --- One worker --------------------------------------------------------- */
@@ -124,6 +127,7 @@ static int worker_main(int listen_fd)
 	    .rate_window = gate_cfg.rate_window,
 	    .cache = cache,
 	    .memo = memo,
+	    .db_dsn = gate_cfg.db_dsn,
 	};
 	struct fcgi_mux_req *reqs[GATE_BATCH_MAX];
 	unsigned long requests = 0;

@@ -113,4 +113,93 @@ sub parallel_logins {
 		or diag(explain($c));
 }
 
+# --- revocations survive a Redis restart, and Redis comes back persistent ---
+sub lab_tool {
+	my ($tool, @args) = @_;
+	my $rc = system(src_dir() . "/tools/$tool", @args);
+	return $rc == 0;
+}
+sub redis_password {
+	my ($pass) = ($stack->slurp($stack->dir . '/etc/secrets.env') // '') =~ /^REDIS_PASSWORD=(\S+)$/m;
+	return $pass;
+}
+sub restart_redis {
+	my (%o) = @_;
+	my $dir = $stack->dir . '/redis';
+	ok(lab_tool('lab-redis', 'stop', $dir), 'Redis stopped');
+	if ($o{empty}) {
+		system('rm', '-rf', "$dir/appendonlydir", "$dir/appendonly.aof", "$dir/dump.rdb");
+	}
+	ok(lab_tool('lab-redis', 'start', $dir, $stack->port('redis'), redis_password()),
+		$o{empty} ? 'Redis started again, empty' : 'Redis started again');
+}
+my ($st, $alan, $other, $body);
+($st, $alan) = $stack->register('alan@example.org', 'universal machine tape', 'Alan');
+is($st, 201, 'alan registers');
+($st, $other) = $stack->login('alan@example.org', 'universal machine tape');
+is($st, 200, 'alan logs in a second time');
+($st) = call(POST => '/api/v1/auth/logout', bearer($alan->{token}), { refresh_token => $alan->{refresh_token} });
+is($st, 204, 'alan logs out his first session');
+($st, undef, $body) = call(GET => '/api/v1/auth/me', bearer($alan->{token}));
+is($st, 401, 'the logged-out token is refused');
+
+restart_redis();
+($st, undef, $body) = call(GET => '/api/v1/auth/me', bearer($alan->{token}));
+is($st, 401, 'after a Redis restart (with its data) the logged-out token is still refused');
+like($body->{message} // '', qr/revoked/, '... as revoked');
+like(redis_cli('CONFIG', 'GET', 'appendonly'), qr/yes/, "the lab's Redis keeps an append-only file");
+
+restart_redis(empty => 1);
+like(redis_cli('EXISTS', 'revoked:ready'), qr/^0/, 'the empty Redis has no revocation cache');
+($st, undef, $body) = call(GET => '/api/v1/auth/me', bearer($alan->{token}));
+is($st, 401, 'after Redis restarted empty the logged-out token is still refused');
+like($body->{message} // '', qr/revoked/, '... as revoked (the gate rebuilt the cache from Postgres)');
+($st) = call(GET => '/api/v1/auth/me', bearer($other->{token}));
+is($st, 200, "alan's other session still works");
+like(redis_cli('EXISTS', 'revoked:ready'), qr/^1/, 'the cache is marked complete again');
+
+# Fail closed: an empty Redis and no Postgres to rebuild from: nothing passes.
+ok(lab_tool('lab-postgres', 'stop', $stack->dir . '/postgres'), 'Postgres stopped');
+restart_redis(empty => 1);
+($st, undef, $body) = call(GET => '/api/v1/auth/me', bearer($alan->{token}));
+is($st, 503, 'without Postgres the gate cannot rebuild: the revoked token gets 503');
+like($body->{message} // '', qr/authentication service/, '... from the gate');
+($st, undef, $body) = call(GET => '/api/v1/auth/me', bearer($other->{token}));
+is($st, 503, '... and so does a valid one (fail closed)');
+is($body->{error}, 'unavailable', '... as the JSON unavailable');
+like($body->{message} // '', qr/authentication service/, '... from the gate, not the service');
+ok(lab_tool('lab-postgres', 'start', $stack->dir . '/postgres', $stack->port('pg')), 'Postgres started again');
+my $back = 0;
+for (1 .. 50) {
+	($st) = call(GET => '/api/v1/auth/me', bearer($other->{token}));
+	if ($st == 200) { $back = 1; last }
+	select(undef, undef, undef, 0.2);
+}
+ok($back, 'with Postgres back the gate rebuilds and answers again');
+($st) = call(GET => '/api/v1/auth/me', bearer($alan->{token}));
+is($st, 401, '... and the logged-out token is still refused');
+
+# --- refresh-token reuse ends the family's access tokens -------------------
+{
+	my ($st1, $s1) = $stack->login('alan@example.org', 'universal machine tape');
+	my ($st2, undef, $s2) = call(POST => '/api/v1/auth/refresh', {}, { refresh_token => $s1->{refresh_token} });
+	is($st2, 200, 'a refresh');
+	($st) = call(GET => '/api/v1/auth/me', bearer($s1->{token}));
+	is($st, 200, 'the first access token of the family works');
+	($st) = call(GET => '/api/v1/auth/me', bearer($s2->{token}));
+	is($st, 200, 'the refreshed access token works');
+	($st) = call(POST => '/api/v1/auth/refresh', {}, { refresh_token => $s1->{refresh_token} });
+	is($st, 401, 'the spent refresh token, presented again, is refused');
+	($st, undef, $body) = call(GET => '/api/v1/auth/me', bearer($s2->{token}));
+	is($st, 401, "after the reuse the family's newest access token is refused");
+	like($body->{message} // '', qr/revoked/, '... as revoked');
+	($st) = call(GET => '/api/v1/auth/me', bearer($s1->{token}));
+	is($st, 401, "... and so is the family's first one");
+	($st) = call(GET => '/api/v1/auth/me', bearer($other->{token}));
+	is($st, 200, 'a session of another family is untouched');
+	restart_redis(empty => 1);
+	($st) = call(GET => '/api/v1/auth/me', bearer($s2->{token}));
+	is($st, 401, "the family's access token stays refused after Redis restarted empty");
+}
+
 done_testing();
