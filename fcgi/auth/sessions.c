@@ -3,13 +3,18 @@
  * A refresh token is an opaque random string; only its SHA-256 is stored.
  * Tokens of one login form a family: each refresh spends the presented token
  * and issues the next one of the family. A spent token presented again means
- * it was stolen (or replayed), so the whole family is revoked. */
+ * it was stolen (or replayed), so the whole family is revoked: its refresh
+ * tokens and every access token issued with one of them (each refresh
+ * token's row keeps the jti of the access token issued with it).
+ * Revocations are durable (identity/revocation.h): Postgres, then the
+ * gate's Redis cache. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "auth.h"
 #include "core/log.h"
+#include "identity/revocation.h"
 
 static const char refresh_refused[] = "The refresh token is not valid.";
 
@@ -44,14 +49,17 @@ static enum err session_create(struct http_req *req, const struct auth_user *u,
 	if (e != ERR_OK)
 		return e;
 	token_sha256_hex(refresh, strlen(refresh), refresh_hash);
-	char ttl[24];
+	char ttl[24], access_exp[24];
 	snprintf(ttl, sizeof(ttl), "%ld", auth_cfg.refresh_ttl);
-	const char *params[] = {family_id, u->id, refresh_hash, ttl};
+	snprintf(access_exp, sizeof(access_exp), "%lld", exp);
+	const char *params[] = {family_id, u->id, refresh_hash, ttl, jti, access_exp};
 	e = db_exec_prepared(
 	    service_db(), "auth_refresh_insert",
-	    "INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at) "
-	    "VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))",
-	    4, params, NULL);
+	    "INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at, "
+	    "access_jti, access_expires_at) "
+	    "VALUES ($1, $2, $3, now() + make_interval(secs => $4::int), $5, "
+	    "to_timestamp($6::bigint))",
+	    6, params, NULL);
 	if (e != ERR_OK)
 		return e;
 	struct json_object *o = json_object_new_object();
@@ -125,8 +133,13 @@ enum err auth_refresh(struct http_req *req)
 		/* Committed, or rolled back on failure: never left open. */
 		e = db_end(service_db(), family_revoke(family_id));
 		in_tx = false;
+		/* The family's access tokens die now too, not when they expire. */
 		if (e == ERR_OK)
-			log_warn("refresh token reuse for user %s: family revoked", user_id);
+			e = revocation_add_family(service_db(), service_cache(), family_id);
+		if (e == ERR_OK)
+			log_warn(
+			    "refresh token reuse for user %s: family and its access tokens revoked",
+			    user_id);
 		e = e == ERR_OK ? http_error(req, ERR_UNAUTHORIZED, refresh_refused) : e;
 		goto out;
 	}
@@ -172,12 +185,8 @@ enum err auth_logout(struct http_req *req)
 	if (!jwt || token_verify(auth_keys, jwt, token_cfg.jwt_issuer, token_cfg.jwt_audience, now,
 	                         req->pool, &claims, &why) != ERR_OK)
 		return http_error(req, ERR_UNAUTHORIZED, "The access token is not valid.");
-	/* The gate refuses a token whose jti is listed, until it would expire anyway. */
-	long long ttl = claims.exp - now > 0 ? claims.exp - now : 1;
-	redisReply *reply = NULL;
-	enum err e =
-	    cache_command(service_cache(), &reply, "SET revoked:%s 1 EX %lld", claims.jti, ttl);
-	freeReplyObject(reply);
+	/* The gate refuses a revoked token until it would expire anyway. */
+	enum err e = revocation_add(service_db(), service_cache(), claims.jti, claims.exp);
 	if (e != ERR_OK)
 		return e;
 	const char *refresh = http_param(req, "refresh_token");
@@ -185,12 +194,18 @@ enum err auth_logout(struct http_req *req)
 		char hash[TOKEN_SHA256_HEX_SIZE];
 		token_sha256_hex(refresh, strlen(refresh), hash);
 		const char *params[] = {hash, req->user_id};
-		e = db_exec_prepared(
-		    service_db(), "auth_logout_family",
-		    "UPDATE refresh_tokens SET revoked_at = now() "
-		    "WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM "
-		    "refresh_tokens WHERE token_hash = $1 AND user_id = $2)",
-		    2, params, NULL);
+		PGresult *res = NULL;
+		e = db_exec_prepared(service_db(), "auth_logout_family",
+		                     "SELECT family_id::text FROM refresh_tokens "
+		                     "WHERE token_hash = $1 AND user_id = $2",
+		                     2, params, &res);
+		if (e == ERR_OK && PQntuples(res) == 1) {
+			const char *family_id = pool_strdup(req->pool, db_value(res, 0, 0));
+			e = family_revoke(family_id);
+			if (e == ERR_OK)
+				e = revocation_add_family(service_db(), service_cache(), family_id);
+		}
+		PQclear(res);
 		if (e != ERR_OK)
 			return e;
 	}

@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "core/log.h"
 #include "identity/password.h"
+#include "identity/password_policy.h"
 
 /* One sentence for every failed login, so it never tells which part was wrong. */
 static const char login_failed[] = "Invalid email or password.";
@@ -58,9 +59,18 @@ enum err auth_register(struct http_req *req)
 		return e;
 	const char *email = http_param(req, "email");
 	const char *name = http_param(req, "name");
+	const char *password = http_param(req, "password");
 	char *hash = NULL;
 	PGresult *res = NULL;
-	e = password_hash(http_param(req, "password"), (int)auth_cfg.scrypt_log_n, &hash);
+	char why[PASSWORD_POLICY_WHY_MAX];
+	e = password_policy_check(password, email, name, why);
+	if (e == ERR_INVALID) {
+		http_error_detail(req, "password", why);
+		return http_error(req, ERR_INVALID, "%s", why);
+	}
+	if (e != ERR_OK)
+		return e;
+	e = password_hash(password, (int)auth_cfg.scrypt_log_n, &hash);
 	if (e != ERR_OK)
 		goto out;
 	const char *params[] = {email, name, hash};
@@ -84,20 +94,32 @@ out:
 	return e;
 }
 
-/* Refuses a login while the email or the address has too many failures. */
-static enum err login_allowed(struct http_req *req, const char *email_key, const char *ip_key)
-{
+/* A login attempt counted against the email and the address before any
+ * hashing: concurrent attempts each take their own place under the limits,
+ * so no more than the limits get through to a password check. */
+struct login_slot {
+	const char *email_key;
+	const char *ip_key;
 	struct ratelimit_result by_email, by_ip;
-	enum err e = ratelimit_peek(service_cache(), email_key, auth_cfg.login_fail_limit,
-	                            auth_cfg.login_fail_window, &by_email);
-	if (e == ERR_OK)
-		e = ratelimit_peek(service_cache(), ip_key, auth_cfg.login_fail_ip_limit,
-		                   auth_cfg.login_fail_window, &by_ip);
+	bool email_taken, ip_taken; /* counted, and to be given back unless it failed */
+};
+
+/* Takes a place under both limits; refuses (429) when either is full. */
+static enum err login_reserve(struct http_req *req, struct login_slot *s)
+{
+	enum err e = ratelimit_hit(service_cache(), s->email_key, NULL, auth_cfg.login_fail_limit,
+	                           auth_cfg.login_fail_window, &s->by_email);
 	if (e != ERR_OK)
 		return e;
-	if (by_email.remaining > 0 && by_ip.remaining > 0)
+	s->email_taken = true;
+	e = ratelimit_hit(service_cache(), s->ip_key, NULL, auth_cfg.login_fail_ip_limit,
+	                  auth_cfg.login_fail_window, &s->by_ip);
+	if (e != ERR_OK)
+		return e;
+	s->ip_taken = true;
+	if (s->by_email.allowed && s->by_ip.allowed)
 		return ERR_OK;
-	const struct ratelimit_result *hit = by_email.remaining > 0 ? &by_ip : &by_email;
+	const struct ratelimit_result *hit = s->by_email.allowed ? &s->by_ip : &s->by_email;
 	char retry[32];
 	snprintf(retry, sizeof(retry), "%ld", hit->retry_after > 0 ? hit->retry_after : 1);
 	if (http_add_header(req, "Retry-After", retry) != ERR_OK)
@@ -105,15 +127,18 @@ static enum err login_allowed(struct http_req *req, const char *email_key, const
 	return http_error(req, ERR_RATE_LIMITED, "Too many failed logins; try again later.");
 }
 
-/* Counts a failed login against the email and the address. */
-static void login_failed_count(const char *email_key, const char *ip_key)
+/* Gives back the places of an attempt that did not fail (a good password,
+ * a refusal, an error): only failed logins stay counted. */
+static void login_release(struct login_slot *s)
 {
-	struct ratelimit_result rl;
-	if (ratelimit_hit(service_cache(), email_key, NULL, auth_cfg.login_fail_limit,
-	                  auth_cfg.login_fail_window, &rl) != ERR_OK ||
-	    ratelimit_hit(service_cache(), ip_key, NULL, auth_cfg.login_fail_ip_limit,
-	                  auth_cfg.login_fail_window, &rl) != ERR_OK)
-		log_warn("could not count a failed login");
+	if ((s->email_taken &&
+	     ratelimit_release(service_cache(), s->email_key, auth_cfg.login_fail_window,
+	                       s->by_email.reset) != ERR_OK) ||
+	    (s->ip_taken &&
+	     ratelimit_release(service_cache(), s->ip_key, auth_cfg.login_fail_window,
+	                       s->by_ip.reset) != ERR_OK))
+		log_warn("could not give back a login attempt's place");
+	s->email_taken = s->ip_taken = false;
 }
 
 enum err auth_login(struct http_req *req)
@@ -123,10 +148,13 @@ enum err auth_login(struct http_req *req)
 		return e;
 	const char *email = http_param(req, "email");
 	const char *password = http_param(req, "password");
-	const char *email_key = pool_printf(req->pool, "lf:e:%s", email);
-	const char *ip_key = pool_printf(req->pool, "lf:a:%s", req->remote_addr);
+	struct login_slot slot = {
+	    .email_key = pool_printf(req->pool, "lf:e:%s", email),
+	    .ip_key = pool_printf(req->pool, "lf:a:%s", req->remote_addr),
+	};
 	PGresult *res = NULL;
-	e = login_allowed(req, email_key, ip_key);
+	bool failed = false;
+	e = login_reserve(req, &slot);
 	if (e != ERR_OK)
 		goto out;
 	const char *params[] = {email};
@@ -145,7 +173,7 @@ enum err auth_login(struct http_req *req)
 		password_burn(password, (int)auth_cfg.scrypt_log_n);
 	}
 	if (!match) {
-		login_failed_count(email_key, ip_key);
+		failed = true;
 		e = http_error(req, ERR_UNAUTHORIZED, login_failed);
 		goto out;
 	}
@@ -153,6 +181,8 @@ enum err auth_login(struct http_req *req)
 	auth_user_from_row(&u, res, req->pool);
 	e = auth_send_session(req, 200, &u, NULL);
 out:
+	if (!failed)
+		login_release(&slot);
 	PQclear(res);
 	return e;
 }

@@ -6,6 +6,18 @@
 
 #include "gate.h"
 #include "core/log.h"
+#include "data/db.h"
+#include "identity/revocation.h"
+
+/* Refills Redis's revocation cache from Postgres (identity/revocation.h). */
+static enum err gate_rebuild(const struct gate_config *cfg)
+{
+	log_warn("gate: Redis has no complete revocation cache; rebuilding it from Postgres");
+	enum err e = revocation_rebuild(cfg->db, cfg->cache, NULL);
+	if (e != ERR_OK)
+		log_error("gate: the revocation cache could not be rebuilt; refusing until it is");
+	return e;
+}
 
 /* A claim goes out as a header value: no control bytes may reach it. */
 static bool header_safe(const char *s)
@@ -80,9 +92,19 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 	}
 	if (nitems == 0)
 		return;
-	/* Revocation and the count of every valid token: one round trip. */
-	enum err e = ratelimit_hit_batch(cfg->cache, items, nitems, cfg->rate_limit,
+	/* Revocation and the count of every valid token: one round trip. A
+	 * cache that is not known complete is rebuilt first (or nothing passes). */
+	const char *ready = cfg->db ? REVOCATION_READY_KEY : NULL;
+	enum err e = ratelimit_hit_batch(cfg->cache, items, nitems, ready, cfg->rate_limit,
 	                                 cfg->rate_window, results);
+	if (e == ERR_NOT_FOUND) {
+		e = gate_rebuild(cfg);
+		if (e == ERR_OK)
+			e = ratelimit_hit_batch(cfg->cache, items, nitems, ready, cfg->rate_limit,
+			                        cfg->rate_window, results);
+		if (e == ERR_NOT_FOUND || e == ERR_INVALID || e == ERR_INTERNAL)
+			e = ERR_UNAVAILABLE;
+	}
 	for (size_t k = 0; k < nitems; k++) {
 		struct gate_verdict *v = &out[which[k]];
 		if (e != ERR_OK) {

@@ -11,7 +11,12 @@
  *   403 + X-Auth-Error: rate_limited, X-RateLimit-* and Retry-After
  *       (nginx turns it into the JSON 429);
  *   503 when Redis cannot be asked (nginx makes that a JSON 503 from the
- *       gate's status, snippets/errors.conf).
+ *       gate's status, snippets/errors.conf), or when its revocation cache
+ *       is not complete (REVOCATION_READY_KEY missing: Redis restarted
+ *       empty) and cannot be rebuilt from Postgres: the gate fails closed.
+ * With a database (db), a batch that finds the cache incomplete
+ * rebuilds it from the auth database's revoked_tokens (identity/
+ * revocation.h) and is decided again.
  * This is the only implementation of that decision; lectern-gate serves it. */
 #ifndef LECTERN_GATE_H
 #define LECTERN_GATE_H
@@ -58,6 +63,10 @@ struct gate_config {
 	long rate_window; /* seconds */
 	struct cache *cache;
 	struct gate_memo *memo; /* NULL: every token is verified in full */
+	/* The auth database, the record of revocations (lib's connection of
+	 * this process). NULL: the revocation cache is trusted as it is (unit
+	 * tests only; lectern-gate always has it). */
+	struct db *db;
 };
 
 /* The decision for one check. */

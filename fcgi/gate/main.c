@@ -111,6 +111,7 @@ static int gate_loop(int listen_fd)
 	    .rate_window = token_cfg.rate_window,
 	    .cache = service_cache(),
 	    .memo = memo,
+	    .db = service_db(),
 	};
 	struct fcgi_mux_req *reqs[GATE_BATCH_MAX];
 	unsigned long requests = 0;
@@ -139,7 +140,7 @@ out:
 
 static const struct service_def gate_service = {
     .name = "gate",
-    .clients = SERVICE_CACHE,
+    .clients = SERVICE_CACHE | SERVICE_DB, /* Postgres: the record of revocations */
     .settings = (const struct cfg_table *const[]){&token_settings, &gate_table, NULL},
     .configure = token_settings_check,
     .serve = gate_loop,

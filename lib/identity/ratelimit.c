@@ -32,11 +32,16 @@ static bool ratelimit_valid_key(const char *key)
 }
 
 /* The batch script: KEYS[2i-1] and KEYS[2i] are item i's counter and block
- * flag; ARGV[1] the counters' lifetime; ARGV[2] one character per item:
- * '0' an unused slot, '1' a counter only, '2' a counter and a block flag.
- * Returns kind and value of each item in turn, as the script above does
- * for a hit (0, 0 for an unused slot). */
+ * flag, KEYS[33] the ready key; ARGV[1] the counters' lifetime; ARGV[2] one
+ * character per item: '0' an unused slot, '1' a counter only, '2' a counter
+ * and a block flag; ARGV[3] '1' when the ready key must exist. Returns kind
+ * and value of each item in turn, as the script above does for a hit (0, 0
+ * for an unused slot), or {-2} without counting anything when the ready key
+ * is missing. */
 static const char ratelimit_batch_script[] =
+    "if ARGV[3] == '1' and redis.call('EXISTS', KEYS[33]) == 0 then\n"
+    "  return {-2}\n"
+    "end\n"
     "local out = {}\n"
     "for i = 1, #ARGV[2] do\n"
     "  local mode = string.sub(ARGV[2], i, i)\n"
@@ -175,29 +180,50 @@ enum err ratelimit_peek(struct cache *c, const char *key, long limit, long windo
 	return ratelimit_run(c, key, NULL, true, limit, window_seconds, out);
 }
 
+enum err ratelimit_release(struct cache *c, const char *key, long window_seconds, long reset)
+{
+	char counter[RATELIMIT_COUNTER_MAX];
+	redisReply *r = NULL;
+	if (!ratelimit_valid_key(key) || window_seconds < 1 ||
+	    window_seconds > RATELIMIT_WINDOW_MAX || reset < window_seconds) {
+		log_error("ratelimit: invalid key, window %ld or reset %ld", window_seconds, reset);
+		return ERR_INVALID;
+	}
+	snprintf(counter, sizeof(counter), "%s:%ld", key, reset / window_seconds - 1);
+	/* DECR only what exists and is above zero: an expired window stays gone. */
+	enum err e = cache_command(c, &r, "EVAL %s 1 %s",
+	                           "local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
+	                           "if n > 0 then return redis.call('DECR', KEYS[1]) end\n"
+	                           "return 0\n",
+	                           counter);
+	if (r)
+		freeReplyObject(r);
+	return e;
+}
+
 /* The batch command: verb (EVALSHA or EVAL), the SHA-1 or the text, then
  * RATELIMIT_BATCH_GROUP pairs of keys, the lifetime and the modes. The
  * arity is fixed so the format is a literal the compiler can check. */
 #define RL_KEYS2 " %s %s"
 #define RL_KEYS8 RL_KEYS2 RL_KEYS2 RL_KEYS2 RL_KEYS2
-#define RL_BATCH_FMT "%s %s 32" RL_KEYS8 RL_KEYS8 RL_KEYS8 RL_KEYS8 " %ld %s"
+#define RL_BATCH_FMT "%s %s 33" RL_KEYS8 RL_KEYS8 RL_KEYS8 RL_KEYS8 " %s %ld %s %s"
 
 static enum err ratelimit_batch_send(struct cache *c, const char *verb, const char *script,
-                                     const char *const *k, long ttl, const char *modes,
-                                     redisReply **out)
+                                     const char *const *k, const char *ready, long ttl,
+                                     const char *modes, redisReply **out)
 {
 	_Static_assert(RATELIMIT_BATCH_GROUP == 16, "RL_BATCH_FMT names 16 pairs of keys");
 	return cache_command_raw(c, out, RL_BATCH_FMT, verb, script, k[0], k[1], k[2], k[3], k[4],
 	                         k[5], k[6], k[7], k[8], k[9], k[10], k[11], k[12], k[13], k[14],
 	                         k[15], k[16], k[17], k[18], k[19], k[20], k[21], k[22], k[23],
-	                         k[24], k[25], k[26], k[27], k[28], k[29], k[30], k[31], ttl,
-	                         modes);
+	                         k[24], k[25], k[26], k[27], k[28], k[29], k[30], k[31],
+	                         ready ? ready : k[0], ttl, modes, ready ? "1" : "0");
 }
 
 /* Counts one group of at most RATELIMIT_BATCH_GROUP items. */
 static enum err ratelimit_batch_group(struct cache *c, const struct ratelimit_item *items, size_t n,
-                                      long limit, long now, long number, long reset,
-                                      struct ratelimit_result *out)
+                                      const char *ready, long limit, long now, long number,
+                                      long reset, struct ratelimit_result *out)
 {
 	static char sha[RATELIMIT_SHA_LEN + 1];
 	char counters[RATELIMIT_BATCH_GROUP][RATELIMIT_COUNTER_MAX];
@@ -222,19 +248,25 @@ static enum err ratelimit_batch_group(struct cache *c, const struct ratelimit_it
 	}
 	modes[RATELIMIT_BATCH_GROUP] = '\0';
 	long ttl = reset - now + 1;
-	e = ratelimit_batch_send(c, "EVALSHA", sha, keys, ttl, modes, &r);
+	e = ratelimit_batch_send(c, "EVALSHA", sha, keys, ready, ttl, modes, &r);
 	if (e)
 		goto out;
 	if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
 		freeReplyObject(r);
 		r = NULL;
-		e = ratelimit_batch_send(c, "EVAL", ratelimit_batch_script, keys, ttl, modes, &r);
+		e = ratelimit_batch_send(c, "EVAL", ratelimit_batch_script, keys, ready, ttl, modes,
+		                         &r);
 		if (e)
 			goto out;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_error("ratelimit: the batch script failed: %s", r->str);
 		e = ERR_INTERNAL;
+		goto out;
+	}
+	if (ready && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == -2) {
+		e = ERR_NOT_FOUND; /* not logged: the caller rebuilds and asks again */
 		goto out;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * RATELIMIT_BATCH_GROUP) {
@@ -259,7 +291,8 @@ out:
 }
 
 enum err ratelimit_hit_batch(struct cache *c, const struct ratelimit_item *items, size_t n,
-                             long limit, long window_seconds, struct ratelimit_result *out)
+                             const char *ready_key, long limit, long window_seconds,
+                             struct ratelimit_result *out)
 {
 	if (limit < 1 || limit > RATELIMIT_LIMIT_MAX || window_seconds < 1 ||
 	    window_seconds > RATELIMIT_WINDOW_MAX) {
@@ -267,7 +300,8 @@ enum err ratelimit_hit_batch(struct cache *c, const struct ratelimit_item *items
 		return ERR_INVALID;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!ratelimit_valid_key(items[i].key) ||
+		if ((ready_key && !ratelimit_valid_key(ready_key)) ||
+		    !ratelimit_valid_key(items[i].key) ||
 		    (items[i].block_key && !ratelimit_valid_key(items[i].block_key))) {
 			log_error("ratelimit: an empty or oversize key in a batch");
 			return ERR_INVALID;
@@ -278,8 +312,8 @@ enum err ratelimit_hit_batch(struct cache *c, const struct ratelimit_item *items
 	long reset = (number + 1) * window_seconds;
 	for (size_t done = 0; done < n; done += RATELIMIT_BATCH_GROUP) {
 		size_t k = n - done < RATELIMIT_BATCH_GROUP ? n - done : RATELIMIT_BATCH_GROUP;
-		enum err e = ratelimit_batch_group(c, items + done, k, limit, now, number, reset,
-		                                   out + done);
+		enum err e = ratelimit_batch_group(c, items + done, k, ready_key, limit, now,
+		                                   number, reset, out + done);
 		if (e)
 			return e;
 	}

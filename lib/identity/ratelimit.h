@@ -46,11 +46,20 @@ struct ratelimit_item {
 /* As ratelimit_hit for n items at once, all against the same limit and
  * window, out[i] for items[i] (items of one key count in order). Up to
  * RATELIMIT_BATCH_GROUP items go in one script run, so one Redis round
- * trip; more take one per group. On an error no out[] is valid (the groups
- * before it were counted). */
+ * trip; more take one per group. When ready_key is not NULL it must exist
+ * in Redis (the block keys are complete only then): else ERR_NOT_FOUND,
+ * with nothing counted in that group. On an error no out[] is valid (the
+ * groups before it were counted). */
 enum err ratelimit_hit_batch(struct cache *c, const struct ratelimit_item *items, size_t n,
-                             long limit, long window_seconds,
+                             const char *ready_key, long limit, long window_seconds,
                              struct ratelimit_result *out) MUST_CHECK;
+
+/* Gives back one request counted by ratelimit_hit in the window that ends
+ * at reset (the result's reset): that window's counter goes down by one,
+ * never below zero; nothing happens once the window is over. Same errors
+ * as ratelimit_hit. */
+enum err ratelimit_release(struct cache *c, const char *key, long window_seconds,
+                           long reset) MUST_CHECK;
 
 /* Reads key's count in the current window without counting; allowed says
  * whether one more request would be. */

@@ -164,16 +164,16 @@ static void test_batch(struct gate_config *cfg, const struct token_keyring *kr)
 	   "ratelimit_hit sees the batch's count");
 	struct ratelimit_item items[2] = {{"rl:u:33333333-3333-4333-8333-333333333333", NULL},
 	                                  {"batch:other", "batch:no-such-block"}};
-	ok(ratelimit_hit_batch(cfg->cache, items, 2, 1000, big.rate_window, many) == ERR_OK &&
+	ok(ratelimit_hit_batch(cfg->cache, items, 2, NULL, 1000, big.rate_window, many) == ERR_OK &&
 	       many[0].remaining == want_a - 2 && many[1].remaining == 999 && many[1].allowed &&
 	       !many[1].blocked,
 	   "and the batch sees the single hit; a missing block key does not block");
 	struct ratelimit_item bad = {"", NULL};
-	ok(ratelimit_hit_batch(cfg->cache, &bad, 1, 10, 60, many) == ERR_INVALID,
+	ok(ratelimit_hit_batch(cfg->cache, &bad, 1, NULL, 10, 60, many) == ERR_INVALID,
 	   "an empty key is refused");
-	ok(ratelimit_hit_batch(cfg->cache, items, 2, 0, 60, many) == ERR_INVALID,
+	ok(ratelimit_hit_batch(cfg->cache, items, 2, NULL, 0, 60, many) == ERR_INVALID,
 	   "a zero limit is refused");
-	ok(ratelimit_hit_batch(cfg->cache, items, 0, 10, 60, many) == ERR_OK,
+	ok(ratelimit_hit_batch(cfg->cache, items, 0, NULL, 10, 60, many) == ERR_OK,
 	   "an empty batch is fine");
 	pool_free(p);
 }

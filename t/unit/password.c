@@ -1,5 +1,6 @@
 /* Unit tests for password: RFC 7914 vectors, round trips, hostile encodings
  * and parameter bounds. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "identity/password.h"
+#include "identity/password_policy.h"
 #include "tap.h"
 
 enum { FAST = PASSWORD_LOG_N_MIN, KAT_LEN = 64, HEX_MAX = 2 * KAT_LEN + 1 };
@@ -228,6 +230,56 @@ static void test_hostile_encodings(void)
 	password_burn("", PASSWORD_LOG_N_MIN - 5);
 }
 
+/* The policy for new passwords: cracklib's verdict and the account's own
+ * words; length is the route's. */
+static void test_policy(void)
+{
+	static const struct {
+		const char *password, *email, *name;
+		bool ok;
+		const char *why; /* part of the reason when refused */
+	} cases[] = {
+	    {"12345678", "ada@example.org", "Ada Lovelace", false, "too easy to guess"},
+	    {"password", "ada@example.org", "Ada Lovelace", false, "dictionary"},
+	    {"        ", "ada@example.org", "Ada Lovelace", false, "DIFFERENT"},
+	    {"Password1!", "ada@example.org", "Ada Lovelace", false, "dictionary"},
+	    {"qwertyuiop", "ada@example.org", "Ada Lovelace", false, "too easy to guess"},
+	    {"abcdefgh", "ada@example.org", "Ada Lovelace", false, "too easy to guess"},
+	    {"aaaaaaaaaaaa", "ada@example.org", "Ada Lovelace", false, "too easy to guess"},
+	    {"letmein1", "ada@example.org", "Ada Lovelace", false, "too easy to guess"},
+	    {"ada.lovelace@example.org", "ada.lovelace@example.org", "Ada", false, "email"},
+	    {"Lovelace1815!", "ada@example.org", "Ada Lovelace", false, "your name"},
+	    {"AdaLovelace#42", "countess@example.org", "Ada Lovelace", false, "your name"},
+	    {"Babbage-77&88", "charles.babbage@example.org", "C", false, "email"},
+	    {"correct horse battery", "ada@example.org", "Ada Lovelace", true, NULL},
+	    {"quiet lantern orchard", "ada@example.org", "Ada Lovelace", true, NULL},
+	    {"Tr0ub4dor&3x", "ada@example.org", "Ada Lovelace", true, NULL},
+	    {"ada likes long walks", "ada@example.org", "Ada Lovelace", true, NULL},
+	    {"correct horse battery", NULL, NULL, true, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[PASSWORD_POLICY_WHY_MAX];
+		enum err e =
+		    password_policy_check(cases[i].password, cases[i].email, cases[i].name, why);
+		if (cases[i].ok) {
+			ok(e == ERR_OK && why[0] == '\0', "policy accepts \"%s\" (%s)",
+			   cases[i].password, why);
+		} else {
+			ok(e == ERR_INVALID, "policy refuses \"%s\"", cases[i].password);
+			ok(strstr(why, cases[i].why) != NULL, "... saying why: %s", why);
+			ok(strstr(why, cases[i].password) == NULL ||
+			       strcmp(cases[i].password, "password") == 0,
+			   "... without echoing the password");
+		}
+	}
+	char over[PASSWORD_MAX + 2];
+	memset(over, 'x', sizeof(over) - 1);
+	over[sizeof(over) - 1] = '\0';
+	char why[PASSWORD_POLICY_WHY_MAX];
+	ok(password_policy_check(over, NULL, NULL, why) == ERR_INVALID,
+	   "policy refuses an oversize password");
+}
+
 int main(void)
 {
 	int devnull = fileno(fopen("/dev/null", "w"));
@@ -235,5 +287,6 @@ int main(void)
 	test_vectors();
 	test_round_trip();
 	test_hostile_encodings();
+	test_policy();
 	return tap_done();
 }

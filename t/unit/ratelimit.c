@@ -156,7 +156,7 @@ static void test_script_reload(struct testenv_redis *r, struct cache *c)
 	ok(testenv_redis_restart(r), "Redis restarted");
 	ok(ratelimit_hit(c, "reload", NULL, 2, LONG_WINDOW, &res) == ERR_OK && !res.allowed &&
 	       res.remaining == 0,
-	   "after a restart: reconnected, reloaded, and the count kept (Redis persists)");
+	   "after a restart: reconnected, reloaded, and the count kept (the lab's Redis persists)");
 	testenv_redis_stop(r);
 	is_long(ratelimit_hit(c, "reload", NULL, 2, LONG_WINDOW, &res), ERR_UNAVAILABLE,
 	        "no Redis is unavailable");
