@@ -500,7 +500,7 @@ static size_t paragraph(struct parser *p, size_t i, size_t to, bool quote)
 	int indent = p->lines[i].indent;
 	i++;
 	while (i < to && !starts_block(p, i, to) && p->lines[i].indent >= indent &&
-	       !(p->rst && i == from + 1 && p->lines[i].indent > indent))
+	       !(!p->md && i == from + 1 && p->lines[i].indent > indent))
 		i++;
 	size_t len;
 	char *raw = join(p, from, i, false, &len);
@@ -591,7 +591,7 @@ static void parse_range(struct parser *p, size_t from, size_t to, bool quote, in
 				parse_range(p, i, end, quote, depth + 1);
 			} else if (p->md && !p->rst && after_blank && l->indent >= base + 4) {
 				add_code(p, i, end);
-			} else if (p->rst && !after_blank && prev &&
+			} else if (!p->md && !after_blank && prev &&
 			           (prev->kind == DOC_PARAGRAPH || prev->kind == DOC_QUOTE) &&
 			           prev->len <= DOC_TERM_BYTES_MAX) {
 				/* A definition list: the term, then its definition. */
@@ -833,6 +833,8 @@ void doc_parse(struct pool *pool, const char *text, size_t len, struct doc *out)
 		size_t end = ff ? (size_t)(ff - text) : len;
 		size_t clen;
 		const char *c = text_clean(pool, text + at, end - at, &clen);
+		if (page > 1) /* a page ends a paragraph: a blank line of the new page */
+			add_lines(&p, "\n", 1, page, &cap);
 		add_lines(&p, c, clen, page, &cap);
 		if (!ff)
 			break;

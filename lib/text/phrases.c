@@ -84,6 +84,7 @@ struct entry {
 	long count;   /* a candidate's occurrences; a word's frequency */
 	long degree;  /* a word's: summed lengths of the candidates it is in */
 	long verb;    /* a word's: times written after "to" or a modal ("to release") */
+	long noun;    /* a word's: times written after a determiner */
 	bool heading; /* seen in a heading */
 	size_t block; /* first seen in */
 	struct form forms[PHRASES_FORMS_MAX]; /* mid-sentence forms */
@@ -200,6 +201,7 @@ struct word {
 	size_t len;
 	bool participle; /* a phrase may not end in it */
 	bool after_to;   /* written after "to" or a modal verb: used as a verb */
+	bool after_det;  /* written after a determiner ("the", "an", "its"): a noun */
 	char stem[TEXT_WORD_MAX + 1];
 };
 
@@ -213,7 +215,8 @@ struct reader {
 	bool run_initial; /* the run starts a sentence */
 	bool heading;
 	size_t block;
-	bool prev_to; /* the last token was "to" or a modal verb */
+	bool prev_to;  /* the last token was "to" or a modal verb */
+	bool prev_det; /* the last token was a determiner */
 };
 
 static bool ascii_letter(char c)
@@ -261,6 +264,7 @@ static void end_run(struct reader *r)
 			w->count++;
 			w->degree += degree;
 			w->verb += r->run[k].after_to;
+			w->noun += r->run[k].after_det;
 		}
 	}
 	count_parts(r, false);
@@ -311,6 +315,11 @@ static bool in_sorted(const char *w, const char *const *list, size_t n)
 /* Words after which a verb follows. Sorted. */
 static const char *const verb_markers[] = {"can",   "cannot", "could", "may",  "might", "must",
                                            "shall", "should", "to",    "will", "would"};
+
+/* Words before a noun. Sorted. */
+static const char *const determiners[] = {"a",     "an",    "any",  "each",  "every", "her",  "his",
+                                          "its",   "my",    "no",   "our",   "some",  "that", "the",
+                                          "their", "these", "this", "those", "your"};
 
 /* An adverb ("purely", "automatically"): never part of a key phrase. */
 static bool adverb(const char *lower, size_t n)
@@ -372,6 +381,9 @@ static void token(struct reader *r, const char *a, size_t n, bool *sentence_star
 	bool word = z > 0 && lower_word(a, z, lower, sizeof(lower));
 	r->prev_to = word && !stop &&
 	             in_sorted(lower, verb_markers, sizeof(verb_markers) / sizeof(verb_markers[0]));
+	bool after_det = r->prev_det;
+	r->prev_det = word && !stop &&
+	              in_sorted(lower, determiners, sizeof(determiners) / sizeof(determiners[0]));
 	if (!word || strlen(lower) < 2 || text_is_stop_word(lower) || phrases_is_generic(lower) ||
 	    lower[0] == '-' || lower[strlen(lower) - 1] == '-' || adverb(lower, strlen(lower))) {
 		end_run(r);
@@ -398,6 +410,7 @@ static void token(struct reader *r, const char *a, size_t n, bool *sentence_star
 	w->len = z;
 	w->participle = participle(lower, strlen(lower));
 	w->after_to = after_to;
+	w->after_det = after_det;
 	text_stem(r->stemmer, lower, strlen(lower), w->stem, sizeof(w->stem));
 	if (stop)
 		end_run(r);
@@ -708,7 +721,9 @@ static void score(struct reader *r)
 			caps = capitals(&e->forms[k]);
 		bool known = e->definition || e->alias;
 		long least = e->words == 1 ? PHRASES_WORD_COUNT_MIN : PHRASES_COUNT_MIN;
-		if (e->dropped || (!known && e->count < least) ||
+		struct entry *alone = e->words == 1 ? find(&r->words, e->key) : NULL;
+		bool noun = caps || known || e->words > 1 || (alone && alone->noun > 0);
+		if (e->dropped || (!known && e->count < least) || !noun ||
 		    (e->words == 1 && strlen(e->key) < PHRASES_WORD_BYTES_MIN && !caps)) {
 			e->dropped = true;
 			continue;
