@@ -977,3 +977,41 @@ size_t doc_passages(struct pool *pool, const struct doc *d, size_t max_blocks, s
 	*out = v;
 	return n;
 }
+
+const char *doc_render(struct pool *pool, const struct doc *d, size_t max, size_t *len)
+{
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < d->count; i++) {
+		const struct doc_block *k = &d->blocks[i];
+		if (k->kind == DOC_CODE)
+			continue;
+		size_t mark = b.len;
+		if (b.len)
+			buf_puts(&b, k->kind == DOC_TABLE && d->blocks[i - 1].kind == DOC_TABLE
+			                 ? "\n"
+			                 : "\n\n");
+		if (k->kind == DOC_HEADING)
+			buf_printf(&b, "%.*s ", k->level, "######");
+		else if (k->kind == DOC_ITEM && k->term &&
+		         strncmp(k->text, k->term, strlen(k->term)))
+			buf_printf(&b, "- %s: ", k->term);
+		else if (k->kind == DOC_ITEM)
+			buf_puts(&b, "- ");
+		buf_append(&b, k->text, k->len);
+		if (b.len > max) { /* the block that passes max is cut at a space */
+			size_t cut = max;
+			while (cut > mark && b.data[cut] != ' ')
+				cut--;
+			b.len = cut;
+			while (b.len > 0 && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
+				b.len--;
+			break;
+		}
+	}
+	const char *s = pool_strndup(pool, b.data ? b.data : "", b.len);
+	if (len)
+		*len = b.len;
+	buf_clear(&b);
+	return s;
+}

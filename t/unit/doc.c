@@ -454,6 +454,25 @@ static void test_phrases(void)
 	pool_free(pool);
 }
 
+static void test_render(void)
+{
+	struct pool *pool = pool_new();
+	struct doc d;
+	doc_parse(pool, rst, strlen(rst), &d);
+	size_t n;
+	const char *t = doc_render(pool, &d, 100000, &n);
+	ok(strncmp(t, "# Classes\n\nClasses bundle data", 30) == 0 &&
+	       strstr(t, "\n\n#### Method Objects\n\nA method object") && strlen(t) == n,
+	   "rendered: headings as Markdown lines, prose after them");
+	ok(!strstr(t, "scope_test") && !strstr(t, ">>>") && !strstr(t, "``") &&
+	       !strstr(t, ":meth:"),
+	   "rendered: no code, no markup");
+	const char *cut = doc_render(pool, &d, 200, &n);
+	ok(n <= 200 && n > 150 && strncmp(cut, t, n) == 0 && cut[n - 1] != ' ',
+	   "rendered: cut at a space (%zu bytes)", n);
+	pool_free(pool);
+}
+
 static void test_notes(void)
 {
 	struct pool *pool = pool_new();
@@ -479,6 +498,7 @@ int main(void)
 	test_sentences();
 	test_passages();
 	test_phrases();
+	test_render();
 	test_notes();
 	return tap_done();
 }
