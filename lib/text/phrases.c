@@ -814,10 +814,15 @@ enum err phrases_extract(struct pool *pool, const struct doc *d, const struct do
 		bool skip = false;
 		for (size_t k = 0; k < np && !skip; k++) {
 			struct entry *y = pick[k];
-			if (inside(y->key, x->key) && x->count * 4 >= y->count && !y->definition)
-				pick[k] = x, skip = true; /* the longer replaces the shorter */
-			else if (inside(y->key, x->key) || inside(x->key, y->key))
-				skip = !(x->count >= 4 * y->count);
+			if (inside(y->key, x->key)) { /* x is longer than y */
+				if (x->count * 4 >= y->count && !y->definition)
+					pick[k] = x,
+					skip = true; /* the longer replaces the shorter */
+				else
+					skip = !x->definition;
+			} else if (inside(x->key, y->key)) { /* x is shorter than y */
+				skip = !x->definition && x->count < 4 * y->count;
+			}
 		}
 		if (skip)
 			continue;
