@@ -25,37 +25,38 @@ enum {
 
 /* Words too general to be key terms even though they are not stop words. Sorted. */
 static const char *const generic_words[] = {
-    "able",      "according",  "across",    "actually",  "allow",        "allowed",   "allows",
-    "also",      "another",    "answer",    "answers",   "appendix",     "around",    "back",
-    "based",     "become",     "best",      "better",    "big",          "call",      "called",
-    "calls",     "case",       "cases",     "certain",   "chapter",      "clearly",   "conclusion",
-    "consider",  "considered", "contents",  "define",    "defined",      "defines",   "describe",
-    "described", "different",  "does",      "due",       "each",         "easily",    "eg",
-    "eight",     "end",        "etc",       "even",      "every",        "example",   "examples",
-    "exercise",  "exercises",  "fact",      "figure",    "find",         "first",     "five",
-    "following", "follows",    "found",     "four",      "general",      "generally", "get",
-    "gets",      "give",       "given",     "gives",     "good",         "got",       "help",
-    "helps",     "high",       "higher",    "however",   "ie",           "important", "include",
-    "included",  "includes",   "including", "instead",   "introduction", "keep",      "key",
-    "kind",      "kinds",      "known",     "large",     "last",         "later",     "lead",
-    "leads",     "least",      "less",      "lesson",    "let",          "like",      "likely",
-    "little",    "long",       "look",      "lot",       "lots",         "low",       "lower",
-    "made",      "main",       "mainly",    "make",      "makes",        "many",      "may",
-    "mean",      "meaning",    "means",     "might",     "more",         "mostly",    "much",
-    "multiple",  "need",       "needs",     "new",       "next",         "nine",      "note",
-    "notes",     "now",        "number",    "numbers",   "often",        "one",       "order",
-    "overview",  "page",       "part",      "parts",     "point",        "points",    "possible",
-    "present",   "provide",    "provides",  "put",       "questions",    "rather",    "really",
-    "refer",     "references", "referred",  "refers",    "related",      "result",    "results",
-    "returned",  "returns",    "review",    "said",      "same",         "say",       "says",
-    "second",    "section",    "see",       "seem",      "seems",        "seen",      "seven",
-    "several",   "short",      "show",      "shown",     "shows",        "simply",    "since",
-    "six",       "small",      "something", "sometimes", "specific",     "still",     "such",
-    "summary",   "table",      "take",      "taken",     "takes",        "ten",       "term",
-    "terms",     "thing",      "things",    "third",     "three",        "times",     "together",
-    "toward",    "try",        "turn",      "two",       "typically",    "unit",      "use",
-    "used",      "uses",       "using",     "usually",   "various",      "want",      "way",
-    "ways",      "well",       "whereas",   "whole",     "year",         "years",
+    "able",       "according", "across",     "actually",  "allow",      "allowed",      "allows",
+    "also",       "always",    "another",    "answer",    "answers",    "appendix",     "around",
+    "back",       "based",     "become",     "best",      "better",     "big",          "call",
+    "called",     "calls",     "case",       "cases",     "certain",    "chapter",      "clearly",
+    "conclusion", "consider",  "considered", "contents",  "define",     "defined",      "defines",
+    "describe",   "described", "different",  "does",      "due",        "each",         "easily",
+    "eg",         "eight",     "end",        "etc",       "even",       "every",        "example",
+    "examples",   "exercise",  "exercises",  "fact",      "figure",     "find",         "first",
+    "five",       "following", "follows",    "found",     "four",       "general",      "generally",
+    "get",        "gets",      "give",       "given",     "gives",      "good",         "got",
+    "help",       "helps",     "high",       "higher",    "however",    "ie",           "important",
+    "include",    "included",  "includes",   "including", "instead",    "introduction", "keep",
+    "key",        "kind",      "kinds",      "known",     "large",      "last",         "later",
+    "lead",       "leads",     "least",      "less",      "lesson",     "let",          "like",
+    "likely",     "little",    "long",       "look",      "lot",        "lots",         "low",
+    "lower",      "made",      "main",       "mainly",    "make",       "makes",        "many",
+    "may",        "maybe",     "mean",       "meaning",   "means",      "might",        "more",
+    "mostly",     "much",      "multiple",   "need",      "needs",      "never",        "new",
+    "next",       "nine",      "note",       "notes",     "now",        "number",       "numbers",
+    "often",      "one",       "order",      "overview",  "page",       "part",         "parts",
+    "point",      "points",    "possible",   "present",   "provide",    "provides",     "put",
+    "questions",  "rather",    "really",     "refer",     "references", "referred",     "refers",
+    "related",    "result",    "results",    "returned",  "returns",    "review",       "said",
+    "same",       "say",       "says",       "second",    "section",    "see",          "seem",
+    "seems",      "seen",      "seven",      "several",   "short",      "show",         "shown",
+    "shows",      "simply",    "since",      "six",       "small",      "something",    "sometimes",
+    "specific",   "still",     "such",       "summary",   "table",      "take",         "taken",
+    "takes",      "ten",       "term",       "terms",     "thing",      "things",       "third",
+    "three",      "times",     "together",   "toward",    "try",        "turn",         "two",
+    "typically",  "unit",      "use",        "used",      "uses",       "using",        "usually",
+    "various",    "want",      "way",        "ways",      "well",       "whereas",      "whole",
+    "year",       "years",
 };
 
 static int cmp_str(const void *key, const void *item)
@@ -284,6 +285,8 @@ static bool lower_word(const char *s, size_t n, char *dst, size_t cap)
 		    (unsigned char)s[i + 2] == 0x99) {
 			c = '\'';
 			i += 2;
+		} else if (c == 0xe2) {
+			return false; /* U+2000-U+2FFF: punctuation, arrows, symbols, box drawing */
 		} else if (c >= 0x80) {
 			letter = true;
 		} else if (ascii_letter((char)c)) {

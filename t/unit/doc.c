@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "core/mem.h"
 #include "tap.h"
@@ -266,7 +267,7 @@ static void test_markup(void)
 	} cases[] = {
 	    {"A *new* **bold** _em_ __strong__ word", "A new bold em strong word", NULL},
 	    {"Use `len()` and ``x + 1`` here", "Use len() and x + 1 here", "Use ; and ; here"},
-	    {"See [the guide](http://a.b/c_(d)) and ![a chart](c.png)", "See the guide and a chart",
+	    {"See [the guide](http://a.b/c_d) and ![a chart](c.png)", "See the guide and a chart",
 	     NULL},
 	    {"Read [the spec][spec] now", "Read the spec now", NULL},
 	    {"Call :meth:`~pkg.Mod.update` on :class:`Thing`", "Call update on Thing",
@@ -294,15 +295,64 @@ static void test_markup(void)
 			                    MARKUP_CODE_BREAK, NULL),
 			       cases[i].broken, "code as a phrase break");
 	}
-	/* Hostile input: deep brackets and long runs stay linear and bounded. */
-	struct buf b;
-	buf_init(&b);
-	for (int i = 0; i < 20000; i++)
-		buf_puts(&b, i % 3 ? "[`*_<:" : "x](");
+	/* Hostile input: openers that never close, backtick runs of every
+	 * length, stay linear (each case takes well under a second). */
+	static const char *const hostile[] = {"[", "[(", "](", "`", "<a", ":a:", "|a", "*_", "!["};
+	for (size_t h = 0; h < sizeof(hostile) / sizeof(hostile[0]); h++) {
+		struct buf b;
+		buf_init(&b);
+		while (b.len < 2 * 1024 * 1024)
+			buf_puts(&b, hostile[h]);
+		clock_t t0 = clock();
+		size_t n;
+		markup_strip(pool, b.data, b.len, 0, &n);
+		double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		ok(n <= b.len && secs < 3.0, "2 MiB of \"%s\": %.2f s", hostile[h], secs);
+		buf_clear(&b);
+	}
+	struct buf runs;
+	buf_init(&runs);
+	for (int k = 1; runs.len < 2 * 1024 * 1024; k = k % 300 + 1) {
+		for (int j = 0; j < k; j++)
+			buf_putc(&runs, '`');
+		buf_putc(&runs, 'x');
+	}
+	clock_t t0 = clock();
 	size_t n;
-	markup_strip(pool, b.data, b.len, 0, &n);
-	ok(n <= b.len + b.len / 2, "hostile markup: %zu bytes out of %zu", n, b.len);
-	buf_clear(&b);
+	markup_strip(pool, runs.data, runs.len, 0, &n);
+	double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	ok(secs < 3.0, "2 MiB of backtick runs of every length: %.2f s", secs);
+	buf_clear(&runs);
+	pool_free(pool);
+}
+
+/* Hostile structure: a staircase of indentation, many literal markers,
+ * one enormous line; each parses in well under the fuzzers' time limit. */
+static void test_hostile_structure(void)
+{
+	struct pool *pool = pool_new();
+	static const char *const units[] = {"a::\n\n", "- x\n  ", ".. note::\n   ", "=\n", "x\n"};
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]) + 1; u++) {
+		struct buf b;
+		buf_init(&b);
+		for (int i = 0; b.len < 2 * 1024 * 1024; i++) {
+			if (u == sizeof(units) / sizeof(units[0])) { /* a staircase */
+				for (int k = 0; k < i % 200; k++)
+					buf_putc(&b, ' ');
+				buf_puts(&b, "step\n");
+			} else {
+				buf_puts(&b, units[u]);
+			}
+		}
+		clock_t t0 = clock();
+		struct doc d;
+		doc_parse(pool, b.data, b.len, &d);
+		struct doc_sentence *s = NULL;
+		doc_sentences(pool, &d, 8000, &s);
+		double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		ok(secs < 5.0, "hostile structure %zu: %zu blocks in %.2f s", u, d.count, secs);
+		buf_clear(&b);
+	}
 	pool_free(pool);
 }
 
@@ -495,6 +545,7 @@ int main(void)
 	test_outlines();
 	test_blocks();
 	test_markup();
+	test_hostile_structure();
 	test_sentences();
 	test_passages();
 	test_phrases();
