@@ -229,6 +229,29 @@ static size_t bracket(struct buf *o, const char *s, size_t n, size_t i, int flag
 	return 0;
 }
 
+/* HTML elements met in prose. Sorted. */
+static const char *const elements[] = {
+    "a",      "abbr",   "b",   "big", "blockquote", "br",    "cite", "code",  "dd",
+    "del",    "div",    "dl",  "dt",  "em",         "font",  "h1",   "h2",    "h3",
+    "h4",     "h5",     "h6",  "hr",  "i",          "img",   "ins",  "kbd",   "li",
+    "mark",   "ol",     "p",   "pre", "q",          "s",     "samp", "small", "span",
+    "strike", "strong", "sub", "sup", "table",      "tbody", "td",   "th",    "thead",
+    "tr",     "tt",     "u",   "ul",  "var",        "wbr",
+};
+
+static bool html_element(const char *name, size_t n)
+{
+	char low[16];
+	if (n == 0 || n >= sizeof(low))
+		return false;
+	memcpy(low, name, n); /* lower case only: "<I>" is a placeholder, not italics */
+	low[n] = '\0';
+	for (size_t i = 0; i < sizeof(elements) / sizeof(elements[0]); i++)
+		if (strcmp(low, elements[i]) == 0)
+			return true;
+	return false;
+}
+
 /* An HTML tag or an autolink at s[i]: its end, or 0. */
 static size_t tag(struct buf *o, const char *s, size_t n, size_t i, int flags)
 {
@@ -250,13 +273,17 @@ static size_t tag(struct buf *o, const char *s, size_t n, size_t i, int flags)
 		put_code(o, in, il, flags);
 		return e + 1;
 	}
-	/* A tag is a name and attributes: "<b>", "</em>", "<a href=...>", "<!-- -->". */
-	size_t k = c == '/' || c == '!' ? 1 : 0;
+	/* A tag is an HTML element's name and attributes: "<b>", "</em>",
+	 * "<a href=...>", "<br/>", "<!-- -->"; "<T>" or "<name>" is a
+	 * placeholder in the prose and stays. */
+	if (c == '!')
+		return e + 1;
+	size_t a = c == '/' ? 1 : 0, k = a;
 	while (k < il && (is_alnum(in[k]) || in[k] == '-'))
 		k++;
-	if (c == '!' || k == il || is_blank(in[k]) || in[k] == '/')
-		return e + 1;
-	return 0;
+	if (!(k == il || is_blank(in[k]) || in[k] == '/') || !html_element(in + a, k - a))
+		return 0;
+	return e + 1;
 }
 
 static void strip(struct buf *o, const char *s, size_t n, int flags, int depth)

@@ -278,6 +278,8 @@ static void test_markup(void)
 	    {"A fact [1]_, a note [#]_, a cite [CIT2002]_, a mark [^3] and [12].",
 	     "A fact, a note, a cite, a mark and.", NULL},
 	    {"<b>Bold</b> and <a href=\"x\">link</a> <!-- c -->", "Bold and link", NULL},
+	    {"A package <T> waits for <I> and <br/> <code>x</code>",
+	     "A package <T> waits for <I> and x", NULL},
 	    {"The |name| substitution and a | b table", "The name substitution and a | b table",
 	     NULL},
 	    {"snake_case, 2*3, a * b and \\*stars\\*", "snake_case, 2*3, a * b and *stars*", NULL},
