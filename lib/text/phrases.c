@@ -1,4 +1,4 @@
-/* phrases: RAKE key phrases over stems, definitions and aliass. */
+/* phrases: RAKE key phrases over stems, definitions and acronyms. */
 #include "text/phrases.h"
 
 #include <math.h>
@@ -583,7 +583,7 @@ static void sentence_definition(struct reader *r, const struct doc_sentence *s)
 }
 
 /* "Application Programming Interface (API)": the expansion is a phrase
- * and the alias its short form. */
+ * and the acronym its short form (the alias). */
 static void acronyms(struct reader *r, const struct doc_sentence *s)
 {
 	for (const char *p = memchr(s->text, '(', s->len); p;
@@ -645,7 +645,7 @@ static void acronyms(struct reader *r, const struct doc_sentence *s)
 			lower[letters] = '\0';
 			text_stem(r->stemmer, lower, letters, stem, sizeof(stem));
 			struct entry *a = find(&r->cands, stem);
-			if (a && a != e) { /* the alias's uses are the expansion's */
+			if (a && a != e) { /* the acronym's uses are the expansion's */
 				e->count += a->count;
 				a->dropped = true;
 			}
@@ -687,7 +687,7 @@ static void listed_definition(struct reader *r, const struct doc *d, size_t i)
 /* ---- scoring ---- */
 
 /* The form a phrase is shown in: its most common mid-sentence form, else
- * its first form with a leading capital lowered (unless an alias). */
+ * its first form with capitals that only start a word lowered. */
 static const char *display(const struct entry *e, struct pool *pool)
 {
 	const struct form *best = NULL;
@@ -698,13 +698,19 @@ static const char *display(const struct entry *e, struct pool *pool)
 		return pool_strndup(pool, best->text, best->len);
 	if (!e->initial.text)
 		return pool_strdup(pool, e->key);
-	/* Written in title case or at a sentence's start: capitals lowered,
-	 * except in aliass ("Binary Data" gives "binary data", "API" stays). */
+	/* Written in title case or at a sentence's start: a capital that only
+	 * starts a word is lowered ("Binary Data" gives "binary data"); words
+	 * with other capitals ("API", "OpenSSL") stay as written. */
 	char *s = pool_strndup(pool, e->initial.text, e->initial.len);
-	for (size_t i = 0; s[i]; i++)
-		if ((i == 0 || s[i - 1] == ' ') && s[i] >= 'A' && s[i] <= 'Z' &&
-		    !(s[i + 1] >= 'A' && s[i + 1] <= 'Z'))
+	for (size_t i = 0; s[i]; i++) {
+		if ((i > 0 && s[i - 1] != ' ') || !(s[i] >= 'A' && s[i] <= 'Z'))
+			continue;
+		bool other = false;
+		for (size_t k = i + 1; s[k] && s[k] != ' '; k++)
+			other = other || (s[k] >= 'A' && s[k] <= 'Z');
+		if (!other)
 			s[i] = (char)(s[i] + 32);
+	}
 	return s;
 }
 
