@@ -896,7 +896,10 @@ static bool whole(const char *s, size_t n)
 		else
 			break;
 	}
-	if (i >= n || !is_upper_start(s + i, n - i))
+	/* A capital, a digit or a letter of a script without case starts a
+	 * sentence; a lower-case letter or a symbol means a fragment. */
+	if (i >= n || text_starts_lower(s + i, n - i) ||
+	    ((unsigned char)s[i] < 0x80 && !is_upper_start(s + i, n - i)))
 		return false;
 	size_t words = 1;
 	for (size_t k = 0; k < n; k++)

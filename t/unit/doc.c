@@ -389,6 +389,13 @@ static void test_sentences(void)
 	}
 	ok(lead, "a sentence that introduces code is a lead-in");
 	ok(placed, "a sentence knows its page and section");
+	const char cjk[] = "\xe5\x85\x89\xe5\x90\x88\xe4\xbd\x9c\xe7\x94\xa8\xe5\xb0\x86"
+	                   "\xe5\x85\x89\xe8\x83\xbd\xe8\xbd\xac\xe5\x8c\x96\xe3\x80\x82 "
+	                   "\xc3\xa9t\xc3\xa9 starts lower. \xc3\x89t\xc3\xa9 starts upper.\n";
+	doc_parse(pool, cjk, sizeof(cjk) - 1, &d);
+	n = doc_sentences(pool, &d, 10, &s);
+	ok(n == 2 && (unsigned char)s[0].text[0] == 0xe5 && strncmp(s[1].text, "\xc3\x89t", 3) == 0,
+	   "a script without case starts sentences; an accented lower-case letter does not");
 	pool_free(pool);
 }
 
