@@ -75,6 +75,61 @@ bool fx_pdf_text(const char *path, int pages)
 	return good;
 }
 
+static void face(cairo_t *cr, bool bold)
+{
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+	                       bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+}
+
+bool fx_pdf_headings(const char *path, bool outline)
+{
+	static const char *const body[] = {
+	    "Sediment settles in layers at the bottom of a lake over many years.",
+	    "Each layer records the climate of the season in which it formed.",
+	    "Cores drilled from the lake bed keep those layers in their order.",
+	};
+	cairo_surface_t *s = cairo_pdf_surface_create(path, A4_W, A4_H);
+	cairo_t *cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	double y = 90;
+	if (!outline) {
+		face(cr, true);
+		show(cr, 18, 72, y, "Report Title");
+		y += 40;
+	}
+	static const char *const heads[] = {"Introduction", "Background", NULL, "Methods"};
+	for (int h = 0; h < 4; h++) {
+		if (h == 2) {
+			cairo_show_page(cr);
+			y = 90;
+			continue;
+		}
+		face(cr, !outline);
+		show(cr, 11, 72, y, heads[h]);
+		y += 24;
+		face(cr, false);
+		for (int i = 0; i < 3; i++, y += 16)
+			show(cr, 11, 72, y, body[i]);
+		y += 16;
+	}
+	cairo_show_page(cr);
+	if (outline) {
+		int intro = cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, "Introduction",
+		                                          "page=1", 0);
+		cairo_pdf_surface_add_outline(s, intro, "Background", "page=1", 0);
+		cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, "Methods", "page=2", 0);
+		cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, "Appendix Notes", "page=2",
+		                              0);
+	}
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	bool good = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
+	cairo_surface_destroy(s);
+	if (!good)
+		tap_diag("fx_pdf_headings: cairo failed");
+	return good;
+}
+
 /* Black text on white at SCAN_DPI on an A4-sized image. */
 static cairo_surface_t *scan_image(const char *const *lines, size_t count, int w, int h)
 {

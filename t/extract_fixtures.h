@@ -19,6 +19,11 @@ bool fx_write(const char *path, const void *data, size_t len);
  * "Ada Lovelace". With pages > 200 only the first ten carry text past the
  * heading lines (keeps thousand-page files small). */
 bool fx_pdf_text(const char *path, int pages);
+/* A two-page PDF whose headings are set like its body (11 pt): with
+ * outline, bookmarks name them ("Introduction" > "Background" on page 1,
+ * "Methods" and "Appendix Notes", which is not printed, on page 2);
+ * without, "Report Title" is set at 18 pt and the headings in bold. */
+bool fx_pdf_headings(const char *path, bool outline);
 /* A one-page PDF that holds only an image of the given lines (no text). */
 bool fx_pdf_scanned(const char *path, const char *const *lines, size_t count);
 /* A PNG (or, with jpeg, a JPEG through leptonica) of the lines, black on white. */

@@ -220,7 +220,8 @@ enum err docs_upload(struct http_req *req)
 		                  "The multipart body ended inside the file part.");
 	enum extract_type type = EXTRACT_TYPE_NONE;
 	size_t head = u->pending.len < EXTRACT_SNIFF_MAX ? u->pending.len : EXTRACT_SNIFF_MAX;
-	e = extract_detect(u->pending.data, head, u->file_done && head == u->pending.len, &type);
+	e = extract_detect_named(u->filename, u->pending.data, head,
+	                         u->file_done && head == u->pending.len, &type);
 	if (e == ERR_MEDIA_TYPE)
 		return http_error(
 		    req, e,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -292,6 +293,51 @@ enum err extract_detect(const void *head, size_t len, bool complete, enum extrac
 	/* Valid UTF-8 or not, it is text: 8-bit text is converted when read. */
 	*out = looks_markdown((const char *)p, len) ? EXTRACT_TYPE_MD : EXTRACT_TYPE_TXT;
 	return ERR_OK;
+}
+
+/* Extensions and the type they name. */
+static const struct {
+	const char *ext;
+	enum extract_type type;
+} extensions[] = {
+    {"pdf", EXTRACT_TYPE_PDF},  {"docx", EXTRACT_TYPE_DOCX}, {"png", EXTRACT_TYPE_PNG},
+    {"jpg", EXTRACT_TYPE_JPG},  {"jpeg", EXTRACT_TYPE_JPG},  {"txt", EXTRACT_TYPE_TXT},
+    {"text", EXTRACT_TYPE_TXT}, {"rst", EXTRACT_TYPE_TXT},   {"rest", EXTRACT_TYPE_TXT},
+    {"log", EXTRACT_TYPE_TXT},  {"md", EXTRACT_TYPE_MD},     {"markdown", EXTRACT_TYPE_MD},
+    {"mdown", EXTRACT_TYPE_MD}, {"mkd", EXTRACT_TYPE_MD},    {"mkdn", EXTRACT_TYPE_MD},
+};
+
+/* The type the extension of name names, NONE without a listed one. */
+static enum extract_type type_of_name(const char *name)
+{
+	const char *slash = name ? strrchr(name, '/') : NULL;
+	const char *base = slash ? slash + 1 : name;
+	const char *dot = base ? strrchr(base, '.') : NULL;
+	if (!dot || dot == base || dot[1] == '\0')
+		return EXTRACT_TYPE_NONE;
+	for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++)
+		if (strcasecmp(dot + 1, extensions[i].ext) == 0)
+			return extensions[i].type;
+	return EXTRACT_TYPE_NONE;
+}
+
+enum err extract_detect_named(const char *name, const void *head, size_t len, bool complete,
+                              enum extract_type *out)
+{
+	enum extract_type sniffed;
+	enum err e = extract_detect(head, len, complete, &sniffed);
+	*out = EXTRACT_TYPE_NONE;
+	if (e != ERR_OK)
+		return e;
+	enum extract_type named = type_of_name(name);
+	bool text = sniffed == EXTRACT_TYPE_TXT || sniffed == EXTRACT_TYPE_MD;
+	if (named == EXTRACT_TYPE_NONE)
+		*out = sniffed;
+	else if (named == EXTRACT_TYPE_TXT || named == EXTRACT_TYPE_MD)
+		*out = text ? named : EXTRACT_TYPE_NONE;
+	else
+		*out = named == sniffed ? named : EXTRACT_TYPE_NONE;
+	return *out == EXTRACT_TYPE_NONE ? ERR_MEDIA_TYPE : ERR_OK;
 }
 
 /* DOCX by its central directory: the content types and the main part. */

@@ -57,6 +57,18 @@ enum extract_type extract_type_parse(const char *name);
  * ERR_INVALID for an empty file, ERR_MEDIA_TYPE for anything else. */
 enum err extract_detect(const void *head, size_t len, bool complete,
                         enum extract_type *out) MUST_CHECK;
+/* Detects the type from the file's name and its first bytes together:
+ * the bytes decide as extract_detect does, and the name's extension
+ * (case-insensitive) then settles what the bytes leave open or is checked
+ * against them:
+ *   - .txt, .text, .rst, .rest, .log: text stays "txt" even when it looks
+ *     like Markdown; .md, .markdown, .mdown, .mkd, .mkdn: text is "md";
+ *   - .pdf, .docx, .png, .jpg, .jpeg, or a text extension, on bytes of
+ *     another kind: ERR_MEDIA_TYPE (the name and the bytes disagree);
+ *   - no extension, or one not listed: the bytes alone decide.
+ * name may be NULL. Errors as extract_detect. */
+enum err extract_detect_named(const char *name, const void *head, size_t len, bool complete,
+                              enum extract_type *out) MUST_CHECK;
 /* Detects the type of the file at path (the zip's central directory decides
  * DOCX). Errors as extract_detect, ERR_NOT_FOUND/ERR_INTERNAL on I/O. */
 enum err extract_detect_file(const char *path, enum extract_type *out) MUST_CHECK;

@@ -500,7 +500,7 @@ static size_t paragraph(struct parser *p, size_t i, size_t to, bool quote)
 	int indent = p->lines[i].indent;
 	i++;
 	while (i < to && !starts_block(p, i, to) && p->lines[i].indent >= indent &&
-	       !(p->rst && i == from + 1 && p->lines[i].indent > indent))
+	       !(!p->md && i == from + 1 && p->lines[i].indent > indent))
 		i++;
 	size_t len;
 	char *raw = join(p, from, i, false, &len);
@@ -591,7 +591,7 @@ static void parse_range(struct parser *p, size_t from, size_t to, bool quote, in
 				parse_range(p, i, end, quote, depth + 1);
 			} else if (p->md && !p->rst && after_blank && l->indent >= base + 4) {
 				add_code(p, i, end);
-			} else if (p->rst && !after_blank && prev &&
+			} else if (!p->md && !after_blank && prev &&
 			           (prev->kind == DOC_PARAGRAPH || prev->kind == DOC_QUOTE) &&
 			           prev->len <= DOC_TERM_BYTES_MAX) {
 				/* A definition list: the term, then its definition. */
@@ -833,6 +833,8 @@ void doc_parse(struct pool *pool, const char *text, size_t len, struct doc *out)
 		size_t end = ff ? (size_t)(ff - text) : len;
 		size_t clen;
 		const char *c = text_clean(pool, text + at, end - at, &clen);
+		if (page > 1) /* a page ends a paragraph: a blank line of the new page */
+			add_lines(&p, "\n", 1, page, &cap);
 		add_lines(&p, c, clen, page, &cap);
 		if (!ff)
 			break;
@@ -894,7 +896,10 @@ static bool whole(const char *s, size_t n)
 		else
 			break;
 	}
-	if (i >= n || !is_upper_start(s + i, n - i))
+	/* A capital, a digit or a letter of a script without case starts a
+	 * sentence; a lower-case letter or a symbol means a fragment. */
+	if (i >= n || text_starts_lower(s + i, n - i) ||
+	    ((unsigned char)s[i] < 0x80 && !is_upper_start(s + i, n - i)))
 		return false;
 	size_t words = 1;
 	for (size_t k = 0; k < n; k++)
@@ -974,4 +979,42 @@ size_t doc_passages(struct pool *pool, const struct doc *d, size_t max_blocks, s
 	buf_clear(&b);
 	*out = v;
 	return n;
+}
+
+const char *doc_render(struct pool *pool, const struct doc *d, size_t max, size_t *len)
+{
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < d->count; i++) {
+		const struct doc_block *k = &d->blocks[i];
+		if (k->kind == DOC_CODE)
+			continue;
+		size_t mark = b.len;
+		if (b.len)
+			buf_puts(&b, k->kind == DOC_TABLE && d->blocks[i - 1].kind == DOC_TABLE
+			                 ? "\n"
+			                 : "\n\n");
+		if (k->kind == DOC_HEADING)
+			buf_printf(&b, "%.*s ", k->level, "######");
+		else if (k->kind == DOC_ITEM && k->term &&
+		         strncmp(k->text, k->term, strlen(k->term)))
+			buf_printf(&b, "- %s: ", k->term);
+		else if (k->kind == DOC_ITEM)
+			buf_puts(&b, "- ");
+		buf_append(&b, k->text, k->len);
+		if (b.len > max) { /* the block that passes max is cut at a space */
+			size_t cut = max;
+			while (cut > mark && b.data[cut] != ' ')
+				cut--;
+			b.len = cut;
+			while (b.len > 0 && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
+				b.len--;
+			break;
+		}
+	}
+	const char *s = pool_strndup(pool, b.data ? b.data : "", b.len);
+	if (len)
+		*len = b.len;
+	buf_clear(&b);
+	return s;
 }

@@ -87,6 +87,14 @@ struct doc_sentence {
  * Returns how many were stored in *out. */
 size_t doc_sentences(struct pool *pool, const struct doc *d, size_t max, struct doc_sentence **out);
 
+/* The document as clean, sectioned text for a model's prompt: headings as
+ * Markdown heading lines, prose with its markup removed ("- " before list
+ * items, "Term: " before definitions), table rows, no code; blocks
+ * separated by blank lines, at most max bytes (the block that passes max
+ * is cut at a space).
+ * *len (may be NULL) gets its length; owned by pool. */
+const char *doc_render(struct pool *pool, const struct doc *d, size_t max, size_t *len);
+
 struct doc_passage {
 	const char *text; /* one to three prose blocks, joined by blank lines */
 	size_t len;

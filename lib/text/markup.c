@@ -2,11 +2,13 @@
 #include "text/markup.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 enum {
 	MARKUP_DEPTH_MAX = 4,     /* link texts stripped inside link texts at most */
 	MARKUP_BRACKET_MAX = 400, /* bytes between '[' and ']' looked at */
+	MARKUP_CODE_MAX = 4096,   /* bytes of a code span looked at */
 	MARKUP_TARGET_MAX = 2000, /* bytes of a link target looked at */
 	MARKUP_TAG_MAX = 300,     /* bytes of an HTML tag */
 	MARKUP_ROLE_MAX = 40,     /* bytes of a role's name */
@@ -53,10 +55,12 @@ static void put_code(struct buf *o, const char *s, size_t n, int flags)
 		put(o, s, n);
 }
 
-/* Where a run of exactly k backticks starts at or after from, or n. */
+/* Where a run of exactly k backticks starts at or after from (within
+ * MARKUP_CODE_MAX bytes, so that runs that never close stay linear), or n. */
 static size_t find_ticks(const char *s, size_t n, size_t from, size_t k)
 {
-	for (size_t i = from; i < n; i++) {
+	size_t end = n - from > MARKUP_CODE_MAX ? from + MARKUP_CODE_MAX : n;
+	for (size_t i = from; i < end; i++) {
 		if (s[i] != '`')
 			continue;
 		size_t r = i;
@@ -173,44 +177,46 @@ static void unspace(struct buf *o)
 static void strip(struct buf *o, const char *s, size_t n, int flags, int depth);
 
 /* "[...]" at s[i] (an image's when image): its end, or 0 when it stays. */
-static size_t bracket(struct buf *o, const char *s, size_t n, size_t i, int flags, int depth)
+/* Where c next occurs at or after from, or n; *memo keeps the answer so
+ * that a text of many openers and no closer stays linear. */
+static size_t next_of(const char *s, size_t n, size_t from, char c, size_t *memo)
 {
-	size_t e = i + 1, nest = 0;
-	for (; e < n && e - i < MARKUP_BRACKET_MAX; e++) {
-		if (s[e] == '\\') {
-			e++;
-			continue;
-		}
-		if (s[e] == '[')
-			nest++;
-		else if (s[e] == ']' && nest-- == 0)
-			break;
-	}
-	if (e >= n || s[e] != ']')
+	if (*memo != SIZE_MAX && *memo >= from)
+		return *memo;
+	const char *f = from < n ? memchr(s + from, c, n - from) : NULL;
+	*memo = f ? (size_t)(f - s) : n;
+	return *memo;
+}
+
+/* The next ']' and ')' of the text being stripped. */
+struct closers {
+	size_t bracket, paren;
+};
+
+/* "[...]" at s[i] (no brackets inside): its end, or 0 when it stays. */
+static size_t bracket(struct buf *o, const char *s, size_t n, size_t i, int flags, int depth,
+                      struct closers *m)
+{
+	size_t e = next_of(s, n, i + 1, ']', &m->bracket);
+	if (e >= n || e - i > MARKUP_BRACKET_MAX)
 		return 0;
 	const char *in = s + i + 1;
 	size_t il = e - i - 1, after = e + 1;
-	if (after < n && s[after] == '(') { /* [text](target) */
-		size_t t = after + 1, open = 0;
-		for (; t < n && t - after < MARKUP_TARGET_MAX; t++) {
-			if (s[t] == '(')
-				open++;
-			else if (s[t] == ')' && open-- == 0)
-				break;
-		}
-		if (t >= n || s[t] != ')')
+	if (after < n && s[after] == '(') { /* [text](target), the target without parentheses */
+		size_t t = next_of(s, n, after + 1, ')', &m->paren);
+		if (t >= n || t - after > MARKUP_TARGET_MAX)
 			return 0;
 		if (depth < MARKUP_DEPTH_MAX)
 			strip(o, in, il, flags, depth + 1);
 		return t + 1;
 	}
 	if (after < n && s[after] == '[') { /* [text][ref] */
-		const char *z = memchr(s + after, ']', n - after);
-		if (!z || (size_t)(z - s) - after > MARKUP_BRACKET_MAX)
+		size_t z = next_of(s, n, after + 1, ']', &m->bracket);
+		if (z >= n || z - after > MARKUP_BRACKET_MAX)
 			return 0;
 		if (depth < MARKUP_DEPTH_MAX)
 			strip(o, in, il, flags, depth + 1);
-		return (size_t)(z - s) + 1;
+		return z + 1;
 	}
 	if (after < n && s[after] == '_' && note_label(in, il)) { /* RST [1]_ */
 		unspace(o);
@@ -221,6 +227,29 @@ static size_t bracket(struct buf *o, const char *s, size_t n, size_t i, int flag
 		return after;
 	}
 	return 0;
+}
+
+/* HTML elements met in prose. Sorted. */
+static const char *const elements[] = {
+    "a",      "abbr",   "b",   "big", "blockquote", "br",    "cite", "code",  "dd",
+    "del",    "div",    "dl",  "dt",  "em",         "font",  "h1",   "h2",    "h3",
+    "h4",     "h5",     "h6",  "hr",  "i",          "img",   "ins",  "kbd",   "li",
+    "mark",   "ol",     "p",   "pre", "q",          "s",     "samp", "small", "span",
+    "strike", "strong", "sub", "sup", "table",      "tbody", "td",   "th",    "thead",
+    "tr",     "tt",     "u",   "ul",  "var",        "wbr",
+};
+
+static bool html_element(const char *name, size_t n)
+{
+	char low[16];
+	if (n == 0 || n >= sizeof(low))
+		return false;
+	memcpy(low, name, n); /* lower case only: "<I>" is a placeholder, not italics */
+	low[n] = '\0';
+	for (size_t i = 0; i < sizeof(elements) / sizeof(elements[0]); i++)
+		if (strcmp(low, elements[i]) == 0)
+			return true;
+	return false;
 }
 
 /* An HTML tag or an autolink at s[i]: its end, or 0. */
@@ -244,18 +273,23 @@ static size_t tag(struct buf *o, const char *s, size_t n, size_t i, int flags)
 		put_code(o, in, il, flags);
 		return e + 1;
 	}
-	/* A tag is a name and attributes: "<b>", "</em>", "<a href=...>", "<!-- -->". */
-	size_t k = c == '/' || c == '!' ? 1 : 0;
+	/* A tag is an HTML element's name and attributes: "<b>", "</em>",
+	 * "<a href=...>", "<br/>", "<!-- -->"; "<T>" or "<name>" is a
+	 * placeholder in the prose and stays. */
+	if (c == '!')
+		return e + 1;
+	size_t a = c == '/' ? 1 : 0, k = a;
 	while (k < il && (is_alnum(in[k]) || in[k] == '-'))
 		k++;
-	if (c == '!' || k == il || is_blank(in[k]) || in[k] == '/')
-		return e + 1;
-	return 0;
+	if (!(k == il || is_blank(in[k]) || in[k] == '/') || !html_element(in + a, k - a))
+		return 0;
+	return e + 1;
 }
 
 static void strip(struct buf *o, const char *s, size_t n, int flags, int depth)
 {
 	size_t i = 0;
+	struct closers m = {SIZE_MAX, SIZE_MAX};
 	while (i < n) {
 		char c = s[i];
 		char prev = i ? s[i - 1] : ' ';
@@ -298,11 +332,11 @@ static void strip(struct buf *o, const char *s, size_t n, int flags, int depth)
 			continue;
 		}
 		if (c == '!' && i + 1 < n && s[i + 1] == '[' &&
-		    (end = bracket(o, s, n, i + 1, flags, depth)) > 0) {
+		    (end = bracket(o, s, n, i + 1, flags, depth, &m)) > 0) {
 			i = end;
 			continue;
 		}
-		if (c == '[' && (end = bracket(o, s, n, i, flags, depth)) > 0) {
+		if (c == '[' && (end = bracket(o, s, n, i, flags, depth, &m)) > 0) {
 			i = end;
 			continue;
 		}

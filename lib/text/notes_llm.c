@@ -5,6 +5,7 @@
 #include "text/llm.h"
 #include "core/log.h"
 #include "text/notes.h"
+#include "text/doc.h"
 #include "text/text.h"
 
 static const char system_prompt[] =
@@ -72,9 +73,12 @@ enum err notes_generate(struct llm_client *llm, struct pool *pool, const char *t
 	enum err e = notes_extract(pool, text, len, out);
 	if (e || !llm || len == 0)
 		return e;
+	/* The model reads what the extractive engine reads: the document
+	 * model's clean, sectioned text (no markup, no code). */
+	struct doc model;
+	doc_parse(pool, text, len > NOTES_INPUT_MAX ? NOTES_INPUT_MAX : len, &model);
 	size_t clen;
-	const char *clean =
-	    text_clean(pool, text, len > NOTES_INPUT_MAX ? NOTES_INPUT_MAX : len, &clen);
+	const char *clean = doc_render(pool, &model, NOTES_LLM_TEXT_MAX * 2, &clen);
 	size_t cut = prompt_cut(clean, clen, NOTES_LLM_TEXT_MAX);
 	const char *user = pool_printf(
 	    pool, "Document%s%s%s:\n<<<\n%.*s\n>>>%s", title && *title ? " \"" : "",

@@ -1,4 +1,4 @@
-/* phrases: RAKE key phrases over stems, definitions and aliass. */
+/* phrases: RAKE key phrases over stems, definitions and acronyms. */
 #include "text/phrases.h"
 
 #include <math.h>
@@ -25,37 +25,38 @@ enum {
 
 /* Words too general to be key terms even though they are not stop words. Sorted. */
 static const char *const generic_words[] = {
-    "able",      "according",  "across",    "actually",  "allow",        "allowed",   "allows",
-    "also",      "another",    "answer",    "answers",   "appendix",     "around",    "back",
-    "based",     "become",     "best",      "better",    "big",          "call",      "called",
-    "calls",     "case",       "cases",     "certain",   "chapter",      "clearly",   "conclusion",
-    "consider",  "considered", "contents",  "define",    "defined",      "defines",   "describe",
-    "described", "different",  "does",      "due",       "each",         "easily",    "eg",
-    "eight",     "end",        "etc",       "even",      "every",        "example",   "examples",
-    "exercise",  "exercises",  "fact",      "figure",    "find",         "first",     "five",
-    "following", "follows",    "found",     "four",      "general",      "generally", "get",
-    "gets",      "give",       "given",     "gives",     "good",         "got",       "help",
-    "helps",     "high",       "higher",    "however",   "ie",           "important", "include",
-    "included",  "includes",   "including", "instead",   "introduction", "keep",      "key",
-    "kind",      "kinds",      "known",     "large",     "last",         "later",     "lead",
-    "leads",     "least",      "less",      "lesson",    "let",          "like",      "likely",
-    "little",    "long",       "look",      "lot",       "lots",         "low",       "lower",
-    "made",      "main",       "mainly",    "make",      "makes",        "many",      "may",
-    "mean",      "meaning",    "means",     "might",     "more",         "mostly",    "much",
-    "multiple",  "need",       "needs",     "new",       "next",         "nine",      "note",
-    "notes",     "now",        "number",    "numbers",   "often",        "one",       "order",
-    "overview",  "page",       "part",      "parts",     "point",        "points",    "possible",
-    "present",   "provide",    "provides",  "put",       "questions",    "rather",    "really",
-    "refer",     "references", "referred",  "refers",    "related",      "result",    "results",
-    "returned",  "returns",    "review",    "said",      "same",         "say",       "says",
-    "second",    "section",    "see",       "seem",      "seems",        "seen",      "seven",
-    "several",   "short",      "show",      "shown",     "shows",        "simply",    "since",
-    "six",       "small",      "something", "sometimes", "specific",     "still",     "such",
-    "summary",   "table",      "take",      "taken",     "takes",        "ten",       "term",
-    "terms",     "thing",      "things",    "third",     "three",        "times",     "together",
-    "toward",    "try",        "turn",      "two",       "typically",    "unit",      "use",
-    "used",      "uses",       "using",     "usually",   "various",      "want",      "way",
-    "ways",      "well",       "whereas",   "whole",     "year",         "years",
+    "able",       "according", "across",     "actually",  "allow",      "allowed",      "allows",
+    "also",       "always",    "another",    "answer",    "answers",    "appendix",     "around",
+    "back",       "based",     "become",     "best",      "better",     "big",          "call",
+    "called",     "calls",     "case",       "cases",     "certain",    "chapter",      "clearly",
+    "conclusion", "consider",  "considered", "contents",  "define",     "defined",      "defines",
+    "describe",   "described", "different",  "does",      "due",        "each",         "easily",
+    "eg",         "eight",     "end",        "etc",       "even",       "every",        "example",
+    "examples",   "exercise",  "exercises",  "fact",      "figure",     "find",         "first",
+    "five",       "following", "follows",    "found",     "four",       "general",      "generally",
+    "get",        "gets",      "give",       "given",     "gives",      "good",         "got",
+    "help",       "helps",     "high",       "higher",    "however",    "ie",           "important",
+    "include",    "included",  "includes",   "including", "instead",    "introduction", "keep",
+    "key",        "kind",      "kinds",      "known",     "large",      "last",         "later",
+    "lead",       "leads",     "least",      "less",      "lesson",     "let",          "like",
+    "likely",     "little",    "long",       "look",      "lot",        "lots",         "low",
+    "lower",      "made",      "main",       "mainly",    "make",       "makes",        "many",
+    "may",        "maybe",     "mean",       "meaning",   "means",      "might",        "more",
+    "mostly",     "much",      "multiple",   "need",      "needs",      "never",        "new",
+    "next",       "nine",      "note",       "notes",     "now",        "number",       "numbers",
+    "often",      "one",       "order",      "overview",  "page",       "part",         "parts",
+    "point",      "points",    "possible",   "present",   "provide",    "provides",     "put",
+    "questions",  "rather",    "really",     "refer",     "references", "referred",     "refers",
+    "related",    "result",    "results",    "returned",  "returns",    "review",       "said",
+    "same",       "say",       "says",       "second",    "section",    "see",          "seem",
+    "seems",      "seen",      "seven",      "several",   "short",      "show",         "shown",
+    "shows",      "simply",    "since",      "six",       "small",      "something",    "sometimes",
+    "specific",   "still",     "such",       "summary",   "table",      "take",         "taken",
+    "takes",      "ten",       "term",       "terms",     "thing",      "things",       "third",
+    "three",      "times",     "together",   "toward",    "try",        "turn",         "two",
+    "typically",  "unit",      "use",        "used",      "uses",       "using",        "usually",
+    "various",    "want",      "way",        "ways",      "well",       "whereas",      "whole",
+    "year",       "years",
 };
 
 static int cmp_str(const void *key, const void *item)
@@ -84,6 +85,7 @@ struct entry {
 	long count;   /* a candidate's occurrences; a word's frequency */
 	long degree;  /* a word's: summed lengths of the candidates it is in */
 	long verb;    /* a word's: times written after "to" or a modal ("to release") */
+	long noun;    /* a word's: times written after a determiner */
 	bool heading; /* seen in a heading */
 	size_t block; /* first seen in */
 	struct form forms[PHRASES_FORMS_MAX]; /* mid-sentence forms */
@@ -200,6 +202,7 @@ struct word {
 	size_t len;
 	bool participle; /* a phrase may not end in it */
 	bool after_to;   /* written after "to" or a modal verb: used as a verb */
+	bool after_det;  /* written after a determiner ("the", "an", "its"): a noun */
 	char stem[TEXT_WORD_MAX + 1];
 };
 
@@ -213,7 +216,8 @@ struct reader {
 	bool run_initial; /* the run starts a sentence */
 	bool heading;
 	size_t block;
-	bool prev_to; /* the last token was "to" or a modal verb */
+	bool prev_to;  /* the last token was "to" or a modal verb */
+	bool prev_det; /* the last token was a determiner */
 };
 
 static bool ascii_letter(char c)
@@ -261,6 +265,7 @@ static void end_run(struct reader *r)
 			w->count++;
 			w->degree += degree;
 			w->verb += r->run[k].after_to;
+			w->noun += r->run[k].after_det;
 		}
 	}
 	count_parts(r, false);
@@ -280,6 +285,8 @@ static bool lower_word(const char *s, size_t n, char *dst, size_t cap)
 		    (unsigned char)s[i + 2] == 0x99) {
 			c = '\'';
 			i += 2;
+		} else if (c == 0xe2) {
+			return false; /* U+2000-U+2FFF: punctuation, arrows, symbols, box drawing */
 		} else if (c >= 0x80) {
 			letter = true;
 		} else if (ascii_letter((char)c)) {
@@ -311,6 +318,11 @@ static bool in_sorted(const char *w, const char *const *list, size_t n)
 /* Words after which a verb follows. Sorted. */
 static const char *const verb_markers[] = {"can",   "cannot", "could", "may",  "might", "must",
                                            "shall", "should", "to",    "will", "would"};
+
+/* Words before a noun. Sorted. */
+static const char *const determiners[] = {"a",     "an",    "any",  "each",  "every", "her",  "his",
+                                          "its",   "my",    "no",   "our",   "some",  "that", "the",
+                                          "their", "these", "this", "those", "your"};
 
 /* An adverb ("purely", "automatically"): never part of a key phrase. */
 static bool adverb(const char *lower, size_t n)
@@ -372,6 +384,9 @@ static void token(struct reader *r, const char *a, size_t n, bool *sentence_star
 	bool word = z > 0 && lower_word(a, z, lower, sizeof(lower));
 	r->prev_to = word && !stop &&
 	             in_sorted(lower, verb_markers, sizeof(verb_markers) / sizeof(verb_markers[0]));
+	bool after_det = r->prev_det;
+	r->prev_det = word && !stop &&
+	              in_sorted(lower, determiners, sizeof(determiners) / sizeof(determiners[0]));
 	if (!word || strlen(lower) < 2 || text_is_stop_word(lower) || phrases_is_generic(lower) ||
 	    lower[0] == '-' || lower[strlen(lower) - 1] == '-' || adverb(lower, strlen(lower))) {
 		end_run(r);
@@ -398,6 +413,7 @@ static void token(struct reader *r, const char *a, size_t n, bool *sentence_star
 	w->len = z;
 	w->participle = participle(lower, strlen(lower));
 	w->after_to = after_to;
+	w->after_det = after_det;
 	text_stem(r->stemmer, lower, strlen(lower), w->stem, sizeof(w->stem));
 	if (stop)
 		end_run(r);
@@ -567,7 +583,7 @@ static void sentence_definition(struct reader *r, const struct doc_sentence *s)
 }
 
 /* "Application Programming Interface (API)": the expansion is a phrase
- * and the alias its short form. */
+ * and the acronym its short form (the alias). */
 static void acronyms(struct reader *r, const struct doc_sentence *s)
 {
 	for (const char *p = memchr(s->text, '(', s->len); p;
@@ -629,7 +645,7 @@ static void acronyms(struct reader *r, const struct doc_sentence *s)
 			lower[letters] = '\0';
 			text_stem(r->stemmer, lower, letters, stem, sizeof(stem));
 			struct entry *a = find(&r->cands, stem);
-			if (a && a != e) { /* the alias's uses are the expansion's */
+			if (a && a != e) { /* the acronym's uses are the expansion's */
 				e->count += a->count;
 				a->dropped = true;
 			}
@@ -671,7 +687,7 @@ static void listed_definition(struct reader *r, const struct doc *d, size_t i)
 /* ---- scoring ---- */
 
 /* The form a phrase is shown in: its most common mid-sentence form, else
- * its first form with a leading capital lowered (unless an alias). */
+ * its first form with capitals that only start a word lowered. */
 static const char *display(const struct entry *e, struct pool *pool)
 {
 	const struct form *best = NULL;
@@ -682,13 +698,19 @@ static const char *display(const struct entry *e, struct pool *pool)
 		return pool_strndup(pool, best->text, best->len);
 	if (!e->initial.text)
 		return pool_strdup(pool, e->key);
-	/* Written in title case or at a sentence's start: capitals lowered,
-	 * except in aliass ("Binary Data" gives "binary data", "API" stays). */
+	/* Written in title case or at a sentence's start: a capital that only
+	 * starts a word is lowered ("Binary Data" gives "binary data"); words
+	 * with other capitals ("API", "OpenSSL") stay as written. */
 	char *s = pool_strndup(pool, e->initial.text, e->initial.len);
-	for (size_t i = 0; s[i]; i++)
-		if ((i == 0 || s[i - 1] == ' ') && s[i] >= 'A' && s[i] <= 'Z' &&
-		    !(s[i + 1] >= 'A' && s[i + 1] <= 'Z'))
+	for (size_t i = 0; s[i]; i++) {
+		if ((i > 0 && s[i - 1] != ' ') || !(s[i] >= 'A' && s[i] <= 'Z'))
+			continue;
+		bool other = false;
+		for (size_t k = i + 1; s[k] && s[k] != ' '; k++)
+			other = other || (s[k] >= 'A' && s[k] <= 'Z');
+		if (!other)
 			s[i] = (char)(s[i] + 32);
+	}
 	return s;
 }
 
@@ -708,7 +730,9 @@ static void score(struct reader *r)
 			caps = capitals(&e->forms[k]);
 		bool known = e->definition || e->alias;
 		long least = e->words == 1 ? PHRASES_WORD_COUNT_MIN : PHRASES_COUNT_MIN;
-		if (e->dropped || (!known && e->count < least) ||
+		struct entry *alone = e->words == 1 ? find(&r->words, e->key) : NULL;
+		bool noun = caps || known || e->words > 1 || (alone && alone->noun > 0);
+		if (e->dropped || (!known && e->count < least) || !noun ||
 		    (e->words == 1 && strlen(e->key) < PHRASES_WORD_BYTES_MIN && !caps)) {
 			e->dropped = true;
 			continue;
@@ -799,10 +823,15 @@ enum err phrases_extract(struct pool *pool, const struct doc *d, const struct do
 		bool skip = false;
 		for (size_t k = 0; k < np && !skip; k++) {
 			struct entry *y = pick[k];
-			if (inside(y->key, x->key) && x->count * 4 >= y->count && !y->definition)
-				pick[k] = x, skip = true; /* the longer replaces the shorter */
-			else if (inside(y->key, x->key) || inside(x->key, y->key))
-				skip = !(x->count >= 4 * y->count);
+			if (inside(y->key, x->key)) { /* x is longer than y */
+				if (x->count * 4 >= y->count && !y->definition)
+					pick[k] = x,
+					skip = true; /* the longer replaces the shorter */
+				else
+					skip = !x->definition;
+			} else if (inside(x->key, y->key)) { /* x is shorter than y */
+				skip = !x->definition && x->count < 4 * y->count;
+			}
 		}
 		if (skip)
 			continue;

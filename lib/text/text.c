@@ -149,6 +149,12 @@ bool text_starts_upper(const char *s, size_t len)
 	return len > 0 && cp_is_upper(utf8_get(s, len, &used));
 }
 
+bool text_starts_lower(const char *s, size_t len)
+{
+	size_t used;
+	return len > 0 && cp_is_lower(utf8_get(s, len, &used));
+}
+
 /* ---- cleaning ---- */
 
 char *text_clean(struct pool *pool, const char *text, size_t len, size_t *out_len)

@@ -70,6 +70,9 @@ bool text_is_stop_word(const char *lower);
 
 /* Whether the first character of s (UTF-8) is an upper-case letter. */
 bool text_starts_upper(const char *s, size_t len);
+/* Whether the first character of s (UTF-8) is a lower-case letter (of a
+ * script with case; Chinese or Arabic letters are neither). */
+bool text_starts_lower(const char *s, size_t len);
 
 struct text_stemmer;
 

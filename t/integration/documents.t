@@ -436,6 +436,148 @@ SKIP: {
 	waitpid($peer, 0);
 }
 
+# --- a documentation chapter in reStructuredText, uploaded as .txt ------------
+# Written for this test in the style projects ship their .txt sources in.
+my $chapter = <<'RST';
+.. _tut-classes:
+
+*******
+Classes
+*******
+
+Classes bundle data and behaviour.  Each class definition creates a new *type*
+of object, and a :term:`class object` makes new *instances* of that type.
+
+.. index:: single: class object
+
+Names and Objects
+=================
+
+An object may have several names bound to it, a practice called aliasing.
+Aliasing rarely matters for immutable values such as numbers and strings.
+
+Scopes and Namespaces
+=====================
+
+A *namespace* is a mapping from names to objects.  Each module has its own
+global namespace, and every call of a function gets a new local namespace.
+Names in different namespaces never clash.
+
+Scopes Example
+--------------
+
+This example binds ``counter`` in three scopes::
+
+   def outer():
+       # Function defined outside the class
+       counter = 1
+
+The local namespace of ``outer`` holds the name.
+
+A First Look at Classes
+=======================
+
+Class Definition Syntax
+-----------------------
+
+A class definition is a compound statement that starts with :keyword:`class`.
+The statements inside a class definition are usually function definitions.
+
+Class Objects
+-------------
+
+A class object supports two kinds of operations: attribute references and
+instantiation.  Calling :class:`Counter` creates a new instance, and
+:meth:`~object.__init__` sets up the instance state [#]_.
+
+>>> c = Counter()
+>>> c.step()
+
+Instance Objects
+----------------
+
+The only operations an instance object understands are attribute references.
+A data attribute of an instance object needs no declaration.
+
+Method Objects
+--------------
+
+A method object is a function object bound to an instance object.  When a
+method object is called, the instance object is passed as the first argument.
+A method object can be stored and called later.
+
+Class and Instance Variables
+----------------------------
+
+Instance variables hold data unique to each instance, while class variables
+hold data shared by every instance of the class.
+
+Inheritance
+===========
+
+A derived class is a class that extends a base class.  The derived class
+inherits the attributes of the base class and may override its methods.
+
+Multiple Inheritance
+--------------------
+
+A class may name several base classes.  The method resolution order decides
+which base class supplies an attribute.
+
+Private Variables
+=================
+
+Names with two leading underscores are mangled, which keeps private variables
+of a base class apart from those of a derived class.
+
+.. [#] The instance state lives in the instance's namespace.
+RST
+{
+	my ($carol) = user('dana@example.org');
+	my ($st, undef, $d) = upload($carol, 'classes.txt', $chapter, 25);
+	is($st, 201, 'classes.txt: upload answers 201');
+	$d = settle($carol, $d);
+	is($d->{file_type}, 'txt', 'classes.txt: a .txt that looks like markup stays txt');
+	is($d->{status}, 'processed', 'classes.txt: processed');
+	like($d->{content} // '', qr/:meth:`~object.__init__`/, 'the stored content keeps the original');
+	my (undef, undef, $n) = call(GET => "$base/$d->{id}/notes", auth($carol));
+	my $md = $n->{notes}[0]{content} // '';
+	diag($md) if $ENV{NOTES_PRINT};
+	my ($outline) = $md =~ /## Outline\n\n(.*?)(?:\n## |\z)/s;
+	is($outline // '', join('', map { "$_\n" }
+		'- Classes',
+		'  - Names and Objects',
+		'  - Scopes and Namespaces',
+		'    - Scopes Example',
+		'  - A First Look at Classes',
+		'    - Class Definition Syntax',
+		'    - Class Objects',
+		'    - Instance Objects',
+		'    - Method Objects',
+		'    - Class and Instance Variables',
+		'  - Inheritance',
+		'    - Multiple Inheritance',
+		'  - Private Variables'), 'the outline is the chapter\'s sections, nested');
+	my ($terms) = $md =~ /## Key terms\n\n(.*?)\n\n/s;
+	$terms //= '';
+	my @multi = $terms =~ /^- \*\*([^*\n]+ [^*\n]+)\*\*/mg;
+	ok(@multi >= 4, 'multiword key terms: ' . join(', ', @multi));
+	like($terms, qr/\*\*(method object|instance object|derived class|base class)\*\*/, 'a named multiword term');
+	like($terms, qr/\*\*namespace\*\*: a mapping from names to objects/, 'a key term with its definition');
+	unlike($terms, qr/counter|outer|__init__|Counter\(\)/, 'no code tokens among the key terms');
+	my ($points) = $md =~ /## Key points\n\n(.*)\z/s;
+	$points //= '';
+	ok(length $points, 'key points present');
+	unlike($points, qr/:[a-z]+:`|``|\*\w|\[#\]_|>>>/, 'key points are free of markup');
+	unlike($md, qr/Function defined outside/, 'code comments are neither headings nor points');
+	unlike($points, qr/^- [a-z]/m, 'no key point starts mid-sentence');
+	my ($s2, undef, $e2) = upload($carol, 'classes.pdf', $chapter, 0);
+	is($s2, 415, 'a .pdf name on text bytes answers 415');
+	my ($s3, undef, $d3) = upload($carol, 'chapter', "# Title\n\nSome *text* here.\n- one\n- two\n", 0);
+	is($s3, 201, 'a name without an extension is sniffed');
+	is($d3->{file_type}, 'md', 'and Markdown bytes make it md');
+}
+
 # --- health --------------------------------------------------------------------
 ($st, $h, my $health) = call(GET => "$base/health");
 is($st, 200, 'health answers 200');

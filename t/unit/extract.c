@@ -116,6 +116,79 @@ static void test_detect(void)
 	       "docx content type");
 }
 
+static void test_detect_named(void)
+{
+	static const char md[] = "# Title\n\nSome *text* with a [link](http://a.b).\n";
+	static const char rst[] = "Title\n=====\n\nSome ``text`` and :class:`C`.\n";
+	static const struct {
+		const char *name;
+		const char *bytes;
+		enum err want;
+		enum extract_type type;
+	} cases[] = {
+	    {"classes.txt", md, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"CLASSES.TXT", rst, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"chapter.rst", md, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"notes.md", rst, ERR_OK, EXTRACT_TYPE_MD},
+	    {"notes.markdown", md, ERR_OK, EXTRACT_TYPE_MD},
+	    {"README", md, ERR_OK, EXTRACT_TYPE_MD},
+	    {"README", rst, ERR_OK, EXTRACT_TYPE_TXT},
+	    {NULL, md, ERR_OK, EXTRACT_TYPE_MD},
+	    {".hidden", md, ERR_OK, EXTRACT_TYPE_MD},
+	    {"name.", md, ERR_OK, EXTRACT_TYPE_MD},
+	    {"data.csv", rst, ERR_OK, EXTRACT_TYPE_TXT},
+	    {"dir.pdf/notes", md, ERR_OK, EXTRACT_TYPE_MD},
+	    {"fake.pdf", md, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"fake.docx", rst, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"fake.PNG", md, ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"real.pdf", "%PDF-1.7\n%\xe2\xe3\n", ERR_OK, EXTRACT_TYPE_PDF},
+	    {"real.PDF", "%PDF-1.7\n%\xe2\xe3\n", ERR_OK, EXTRACT_TYPE_PDF},
+	    {"pdf.txt", "%PDF-1.7\n%\xe2\xe3\n", ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"photo.jpeg", "\xff\xd8\xff\xe0", ERR_OK, EXTRACT_TYPE_JPG},
+	    {"photo.png", "\xff\xd8\xff\xe0", ERR_MEDIA_TYPE, EXTRACT_TYPE_NONE},
+	    {"empty.txt", "", ERR_INVALID, EXTRACT_TYPE_NONE},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum extract_type t;
+		enum err e = extract_detect_named(cases[i].name, cases[i].bytes,
+		                                  strlen(cases[i].bytes), true, &t);
+		ok(e == cases[i].want && t == cases[i].type, "named %s: %s (got %d, %s)",
+		   cases[i].name ? cases[i].name : "(none)", extract_type_name(cases[i].type),
+		   (int)e, extract_type_name(t));
+	}
+}
+
+/* Headings of a PDF from its outline, or from its bold and larger lines. */
+static void test_pdf_headings(const struct extract_limits *l)
+{
+	struct pool *pool = pool_new();
+	struct extract_result r;
+	if (ok(extract_file(at("outline.pdf"), EXTRACT_TYPE_PDF, l, pool, &r) == ERR_OK,
+	       "a PDF with an outline")) {
+		const char *t = r.text;
+		const char *a = strstr(t, "# Introduction\n"), *b = strstr(t, "## Background\n");
+		const char *ff = strchr(t, '\f'), *c = strstr(t, "# Appendix Notes\n");
+		const char *m = strstr(t, "# Methods\n");
+		ok(a && b && a < b && b < ff,
+		   "outline entries of page 1 mark their lines, by depth");
+		ok(m && c && ff < m && ff < c, "entries of page 2 on page 2, one added at its top");
+		ok(!strstr(t, "# Sediment") && strstr(t, "\nSediment settles"),
+		   "the body stays body");
+	}
+	if (ok(extract_file(at("bold.pdf"), EXTRACT_TYPE_PDF, l, pool, &r) == ERR_OK,
+	       "a PDF without an outline")) {
+		const char *t = r.text;
+		ok(strncmp(t, "# Report Title\n", 15) == 0, "a larger line is a heading");
+		ok(strstr(t, "## Introduction\n") && strstr(t, "## Background\n") &&
+		       strstr(t, "## Methods\n"),
+		   "bold lines at the body's size are headings one level below");
+		ok(!strstr(t, "# Sediment"), "the body stays body");
+		if (getenv("EXTRACT_PRINT"))
+			printf("%s\n", t);
+	}
+	pool_free(pool);
+}
+
 static const char docx_body[] =
     "<w:p><w:pPr><w:pStyle w:val=\"Titre1\"/></w:pPr><w:r><w:t>Cell Biology</w:t></w:r></w:p>"
     "<w:p><w:r><w:t xml:space=\"preserve\">The cell is the basic unit </w:t></w:r>"
@@ -210,6 +283,7 @@ static bool make_files(void)
 	many_e[1].name = "word/document.xml";
 	bool good =
 	    fx_pdf_text(at("text.pdf"), 3) && fx_pdf_text(at("one.pdf"), 1) &&
+	    fx_pdf_headings(at("outline.pdf"), true) && fx_pdf_headings(at("bold.pdf"), false) &&
 	    fx_pdf_text(at("huge.pdf"), 3000) && fx_pdf_scanned(at("scan.pdf"), scan_lines, 2) &&
 	    fx_image_text(at("text.png"), scan_lines, 2, false) &&
 	    fx_image_text(at("text.jpg"), scan_lines, 2, true) &&
@@ -585,10 +659,14 @@ int main(void)
 	if (!testenv_tempdir(dir, sizeof(dir)))
 		tap_skip_all("no temporary directory");
 	test_detect();
+	test_detect_named();
 	if (!ok(make_files(), "test documents generated"))
 		return tap_done();
 	test_detect_files();
 	test_engines();
+	struct extract_limits limits;
+	extract_limits_default(&limits);
+	test_pdf_headings(&limits);
 	test_hostile();
 	test_limits();
 	errno = 0;
