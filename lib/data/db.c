@@ -351,11 +351,13 @@ static PGresult *db_send(struct db *db, struct db_stmt *st, const char *sql, int
 	return db_collect(db->conn, deadline, late);
 }
 
-/* Whether running sql twice is harmless: a plain SELECT (db.h). */
+/* Whether running sql twice is harmless: BEGIN, or a plain SELECT (db.h). */
 static bool db_repeatable(const char *sql)
 {
 	while (*sql == ' ' || *sql == '\t' || *sql == '\n')
 		sql++;
+	if (strcasecmp(sql, "BEGIN") == 0)
+		return true;
 	return strncasecmp(sql, "SELECT", 6) == 0 && strcasestr(sql, "FOR UPDATE") == NULL &&
 	       strcasestr(sql, "nextval") == NULL;
 }
@@ -372,6 +374,11 @@ static enum err db_ready(struct db *db)
 		log_error("db: the transaction was lost with its connection; roll back first");
 		return ERR_UNAVAILABLE;
 	}
+	/* Outside a transaction, notice a connection the server already closed
+	 * (a restart, an idle timeout) before a statement goes out on it: one
+	 * that went out cannot always be sent again (see db_run). */
+	if (db_alive(db) && !db->in_tx && !PQconsumeInput(db->conn))
+		log_info("db: the server closed the connection; reconnecting");
 	if (db_alive(db))
 		return ERR_OK;
 	if (db->in_tx) {

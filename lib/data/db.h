@@ -5,9 +5,11 @@
  * After a lost connection the next call reconnects. A statement that failed
  * because the connection broke is sent once more only outside a transaction
  * (inside one the transaction is gone and the caller must roll back), and
- * only when that cannot apply it twice: it never went out, or it is a plain
- * SELECT (not FOR UPDATE, no nextval). Anything else answers ERR_UNAVAILABLE:
- * it may have committed.
+ * only when that cannot apply it twice: it never went out, or it is BEGIN or
+ * a plain SELECT (not FOR UPDATE, no nextval). Anything else answers
+ * ERR_UNAVAILABLE: it may have committed. A connection the server closed
+ * while idle (a restart) is noticed before a statement goes out, and made
+ * anew first.
  * Every round trip has a deadline on our side, the statement timeout plus
  * DB_DEADLINE_MARGIN_MS: a server that does not answer at all (stopped,
  * frozen, unreachable) costs that long, then the connection is dropped and

@@ -19,8 +19,11 @@ is($st, 200, 'the documents list answers');
 open(my $fh, '<', "$dir/postgres/data/postmaster.pid") or die "postmaster.pid: $!";
 my $postmaster = <$fh> + 0;
 close $fh;
-my @pids = ($postmaster, map { $_ + 0 } split /\s+/, `ps -o pid= --ppid $postmaster`);
-ok(@pids > 1, 'found the postmaster and its backends');
+# Never 0 or a negative number: kill would then signal our own process group.
+my @pids = grep { $_ > 1 } ($postmaster, map { $_ + 0 } grep { /^\d+$/ } split /\s+/,
+	`ps -o pid= --ppid $postmaster`);
+ok($postmaster > 1 && @pids > 1, 'found the postmaster and its backends')
+	or BAIL_OUT('no Postgres to freeze');
 is(kill('STOP', @pids), scalar @pids, 'Postgres frozen (SIGSTOP)');
 
 my $t0 = time;

@@ -327,6 +327,11 @@ static void test_reconnect(struct testenv_postgres *pg, struct db *db, struct db
 	ok(db_exec(db, "SELECT 1", 0, NULL, NULL) == ERR_OK, "then statements work again");
 
 	ok(testenv_postgres_restart(pg), "server restarted");
+	const char *w[] = {"after-restart"};
+	ok(db_begin(db) == ERR_OK &&
+	       db_exec(db, "INSERT INTO items (name) VALUES ($1)", 1, w, NULL) == ERR_OK &&
+	       db_commit(db) == ERR_OK,
+	   "a write after a server restart goes out on a new connection");
 	ok(db_exec_prepared(db, "get_note", get, 1, p, NULL) == ERR_OK,
 	   "prepared statement after a server restart");
 	long ms = -1;
