@@ -170,12 +170,18 @@ for my $path ('/health', '/nope') {
 	my %self_signed = map { $_ => 1 } qw(cert_chain_of_trust cert_trust cert_caIssuers cert_ocspURL
 		cert_crlDistributionPoints OCSP_stapling cert_ocspRevoked cert_mustStapleExtension
 		cert_certificateTransparency cert_revocation DNS_CAArecord);
-	# Debian's OpenSSL has no RC4 for testssl's own RC4 probe; the cipher
-	# categories (cipherlist_LOW, checked below) test for it by sockets.
+	# A WARN about testssl.sh itself is no finding about the server: Debian's
+	# OpenSSL has no RC4 for its own RC4 probe (the cipher categories,
+	# cipherlist_LOW below, test for RC4 by sockets), and under a loaded
+	# machine a probe may time out ("check failed because of connect
+	# problem"). Those are listed, not counted.
+	my $tool_warn = qr/not supported by local OpenSSL|check failed because of connect problem/;
 	my @bad = grep {
 		($_->{severity} // '') !~ /^(OK|INFO)$/ && !$self_signed{ $_->{id} // '' }
-			&& !(($_->{id} // '') eq 'RC4' && ($_->{finding} // '') =~ /not supported by local OpenSSL/)
+			&& !(($_->{severity} // '') eq 'WARN' && ($_->{finding} // '') =~ $tool_warn)
 	} @{ $scan // [] };
+	diag("testssl.sh could not check: $_->{id}: $_->{finding}")
+		for grep { ($_->{id} // '') ne 'RC4' && ($_->{severity} // '') eq 'WARN' && ($_->{finding} // '') =~ $tool_warn } @{ $scan // [] };
 	is(scalar @bad, 0, 'testssl.sh: nothing vulnerable or not OK')
 		or diag(join("\n", map { "$_->{id} $_->{severity}: $_->{finding}" } @bad));
 	my %by_id = map { ($_->{id} // '') => $_ } @{ $scan // [] };
