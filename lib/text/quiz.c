@@ -28,10 +28,11 @@ enum {
 	QUIZ_SENTENCE_WORDS_MIN = 6,
 	QUIZ_SENTENCE_WORDS_MAX = 45,
 	QUIZ_SENTENCE_BYTES_MAX = 400,
-	QUIZ_CONTEXT_WORDS_MIN = 4,   /* words a blanked sentence keeps around the blank */
-	QUIZ_SHORT_WORDS_MAX = 4,     /* words of a short answer */
-	QUIZ_NUMBER_BYTES_MAX = 12,   /* characters of a number term */
-	QUIZ_STEM_MAX = TEXT_WORD_MAX /* bytes of one stem */
+	QUIZ_CONTEXT_WORDS_MIN = 4,    /* words a blanked sentence keeps around the blank */
+	QUIZ_SHORT_WORDS_MAX = 4,      /* words of a short answer */
+	QUIZ_NUMBER_BYTES_MAX = 12,    /* characters of a number term */
+	QUIZ_STEM_MAX = TEXT_WORD_MAX, /* bytes of one stem */
+	QUIZ_STRICT_SCAN = 30          /* candidates tried for a slot's own type */
 };
 
 #define QUIZ_BLANK "_____"
@@ -668,12 +669,13 @@ static size_t type_list(unsigned types, enum quiz_type out[3])
 	return n;
 }
 
-/* Tries candidate c for slot: its type first, then the others. */
-static bool make(struct gen *g, const struct cand *c, size_t slot, struct quiz_question *q)
+/* Tries candidate c for slot: its type, then (unless strict) the others. */
+static bool make(struct gen *g, const struct cand *c, size_t slot, bool strict,
+                 struct quiz_question *q)
 {
 	enum quiz_type types[3];
 	size_t nt = type_list(g->req->types, types);
-	for (size_t k = 0; k < nt; k++)
+	for (size_t k = 0; k < (strict ? 1 : nt); k++)
 		if (build(g, c, types[(slot + (g->seed >> 8) + k) % nt], q))
 			return true;
 	return false;
@@ -708,34 +710,57 @@ static size_t section_order(struct gen *g, long **out)
 	return n;
 }
 
+/* The next question from the candidates of one section (indexes into
+ * g->cands, best first): the slot's type from the first QUIZ_STRICT_SCAN
+ * that can give it, else any type from the first that can. */
+static bool take_from(struct gen *g, const size_t *list, size_t count, size_t slot, struct made *m)
+{
+	for (int strict = 1; strict >= 0; strict--) {
+		size_t tried = 0;
+		for (size_t i = 0; i < count; i++) {
+			struct cand *c = &g->cands[list[i]];
+			if (c->used || g->sentence_used[c->sentence] || g->terms[c->term].used)
+				continue;
+			if (strict && ++tried > QUIZ_STRICT_SCAN)
+				break;
+			if (!make(g, c, slot, strict, &m->q)) {
+				c->used = !strict; /* it gives no question at all */
+				continue;
+			}
+			m->sentence = c->sentence;
+			c->used = g->sentence_used[c->sentence] = g->terms[c->term].used = true;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Takes questions round-robin over the sections until count are made. */
 static size_t select_questions(struct gen *g, struct made *made)
 {
 	long *sections = NULL;
 	size_t nsec = section_order(g, &sections), n = 0;
-	size_t *next = pool_alloc(g->pool, (nsec + 1) * sizeof(size_t));
-	memset(next, 0, (nsec + 1) * sizeof(size_t));
+	size_t **lists = pool_alloc(g->pool, (nsec + 1) * sizeof(*lists));
+	size_t *counts = pool_alloc(g->pool, (nsec + 1) * sizeof(*counts));
+	memset(counts, 0, (nsec + 1) * sizeof(*counts));
+	size_t *all = pool_alloc(g->pool, (g->ncands + 1) * sizeof(*all));
+	/* Each section's candidates, kept in score order, side by side in all. */
+	size_t at = 0;
+	for (size_t k = 0; k < nsec; k++) {
+		lists[k] = all + at;
+		for (size_t i = 0; i < g->ncands; i++)
+			if (g->s[g->cands[i].sentence].section == sections[k])
+				lists[k][counts[k]++] = i;
+		at += counts[k];
+	}
 	bool progress = true;
 	while (n < g->req->count && progress) {
 		progress = false;
-		for (size_t k = 0; k < nsec && n < g->req->count; k++) {
-			for (size_t i = next[k]; i < g->ncands; i++) {
-				struct cand *c = &g->cands[i];
-				next[k] = i + 1;
-				if (g->s[c->sentence].section != sections[k] || c->used ||
-				    g->sentence_used[c->sentence] || g->terms[c->term].used)
-					continue;
-				c->used = true;
-				if (!make(g, c, n, &made[n].q))
-					continue;
-				made[n].sentence = c->sentence;
-				g->sentence_used[c->sentence] = true;
-				g->terms[c->term].used = true;
+		for (size_t k = 0; k < nsec && n < g->req->count; k++)
+			if (take_from(g, lists[k], counts[k], n, &made[n])) {
 				n++;
 				progress = true;
-				break;
 			}
-		}
 	}
 	return n;
 }
