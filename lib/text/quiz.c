@@ -32,7 +32,9 @@ enum {
 	QUIZ_SHORT_WORDS_MAX = 4,      /* words of a short answer */
 	QUIZ_NUMBER_BYTES_MAX = 12,    /* characters of a number term */
 	QUIZ_STEM_MAX = TEXT_WORD_MAX, /* bytes of one stem */
-	QUIZ_STRICT_SCAN = 30          /* candidates tried for a slot's own type */
+	QUIZ_STRICT_SCAN = 30,         /* candidates tried for a slot's own type */
+	QUIZ_DEFINITION_MIN = 12,      /* bytes of a definition fit to be an option */
+	QUIZ_DEFINITION_MAX = 160
 };
 
 #define QUIZ_BLANK "_____"
@@ -43,6 +45,7 @@ enum kind { KIND_WORD, KIND_PHRASE, KIND_NAME, KIND_NUMBER };
 struct term {
 	const char *text; /* as options show it */
 	char **stems;     /* its words' stems */
+	uint64_t *hashes; /* of each stem, compared before the stems */
 	int words;
 	enum kind kind;
 	size_t block; /* where it first occurs (or is defined) */
@@ -61,6 +64,12 @@ struct cand {
 	bool used;
 };
 
+/* A phrase by the hash of its first stem, for finding phrases in sentences. */
+struct first {
+	uint64_t hash;
+	size_t term;
+};
+
 struct gen {
 	struct pool *pool;
 	const struct quiz_request *req;
@@ -71,6 +80,7 @@ struct gen {
 	bool *sentence_used;
 	struct term *terms;
 	size_t nterms, nphrases;
+	struct first *firsts; /* the phrases, sorted by hash */
 	struct cand *cands;
 	size_t ncands, cands_cap;
 	struct text_stemmer *stemmer;
@@ -162,9 +172,11 @@ static void add_phrase_terms(struct gen *g, const struct phrase *ph, size_t n)
 		if (nw == 0 || nw > PHRASES_WORDS_MAX)
 			continue;
 		t->stems = pool_alloc(g->pool, nw * sizeof(char *));
+		t->hashes = pool_alloc(g->pool, nw * sizeof(uint64_t));
 		for (size_t k = 0; k < nw; k++) {
 			t->stems[k] = pool_alloc(g->pool, QUIZ_STEM_MAX);
 			stem_word(g, w[k].lower, t->stems[k]);
+			t->hashes[k] = hash_text(t->stems[k]);
 		}
 		t->words = (int)nw;
 		t->kind = all_capitalised(ph[i].text) ? KIND_NAME
@@ -226,6 +238,8 @@ static size_t number_term(struct gen *g, const char *text, size_t len, size_t si
 	t->text = pool_strndup(g->pool, text, len);
 	t->stems = pool_alloc(g->pool, sizeof(char *));
 	t->stems[0] = (char *)t->text;
+	t->hashes = pool_alloc(g->pool, sizeof(uint64_t));
+	t->hashes[0] = hash_text(t->text);
 	t->words = 1;
 	t->kind = KIND_NUMBER;
 	t->block = g->s[si].block;
@@ -250,7 +264,31 @@ static bool sentence_fit(const struct doc_sentence *s, size_t nwords)
 		return false;
 	if (nwords < QUIZ_SENTENCE_WORDS_MIN || nwords > QUIZ_SENTENCE_WORDS_MAX)
 		return false;
-	return memchr(s->text, '_', s->len) == NULL && memchr(s->text, '|', s->len) == NULL;
+	if (!text_starts_upper(s->text, s->len) && !isdigit((unsigned char)s->text[0]))
+		return false;
+	/* Code and markup ("textwidth=78", "<Esc>", "a|b") and labels
+	 * ("CAREFUL: The ...") do not make questions. */
+	for (size_t i = 0; i < s->len; i++) {
+		if (strchr("_|=<>{}\\`~^", s->text[i]))
+			return false;
+		if (s->text[i] == ':' && i + 2 < s->len && s->text[i + 1] == ' ' &&
+		    isupper((unsigned char)s->text[i + 2]))
+			return false;
+	}
+	return true;
+}
+
+/* Whether a definition reads as the answer to "What is X?": a phrase in
+ * lower case ("a mapping from names to objects"), not a clause or code. */
+static bool good_definition(const char *d)
+{
+	size_t n = strlen(d);
+	if (n < QUIZ_DEFINITION_MIN || n > QUIZ_DEFINITION_MAX || !islower((unsigned char)d[0]))
+		return false;
+	for (const char *p = d; *p; p++)
+		if (strchr("_|=<>{}\\`~^:;!", *p))
+			return false;
+	return true;
 }
 
 /* Sentences that open with a pronoun read badly out of their paragraph. */
@@ -299,10 +337,20 @@ static bool stands_alone(const struct doc_sentence *s, const struct text_word *w
 	return before && after;
 }
 
+/* Whether words i..last sit inside a longer name ("Public License" in
+ * "GNU Lesser General Public License"): a capitalised word next to them
+ * that does not open the sentence. */
+static bool inside_name(const struct text_word *w, size_t nw, size_t i, size_t last)
+{
+	bool before = i > 1 && text_starts_upper(w[i - 1].start, w[i - 1].len);
+	bool after = last + 1 < nw && text_starts_upper(w[last + 1].start, w[last + 1].len);
+	return before || after;
+}
+
 /* Whether sentence s is where term t is defined (it holds the definition). */
 static bool defines_here(const struct term *t, const struct doc_sentence *s)
 {
-	if (!t->definition || t->kind == KIND_NUMBER)
+	if (!t->definition || t->kind == KIND_NUMBER || !good_definition(t->definition))
 		return false;
 	size_t n = strlen(t->definition);
 	for (size_t i = 0; n && i + n <= s->len; i++)
@@ -349,26 +397,63 @@ static void add_cand(struct gen *g, struct cand c)
 	g->cands[g->ncands++] = c;
 }
 
+static int by_first(const void *a, const void *b)
+{
+	const struct first *x = a, *y = b;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->term < y->term ? -1 : x->term > y->term;
+}
+
+/* Sorts the phrases by the hash of their first stem. */
+static void index_phrases(struct gen *g)
+{
+	g->firsts = pool_alloc(g->pool, (g->nphrases + 1) * sizeof(*g->firsts));
+	for (size_t i = 0; i < g->nphrases; i++)
+		g->firsts[i] = (struct first){g->terms[i].hashes[0], i};
+	if (g->nphrases)
+		qsort(g->firsts, g->nphrases, sizeof(*g->firsts), by_first);
+}
+
+/* The first entry of g->firsts with hash h or above. */
+static size_t first_at(const struct gen *g, uint64_t h)
+{
+	size_t lo = 0, hi = g->nphrases;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->firsts[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Finds the terms of sentence si and adds a candidate for each. */
-static void scan_sentence(struct gen *g, size_t si, char (*stems)[QUIZ_STEM_MAX])
+static void scan_sentence(struct gen *g, size_t si, char (*stems)[QUIZ_STEM_MAX], uint64_t *hashes)
 {
 	const struct doc_sentence *s = &g->s[si];
 	struct text_word *w = NULL;
 	size_t nw = text_words(g->pool, s->text, s->len, QUIZ_WORDS_MAX + 1, &w);
 	if (!sentence_fit(s, nw))
 		return;
-	for (size_t i = 0; i < nw; i++)
+	for (size_t i = 0; i < nw; i++) {
 		stem_word(g, w[i].lower, stems[i]);
+		hashes[i] = hash_text(stems[i]);
+	}
 	bool pronoun = opens_with_pronoun(&w[0]);
 	for (size_t i = 0; i < nw; i++) {
 		size_t best = SIZE_MAX;
 		int best_words = 0;
-		for (size_t t = 0; t < g->nphrases; t++) {
+		for (size_t f = first_at(g, hashes[i]);
+		     f < g->nphrases && g->firsts[f].hash == hashes[i]; f++) {
+			size_t t = g->firsts[f].term;
 			const struct term *tm = &g->terms[t];
 			if (tm->words <= best_words || i + (size_t)tm->words > nw)
 				continue;
 			int k = 0;
-			while (k < tm->words && strcmp(tm->stems[k], stems[i + (size_t)k]) == 0)
+			while (k < tm->words && tm->hashes[k] == hashes[i + (size_t)k] &&
+			       strcmp(tm->stems[k], stems[i + (size_t)k]) == 0)
 				k++;
 			if (k == tm->words) {
 				best = t;
@@ -383,7 +468,8 @@ static void scan_sentence(struct gen *g, size_t si, char (*stems)[QUIZ_STEM_MAX]
 			continue;
 		const struct term *tm = &g->terms[best];
 		size_t last = i + (size_t)best_words - 1;
-		bool alone = tm->kind != KIND_WORD || stands_alone(s, w, nw, i);
+		bool alone = (tm->kind != KIND_WORD || stands_alone(s, w, nw, i)) &&
+		             (tm->kind == KIND_NUMBER || !inside_name(w, nw, i, last));
 		if (alone)
 			g->terms[best].noun = true;
 		if (nw - (size_t)best_words >= QUIZ_CONTEXT_WORDS_MIN && alone) {
@@ -418,7 +504,7 @@ static bool share_stem(const struct term *a, const struct term *b)
 {
 	for (int i = 0; i < a->words; i++)
 		for (int k = 0; k < b->words; k++)
-			if (strcmp(a->stems[i], b->stems[k]) == 0)
+			if (a->hashes[i] == b->hashes[k] && strcmp(a->stems[i], b->stems[k]) == 0)
 				return true;
 	return false;
 }
@@ -459,13 +545,13 @@ static size_t int_digits(const char *text)
 /* How well term d fits as a distractor for answer a in sentence s (lower
  * is better), or a negative number when it does not fit at all. */
 static double distractor_cost(const struct gen *g, const struct term *a, const struct term *d,
-                              const struct doc_sentence *s, bool definitions)
+                              const struct doc_sentence *s, bool definitions, bool swap)
 {
 	if (d == a || share_stem(a, d) || same_text(a->text, d->text))
 		return -1;
 	if (definitions) {
 		if (!d->definition || same_text(d->definition, a->definition) ||
-		    d->kind == KIND_NUMBER)
+		    d->kind == KIND_NUMBER || !good_definition(d->definition))
 			return -1;
 	} else {
 		if (d->kind != a->kind)
@@ -497,20 +583,24 @@ static double distractor_cost(const struct gen *g, const struct term *a, const s
 		cost += d->section == s->section ? 0.0 : 0.4;
 	if (d->kind != KIND_NUMBER)
 		cost += (double)d->rank / (double)(g->nphrases + 1);
+	/* A swapped phrase reads best when it comes from the same part of the
+	 * text and has as many words. */
+	if (swap)
+		cost += (d->section == s->section ? 0.0 : 1.5) + (d->words != a->words ? 1.0 : 0.0);
 	return cost + 0.5 * jitter(g, (uint64_t)(a - g->terms), (uint64_t)(d - g->terms));
 }
 
 /* Up to want distractors for term a (indexes into g->terms) in *out; returns
  * how many were found. */
 static size_t pick_distractors(struct gen *g, const struct term *a, const struct doc_sentence *s,
-                               bool definitions, size_t want, size_t *out)
+                               bool definitions, bool swap, size_t want, size_t *out)
 {
 	size_t got = 0;
 	while (got < want) {
 		size_t best = SIZE_MAX;
 		double best_cost = 0;
 		for (size_t i = 0; i < g->nterms; i++) {
-			double c = distractor_cost(g, a, &g->terms[i], s, definitions);
+			double c = distractor_cost(g, a, &g->terms[i], s, definitions, swap);
 			if (c < 0)
 				continue;
 			bool clash = false;
@@ -607,14 +697,14 @@ static bool build(struct gen *g, const struct cand *c, enum quiz_type type, stru
 	q->correct = 0;
 	if (type == QUIZ_MULTIPLE_CHOICE) {
 		bool defines = defines_here(t, s) && g->req->difficulty != QUIZ_HARD;
-		if (defines &&
-		    pick_distractors(g, t, s, true, QUIZ_OPTIONS - 1, d) == QUIZ_OPTIONS - 1) {
+		if (defines && pick_distractors(g, t, s, true, false, QUIZ_OPTIONS - 1, d) ==
+		                   QUIZ_OPTIONS - 1) {
 			q->question = what_is(g, c, t);
 			q->options[0] = t->definition;
 			for (int i = 1; i < QUIZ_OPTIONS; i++)
 				q->options[i] = g->terms[d[i - 1]].definition;
 		} else {
-			if (pick_distractors(g, t, s, false, QUIZ_OPTIONS - 1, d) !=
+			if (pick_distractors(g, t, s, false, false, QUIZ_OPTIONS - 1, d) !=
 			    QUIZ_OPTIONS - 1)
 				return false;
 			q->question = replaced(g, c, QUIZ_BLANK);
@@ -631,7 +721,7 @@ static bool build(struct gen *g, const struct cand *c, enum quiz_type type, stru
 			/* A swapped single word rarely reads as a sentence. */
 			if (t->kind == KIND_WORD || (t->kind == KIND_NAME && t->words < 2))
 				return false;
-			if (pick_distractors(g, t, s, false, 1, d) != 1)
+			if (pick_distractors(g, t, s, false, true, 1, d) != 1)
 				return false;
 			sentence = replaced(g, c, g->terms[d[0]].text);
 		}
@@ -818,9 +908,11 @@ enum err quiz_generate(struct pool *pool, const char *text, size_t len, long pag
 	add_phrase_terms(&g, ph, nph);
 	g.sentence_used = pool_alloc(pool, g.ns + 1);
 	memset(g.sentence_used, 0, g.ns + 1);
+	index_phrases(&g);
 	char(*stems)[QUIZ_STEM_MAX] = pool_alloc(pool, (QUIZ_WORDS_MAX + 1) * QUIZ_STEM_MAX);
+	uint64_t *hashes = pool_alloc(pool, (QUIZ_WORDS_MAX + 1) * sizeof(uint64_t));
 	for (size_t i = 0; i < g.ns; i++)
-		scan_sentence(&g, i, stems);
+		scan_sentence(&g, i, stems, hashes);
 	if (g.ncands)
 		qsort(g.cands, g.ncands, sizeof(*g.cands), by_score);
 	struct made *made = pool_alloc(pool, r.count * sizeof(*made));
