@@ -21,6 +21,8 @@ static const struct {
     [ERR_INTERNAL] = {"internal", "An internal error occurred.", 500},
     [ERR_UNAVAILABLE] = {"unavailable", "The service is unavailable; try again later.", 503},
     [ERR_TIMEOUT] = {"timeout", "A dependency did not answer in time.", 504},
+    [ERR_UNPROCESSABLE] = {"unprocessable", "The request cannot be carried out on this content.",
+                           422},
 };
 
 static enum err err_valid(enum err e)

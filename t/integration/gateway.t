@@ -229,8 +229,8 @@ SKIP: {
 	my ($status, $session) = $stack->register('gateway-test@example.com', 'correct horse battery', 'Gate Keeper');
 	skip("lectern-auth is not running (register answered $status)", 9) unless $status == 201 && ref $session eq 'HASH';
 	my $auth = { Authorization => "Bearer $session->{token}" };
-	my @r = $stack->request(GET => '/api/v1/quizzes/', $auth);
-	is_json_error(@r, 503, 'unavailable', 'quizzes with a token while the service is not running');
+	my @r = $stack->request(GET => '/api/v1/tts/voices', $auth);
+	is_json_error(@r, 503, 'unavailable', 'tts with a token while the service is not running');
 	like($r[1]{'x-ratelimit-limit'} // '', qr/^\d+$/, 'X-RateLimit-Limit on an authenticated answer');
 	like($r[1]{'x-ratelimit-remaining'} // '', qr/^\d+$/, 'X-RateLimit-Remaining on an authenticated answer');
 }

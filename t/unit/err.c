@@ -24,6 +24,7 @@ int main(void)
 	    {ERR_INTERNAL, "internal", 500},
 	    {ERR_UNAVAILABLE, "unavailable", 503},
 	    {ERR_TIMEOUT, "timeout", 504},
+	    {ERR_UNPROCESSABLE, "unprocessable", 422},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		is_str(err_code(cases[i].e), cases[i].code, cases[i].code);

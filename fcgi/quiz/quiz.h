@@ -1,0 +1,78 @@
+/* quiz service: the pieces of lectern-quiz and lectern-quiz-worker shared
+ * by their files (docs/api.md, "Quizzes").
+ *
+ * Each process holds one Postgres connection, which lib owns
+ * (service_db()). Every query names the owner (req->user_id), so another
+ * user's quiz is not found, exactly as a missing one. Documents are read
+ * only from the replica that document.processed keeps (events/replica.h). */
+#ifndef LECTERN_QUIZ_SERVICE_H
+#define LECTERN_QUIZ_SERVICE_H
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "app/service.h"
+#include "core/err.h"
+#include "extract/extract.h"
+#include "text/quiz.h"
+#include "web/http.h"
+
+/* RFC 3339 UTC with milliseconds, computed by Postgres. */
+#define QUIZ_SQL_TIME(col)                                                                         \
+	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+/* The columns of a quiz, in the order quiz_json reads them; the last one
+ * is the best percentage of its attempts (NULL before the first). */
+#define QUIZ_SQL_COLUMNS                                                                           \
+	"q.id, q.title, q.difficulty, q.document_id, " QUIZ_SQL_TIME(                              \
+	    "q.created_at") ", q.num_questions, q.questions, q.generator, q.source_filename, "     \
+	                    "array_to_string(q.types, ','), "                                      \
+	                    "(SELECT max(s.percentage) FROM submissions s WHERE s.quiz_id = "      \
+	                    "q.id), "                                                              \
+	                    "(SELECT count(*) FROM submissions s WHERE s.quiz_id = q.id)"
+
+#define QUIZ_SERVICE "quiz"
+
+enum {
+	QUIZ_LIST_MAX = 100, /* quizzes in one page of the list */
+	QUIZ_TITLE_MAX = 200,
+	QUIZ_JSON_BODY_MAX = 64 * 1024,   /* a JSON generate or submit body */
+	QUIZ_UPLOAD_OVERHEAD = 64 * 1024, /* multipart framing and fields on top of the file */
+	QUIZ_PATH_MAX = 4096,             /* bytes of the temporary file's path */
+	QUIZ_DEFAULT_QUESTIONS = 5
+};
+
+struct quiz_settings {
+	long max_bytes;       /* largest uploaded file (LECTERN_QUIZ_MAX_BYTES) */
+	const char *work_dir; /* where an upload is written to be read */
+	struct extract_limits limits;
+};
+
+extern struct quiz_settings quiz_cfg;
+
+/* The quiz object of the contract from row of res (QUIZ_SQL_COLUMNS);
+ * with_answers keeps correct answers and explanations, summary leaves the
+ * questions out and adds the best score. The caller owns the result. */
+struct json_object *quiz_json(const PGresult *res, int row, bool with_answers, bool summary);
+/* Loads the caller's quiz id into *out (caller PQclear()s); ERR_NOT_FOUND,
+ * with the message set, when the caller has none. */
+enum err quiz_load(struct http_req *req, const char *id, PGresult **out) MUST_CHECK;
+/* The 404 of a quiz or document that is missing, foreign or malformed. */
+enum err quiz_not_found(struct http_req *req);
+
+/* Handlers (one route each). */
+enum err quiz_generate_handler(struct http_req *req);
+enum err quiz_list(struct http_req *req);
+enum err quiz_get(struct http_req *req);
+enum err quiz_delete(struct http_req *req);
+enum err quiz_submit(struct http_req *req);
+enum err quiz_results(struct http_req *req);
+
+/* The text of an uploaded file (multipart part `file`) read in the
+ * extraction sandbox, with the form's fields validated into req and its
+ * `types` fields joined by commas into *types (NULL when none); *text is
+ * pool-owned, NULL when the form names a document_id instead of a file.
+ * Errors carry the client's sentence (http_error). */
+enum err quiz_read_upload(struct http_req *req, const char **text, size_t *len, long *pages,
+                          const char **filename, const char **types) MUST_CHECK;
+
+#endif

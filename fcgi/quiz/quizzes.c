@@ -1,0 +1,264 @@
+/* quiz: reading, listing and deleting one's quizzes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "quiz.h"
+
+enum {
+	COL_ID,
+	COL_TITLE,
+	COL_DIFFICULTY,
+	COL_DOCUMENT,
+	COL_CREATED,
+	COL_COUNT,
+	COL_QUESTIONS,
+	COL_GENERATOR,
+	COL_FILENAME,
+	COL_TYPES,
+	COL_BEST,
+	COL_ATTEMPTS
+};
+
+static struct json_object *str_or_null(const PGresult *res, int row, int col)
+{
+	const char *v = db_value(res, row, col);
+	return v ? json_object_new_string(v) : NULL;
+}
+
+static long long col_ll(const PGresult *res, int row, int col)
+{
+	const char *v = db_value(res, row, col);
+	long long n = 0;
+	if (v)
+		sscanf(v, "%lld", &n);
+	return n;
+}
+
+/* A numeric column ("66.67") as a JSON number written as Postgres wrote
+ * it, or null. */
+static struct json_object *number_or_null(const PGresult *res, int row, int col)
+{
+	const char *v = db_value(res, row, col);
+	return v ? json_object_new_double_s(strtod(v, NULL), v) : NULL;
+}
+
+/* The fields the learner must not see before answering. */
+static void strip_answers(struct json_object *questions)
+{
+	static const char *const hidden[] = {"correct_answer", "explanation", "source_sentence",
+	                                     "section",        "page",        NULL};
+	for (size_t i = 0; i < json_object_array_length(questions); i++) {
+		struct json_object *q = json_object_array_get_idx(questions, i);
+		for (size_t k = 0; hidden[k]; k++)
+			json_object_object_del(q, hidden[k]);
+	}
+}
+
+struct json_object *quiz_json(const PGresult *res, int row, bool with_answers, bool summary)
+{
+	struct json_object *o = json_object_new_object();
+	const char *id = db_value(res, row, COL_ID);
+	json_object_object_add(o, "quiz_id", json_object_new_string(id));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "title", str_or_null(res, row, COL_TITLE));
+	json_object_object_add(o, "difficulty", str_or_null(res, row, COL_DIFFICULTY));
+	json_object_object_add(o, "document_id", str_or_null(res, row, COL_DOCUMENT));
+	json_object_object_add(o, "source_filename", str_or_null(res, row, COL_FILENAME));
+	json_object_object_add(o, "created_at", str_or_null(res, row, COL_CREATED));
+	json_object_object_add(o, "num_questions",
+	                       json_object_new_int64(col_ll(res, row, COL_COUNT)));
+	struct json_object *types = json_object_new_array();
+	const char *t = db_value(res, row, COL_TYPES);
+	while (t && *t) {
+		size_t n = strcspn(t, ",");
+		json_object_array_add(types, json_object_new_string_len(t, (int)n));
+		t += n + (t[n] == ',');
+	}
+	json_object_object_add(o, "types", types);
+	json_object_object_add(o, "generator", str_or_null(res, row, COL_GENERATOR));
+	json_object_object_add(o, "score", number_or_null(res, row, COL_BEST));
+	json_object_object_add(o, "best_percentage", number_or_null(res, row, COL_BEST));
+	json_object_object_add(o, "attempts",
+	                       json_object_new_int64(col_ll(res, row, COL_ATTEMPTS)));
+	if (summary)
+		return o;
+	const char *qtext = db_value(res, row, COL_QUESTIONS);
+	struct json_object *questions = qtext ? http_json_parse(qtext, strlen(qtext)) : NULL;
+	if (!questions)
+		questions = json_object_new_array();
+	if (!with_answers)
+		strip_answers(questions);
+	json_object_object_add(o, "questions", questions);
+	return o;
+}
+
+/* The dispatcher's sentence for a malformed id too, so nothing tells a
+ * missing quiz from another user's or from a malformed id. */
+enum err quiz_not_found(struct http_req *req)
+{
+	return http_error(req, ERR_NOT_FOUND, "Not found.");
+}
+
+enum err quiz_load(struct http_req *req, const char *id, PGresult **out)
+{
+	const char *params[] = {id, req->user_id};
+	PGresult *res = NULL;
+	enum err e = db_exec_prepared(service_db(), "quiz_get",
+	                              "SELECT " QUIZ_SQL_COLUMNS
+	                              " FROM quizzes q WHERE q.id = $1 AND q.user_id = $2",
+	                              2, params, &res);
+	if (e != ERR_OK)
+		return e;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return quiz_not_found(req);
+	}
+	*out = res;
+	return ERR_OK;
+}
+
+/* Adds the Link header of a page of the list (RFC 8288). */
+static enum err list_links(struct http_req *req, long limit, long offset, long long total)
+{
+	struct buf b;
+	buf_init(&b);
+	const char *base =
+	    strcmp(req->path, "/history") == 0 ? "/api/v1/quizzes/history" : "/api/v1/quizzes";
+	if (offset + limit < total)
+		buf_printf(&b, "<%s?limit=%ld&offset=%ld>; rel=\"next\"", base, limit,
+		           offset + limit);
+	if (offset > 0) {
+		long prev = offset - limit > 0 ? offset - limit : 0;
+		buf_printf(&b, "%s<%s?limit=%ld&offset=%ld>; rel=\"prev\"", b.len ? ", " : "", base,
+		           limit, prev);
+	}
+	enum err e = b.len ? http_add_header(req, "Link", b.data) : ERR_OK;
+	buf_clear(&b);
+	return e;
+}
+
+enum err quiz_list(struct http_req *req)
+{
+	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
+	char slimit[24], soffset[24];
+	snprintf(slimit, sizeof(slimit), "%ld", limit);
+	snprintf(soffset, sizeof(soffset), "%ld", offset);
+	const char *params[] = {req->user_id, slimit, soffset};
+	PGresult *res = NULL, *count = NULL;
+	enum err e =
+	    db_exec_prepared(service_db(), "quiz_list",
+	                     "SELECT " QUIZ_SQL_COLUMNS " FROM quizzes q WHERE q.user_id = "
+	                     "$1 ORDER BY q.created_at DESC, q.id DESC LIMIT $2 OFFSET $3",
+	                     3, params, &res);
+	if (e == ERR_OK)
+		e = db_exec_prepared(service_db(), "quiz_count",
+		                     "SELECT count(*) FROM quizzes WHERE user_id = $1", 1, params,
+		                     &count);
+	if (e != ERR_OK)
+		goto out;
+	long long total = col_ll(count, 0, 0);
+	char stotal[24];
+	snprintf(stotal, sizeof(stotal), "%lld", total);
+	e = http_add_header(req, "X-Total-Count", stotal);
+	if (e == ERR_OK)
+		e = list_links(req, limit, offset, total);
+	if (e != ERR_OK)
+		goto out;
+	struct json_object *arr = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_object_array_add(arr, quiz_json(res, i, false, true));
+	e = http_send_json(req, 200, arr);
+out:
+	PQclear(res);
+	PQclear(count);
+	return e;
+}
+
+enum err quiz_get(struct http_req *req)
+{
+	PGresult *res = NULL;
+	enum err e = quiz_load(req, http_param(req, "id"), &res);
+	if (e != ERR_OK)
+		return e;
+	e = http_send_json(req, 200,
+	                   quiz_json(res, 0, http_param_bool(req, "include_answers"), false));
+	PQclear(res);
+	return e;
+}
+
+enum err quiz_delete(struct http_req *req)
+{
+	const char *id = http_param(req, "id");
+	const char *params[] = {id, req->user_id};
+	PGresult *res = NULL;
+	enum err e =
+	    db_exec_prepared(service_db(), "quiz_delete",
+	                     "DELETE FROM quizzes WHERE id = $1 AND user_id = $2", 2, params, &res);
+	if (e != ERR_OK)
+		return e;
+	long n = db_affected(res);
+	PQclear(res);
+	if (n != 1)
+		return quiz_not_found(req);
+	log_info("quiz %s deleted with its submissions", id);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string("Quiz deleted."));
+	json_object_object_add(o, "quiz_id", json_object_new_string(id));
+	return http_send_json(req, 200, o);
+}
+
+enum err quiz_results(struct http_req *req)
+{
+	const char *id = http_param(req, "id");
+	PGresult *quiz = NULL, *subs = NULL;
+	enum err e = quiz_load(req, id, &quiz);
+	if (e != ERR_OK)
+		return e;
+	const char *params[] = {id};
+	e = db_exec_prepared(
+	    service_db(), "quiz_submissions",
+	    "SELECT id, score, max_score, percentage, " QUIZ_SQL_TIME(
+	        "created_at") ", results, answers FROM submissions WHERE quiz_id = "
+	                      "$1 ORDER BY created_at DESC, id DESC",
+	    1, params, &subs);
+	if (e != ERR_OK)
+		goto out;
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	long long best = -1;
+	int best_row = -1;
+	for (int i = 0; i < PQntuples(subs); i++) {
+		struct json_object *s = json_object_new_object();
+		const char *sid = db_value(subs, i, 0), *r = db_value(subs, i, 5);
+		const char *ans = db_value(subs, i, 6);
+		json_object_object_add(s, "submission_id", json_object_new_string(sid));
+		json_object_object_add(s, "id", json_object_new_string(sid));
+		json_object_object_add(s, "score", json_object_new_int64(col_ll(subs, i, 1)));
+		json_object_object_add(s, "max_score", json_object_new_int64(col_ll(subs, i, 2)));
+		json_object_object_add(s, "percentage", number_or_null(subs, i, 3));
+		json_object_object_add(s, "created_at", str_or_null(subs, i, 4));
+		struct json_object *rj = r ? http_json_parse(r, strlen(r)) : NULL;
+		json_object_object_add(s, "results", rj ? rj : json_object_new_array());
+		struct json_object *aj = ans ? http_json_parse(ans, strlen(ans)) : NULL;
+		json_object_object_add(s, "answers", aj ? aj : json_object_new_object());
+		json_object_array_add(arr, s);
+		if (col_ll(subs, i, 1) > best) {
+			best = col_ll(subs, i, 1);
+			best_row = i;
+		}
+	}
+	json_object_object_add(o, "quiz_id", json_object_new_string(id));
+	json_object_object_add(o, "title", str_or_null(quiz, 0, COL_TITLE));
+	json_object_object_add(o, "difficulty", str_or_null(quiz, 0, COL_DIFFICULTY));
+	json_object_object_add(o, "submissions", arr);
+	json_object_object_add(o, "total_attempts", json_object_new_int(PQntuples(subs)));
+	json_object_object_add(o, "best_score", best_row < 0 ? NULL : json_object_new_int64(best));
+	json_object_object_add(o, "best_percentage",
+	                       best_row < 0 ? NULL : number_or_null(quiz, 0, COL_BEST));
+	e = http_send_json(req, 200, o);
+out:
+	PQclear(quiz);
+	PQclear(subs);
+	return e;
+}
