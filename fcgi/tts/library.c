@@ -24,6 +24,9 @@ static long long col_ll(const PGresult *res, int row, int col)
 
 enum err tts_voices(struct http_req *req)
 {
+	enum err e = tts_voices_ready(req);
+	if (e != ERR_OK)
+		return e;
 	struct json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < tts_voice_count(); i++) {
 		const struct tts_voice *v = tts_voice_at(i);
@@ -39,7 +42,9 @@ enum err tts_voices(struct http_req *req)
 		json_object_array_add(arr, o);
 	}
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "engine", json_object_new_string("local"));
+	json_object_object_add(
+	    o, "engine",
+	    json_object_new_string(tts_cfg.engine == TTS_ENGINE_POLLY ? "polly" : "local"));
 	json_object_object_add(o, "voices", arr);
 	return http_send_json(req, 200, o);
 }

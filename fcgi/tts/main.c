@@ -3,12 +3,20 @@
  * descriptor; handlers are in synth.c, library.c and aloud.c. The worker
  * relays the outbox and keeps the copy of the learner's documents and notes
  * that "read a document aloud" speaks from. */
+#include <string.h>
+
+#include "core/log.h"
 #include "events/replica.h"
+#include "speech/tts_polly.h"
 #include "tts.h"
 
 struct tts_settings tts_cfg;
 
+static const char *const engines[] = {"local", "polly", NULL};
+
 static const struct cfg_var tts_vars[] = {
+    {"LECTERN_TTS_ENGINE", CFG_ENUM, "local", 0, 0, 0, &tts_cfg.engine,
+     "local (flite and espeak-ng in a sandboxed child) or polly (Amazon Polly)", engines},
     {"LECTERN_TTS_CPU_SECONDS", CFG_INT, "60", 1, 3600, 0, &tts_cfg.cpu_seconds,
      "CPU seconds one synthesis child may use", NULL},
     {"LECTERN_TTS_WALL_MS", CFG_INT, "90000", 100, 3600000, 0, &tts_cfg.wall_ms,
@@ -53,10 +61,39 @@ static const struct route tts_routes[] = {
     {"DELETE", "/audio/{id}", tts_delete, id_params, 0, ROUTE_AUTH},
 };
 
-/* Every pool process lists the voices once (espeak-ng reads its data). */
+/* Polly needs keys: without them the service does not start. */
+static enum err tts_configure(void)
+{
+	const struct aws_config *a = service_aws_config();
+	if (tts_cfg.engine == TTS_ENGINE_POLLY &&
+	    (!a->access_key_id || !a->access_key_id[0] || !a->secret_access_key ||
+	     !a->secret_access_key[0])) {
+		log_error(
+		    "LECTERN_TTS_ENGINE=polly needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+		return ERR_INVALID;
+	}
+	return ERR_OK;
+}
+
+/* Every pool process lists the voices once (espeak-ng reads its data;
+ * Polly answers DescribeVoices). Polly being down is no reason not to
+ * start: the list is made again on the next request. */
 static enum err tts_process_init(void)
 {
-	return tts_voices_init();
+	if (tts_cfg.engine != TTS_ENGINE_POLLY)
+		return tts_voices_init();
+	tts_polly_use(service_aws());
+	if (tts_voices_init() != ERR_OK)
+		log_warn(
+		    "tts: Polly's voices are not listed yet; trying again on the next request");
+	return ERR_OK;
+}
+
+enum err tts_voices_ready(struct http_req *req)
+{
+	if (tts_voice_count() > 0 || tts_voices_init() == ERR_OK)
+		return ERR_OK;
+	return http_error(req, ERR_UNAVAILABLE, "The speech engine is not available.");
 }
 
 static const struct replica_hooks notes_hooks = {NULL, tts_forget_notes, NULL};
@@ -68,8 +105,9 @@ static const struct consumer_handler tts_consumers[] = {
 
 static const struct service_def tts_service = {
     .name = TTS_SERVICE,
-    .clients = SERVICE_DB | SERVICE_STORE,
+    .clients = SERVICE_DB | SERVICE_STORE | SERVICE_AWS,
     .settings = (const struct cfg_table *const[]){&tts_table, NULL},
+    .configure = tts_configure,
     .routes = tts_routes,
     .nroutes = CFG_COUNT(tts_routes),
     .process_init = tts_process_init,

@@ -34,6 +34,9 @@ static enum err read_speed(struct http_req *req, double *out)
 /* voice_id (or voice), Joanna by default; an unknown one lists the valid. */
 static enum err read_voice(struct http_req *req, const struct tts_voice **out)
 {
+	enum err e = tts_voices_ready(req);
+	if (e != ERR_OK)
+		return e;
 	const char *id = http_param(req, "voice_id");
 	if (id == NULL)
 		id = http_param(req, "voice");

@@ -34,8 +34,14 @@ enum {
 
 struct tts_settings {
 	long cpu_seconds, wall_ms, memory_mb, max_seconds;
+	int engine; /* LECTERN_TTS_ENGINE: TTS_ENGINE_LOCAL or TTS_ENGINE_POLLY */
 };
+enum { TTS_ENGINE_LOCAL, TTS_ENGINE_POLLY };
 extern struct tts_settings tts_cfg;
+
+/* The voice list, made again when it is empty (Polly was down at start):
+ * ERR_UNAVAILABLE with a sentence when there is none. */
+enum err tts_voices_ready(struct http_req *req) MUST_CHECK;
 
 /* Handlers (synth.c, library.c). */
 enum err tts_voices(struct http_req *req);

@@ -24,7 +24,7 @@ enum {
 	TTS_PAUSE_MAX_MS = 10000 /* one SSML break */
 };
 
-enum tts_engine { TTS_FLITE, TTS_ESPEAK };
+enum tts_engine { TTS_FLITE, TTS_ESPEAK, TTS_POLLY };
 enum tts_format { TTS_MP3, TTS_WAV, TTS_OGG };
 
 /* One voice the service offers. */
@@ -38,15 +38,20 @@ struct tts_voice {
 	char engine_voice[64]; /* flite: kal, kal16, awb, rms, slt; espeak: a voice name */
 };
 
-/* Builds the voice list once per process (espeak-ng's voices are read from
- * its data); ERR_INTERNAL when espeak-ng cannot be initialised. */
+/* Builds the voice list once per process: the local voices (espeak-ng's
+ * are read from its data; ERR_INTERNAL when it cannot be initialised), or
+ * Polly's when tts_polly_use was called (speech/tts_polly.h; its errors).
+ * After a failure the list is empty and a later call tries again. */
 enum err tts_voices_init(void) MUST_CHECK;
+/* Adds one voice to the list (the engines' listings use it). */
+void tts_voice_add(const char *id, const char *name, const char *lang, const char *lang_name,
+                   const char *gender, enum tts_engine engine, const char *engine_voice);
 /* The voices, in the order GET /voices lists them (Polly names first). */
 size_t tts_voice_count(void);
 const struct tts_voice *tts_voice_at(size_t i);
 /* The voice with id (exact match), or NULL. */
 const struct tts_voice *tts_voice_find(const char *id);
-/* "flite" or "espeak-ng". */
+/* "flite", "espeak-ng" or "polly". */
 const char *tts_engine_name(enum tts_engine e);
 
 /* "mp3", "wav", "ogg"; the media type; parse (false when unknown). */

@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "speech/tts_impl.h"
+#include "speech/tts_polly.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TTS_ASAN 1 /* ASan reserves terabytes of shadow memory: no RLIMIT_AS */
@@ -163,6 +164,8 @@ enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *
                         FILE *out, struct tts_result *res)
 {
 	memset(res, 0, sizeof(*res));
+	if (voice->engine == TTS_POLLY)
+		return tts_polly_synthesize(voice, script, speed, format, limits, out, res);
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		log_error("tts: pipe: %s", strerror(errno));

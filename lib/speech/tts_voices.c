@@ -16,14 +16,17 @@
 
 #include "core/log.h"
 #include "speech/tts.h"
+#include "speech/tts_polly.h"
+
+#define add tts_voice_add
 
 enum { VOICES_MAX = 256 };
 
 static struct tts_voice voices[VOICES_MAX];
 static size_t nvoices;
 
-static void add(const char *id, const char *name, const char *lang, const char *lang_name,
-                const char *gender, enum tts_engine engine, const char *engine_voice)
+void tts_voice_add(const char *id, const char *name, const char *lang, const char *lang_name,
+                   const char *gender, enum tts_engine engine, const char *engine_voice)
 {
 	if (nvoices >= VOICES_MAX)
 		return;
@@ -65,6 +68,8 @@ enum err tts_voices_init(void)
 {
 	if (nvoices > 0)
 		return ERR_OK;
+	if (tts_polly_enabled())
+		return tts_polly_voices();
 	if (espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT) <= 0) {
 		log_error("tts: espeak-ng could not be initialised (is espeak-ng-data installed?)");
 		return ERR_INTERNAL;
@@ -108,7 +113,7 @@ const struct tts_voice *tts_voice_find(const char *id)
 
 const char *tts_engine_name(enum tts_engine e)
 {
-	return e == TTS_FLITE ? "flite" : "espeak-ng";
+	return e == TTS_FLITE ? "flite" : e == TTS_ESPEAK ? "espeak-ng" : "polly";
 }
 
 static const char *const format_names[] = {"mp3", "wav", "ogg"};
