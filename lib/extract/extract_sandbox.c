@@ -389,6 +389,14 @@ static enum err sandbox_probe(struct extract_out *o)
 	return ERR_OK;
 }
 
+bool extract_sandbox_confine(void)
+{
+	if (!sandbox_drop_user())
+		return false;
+	set_limit(RLIMIT_NPROC, 0, 0);
+	return sandbox_filter();
+}
+
 int extract_child_main(int argc, char **argv)
 {
 	if (argc != 2)
@@ -419,10 +427,7 @@ int extract_child_main(int argc, char **argv)
 	enum err e = ERR_OK;
 	child_one_thread();
 	/* From here on the document's bytes may try anything. */
-	if (!sandbox_drop_user())
-		_exit(CHILD_EXIT_SANDBOX);
-	set_limit(RLIMIT_NPROC, 0, 0);
-	if (!sandbox_filter())
+	if (!extract_sandbox_confine())
 		_exit(CHILD_EXIT_SANDBOX);
 	e = probe ? sandbox_probe(&o) : run_engine(type, l, &o);
 	if (e == ERR_OK && o.text_over)

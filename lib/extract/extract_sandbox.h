@@ -14,6 +14,14 @@
 
 #include "extract/extract.h"
 
+/* Confines the calling process for good, as lectern-extract confines
+ * itself: "nobody" when root, RLIMIT_NPROC 0, and the seccomp filter above
+ * (writes only to descriptor 3 and stderr). For other engines' children
+ * (lib/speech): call it after fork, with the answer pipe on descriptor 3,
+ * once the engine's files are open. False when it could not (the caller
+ * must then exit). */
+bool extract_sandbox_confine(void);
+
 /* A file the probe tries to create; it must never exist afterwards. */
 #define EXTRACT_PROBE_FILE "/tmp/lectern-extract-sandbox-probe"
 

@@ -1,0 +1,182 @@
+/* lib/speech: scripts from plain text and SSML (hostile XML included), the
+ * engines in their child, each encoder's output, and the limits. */
+#include <stdio.h>
+#include <string.h>
+
+#include "speech/tts.h"
+#include "tap.h"
+
+static const struct tts_limits limits = {30, 60000, 1024, 600};
+
+static void plain(void)
+{
+	struct pool *p = pool_new();
+	struct tts_script s;
+	tts_script_plain(p, "One. Two? Three!\n\nNew paragraph; with a clause", &s);
+	is_long(s.n, 5, "plain: four sentences and a clause");
+	is_str(s.segs[0].text, "One.", "plain: the first sentence");
+	is_str(s.segs[2].text, " Three!", "plain: the third");
+	ok(s.segs[2].pause_ms > 0, "plain: a blank line is a pause");
+	is_long(s.characters, 44, "plain: characters counted");
+	tts_script_plain(p, "caf\xc3\xa9 \x01x", &s);
+	is_long(s.characters, 7, "plain: UTF-8 counted in characters");
+	ok(strchr(s.segs[0].text, '\x01') == NULL, "plain: a control character is not spoken");
+	char run[3000];
+	memset(run, 'a', sizeof(run) - 1);
+	run[sizeof(run) - 1] = '\0';
+	for (size_t i = 50; i < sizeof(run) - 1; i += 50)
+		run[i] = ' ';
+	tts_script_plain(p, run, &s);
+	bool short_enough = s.n >= 4;
+	for (size_t i = 0; i < s.n; i++)
+		short_enough = short_enough && strlen(s.segs[i].text) <= 700;
+	ok(short_enough, "plain: a run without a full stop is cut at spaces (%zu pieces)", s.n);
+	memset(run, 'b', sizeof(run) - 1);
+	tts_script_plain(p, run, &s);
+	ok(s.n >= 2, "plain: a run without spaces is cut too");
+	tts_script_plain(p, "   \n\n  ", &s);
+	is_long(s.characters, 0, "plain: blanks speak nothing");
+	ok(tts_is_ssml("  <speak>x</speak>"), "SSML is recognised");
+	ok(!tts_is_ssml("speak <speak>"), "text that is not SSML");
+	pool_free(p);
+}
+
+static void ssml_ok(void)
+{
+	struct pool *p = pool_new();
+	struct tts_script s;
+	const char *problem = NULL;
+	const char *x = "<speak version=\"1.0\" xmlns=\"http://www.w3.org/2001/10/synthesis\">"
+	                "<p><s>Hello &amp; welcome.</s></p><break time=\"1.5s\"/>"
+	                "<prosody rate=\"50%\">slow</prosody><say-as interpret-as=\"characters\">"
+	                "ABC</say-as><!-- a comment --><break strength=\"x-strong\"/></speak>";
+	enum err e = tts_script_ssml(p, x, strlen(x), &s, &problem);
+	is_long(e, ERR_OK, "SSML: the subset parses");
+	bool amp = false, slow = false, spell = false;
+	long pauses = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		const struct tts_seg *g = &s.segs[i];
+		amp = amp || (g->text && strstr(g->text, "Hello & welcome") != NULL);
+		slow = slow || (g->text && strcmp(g->text, "slow") == 0 && g->rate == 0.5);
+		spell = spell || (g->text && strcmp(g->text, "ABC") == 0 && g->spell);
+		pauses += g->pause_ms;
+	}
+	ok(amp, "SSML: the XML entity is text");
+	ok(slow, "SSML: prosody rate 50%%");
+	ok(spell, "SSML: say-as characters spells");
+	ok(pauses >= 1500 + 1200, "SSML: breaks are pauses (%ld ms)", pauses);
+	pool_free(p);
+}
+
+static void ssml_bad(const char *x, const char *name)
+{
+	struct pool *p = pool_new();
+	struct tts_script s;
+	const char *problem = NULL;
+	enum err e = tts_script_ssml(p, x, strlen(x), &s, &problem);
+	ok(e == ERR_INVALID && problem != NULL, "SSML refused: %s (%s)", name,
+	   problem ? problem : "-");
+	pool_free(p);
+}
+
+static void ssml_hostile(void)
+{
+	ssml_bad(
+	    "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\">"
+	    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\">"
+	    "]><speak>&c;</speak>",
+	    "a billion laughs");
+	ssml_bad("<!DOCTYPE speak [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><speak>&x;</speak>",
+	         "an external entity");
+	ssml_bad("<!DOCTYPE speak SYSTEM \"http://example.com/x.dtd\"><speak>x</speak>",
+	         "an external DTD");
+	ssml_bad("<speak>&x;</speak>", "an undeclared entity");
+	ssml_bad("<speak><audio src=\"x\"/>hi</speak>", "an unknown element");
+	ssml_bad("<speak><p class=\"x\">hi</p></speak>", "an unknown attribute");
+	ssml_bad("<speak><break time=\"soon\"/>hi</speak>", "a bad time");
+	ssml_bad("<speak><break strength=\"huge\"/>hi</speak>", "a bad strength");
+	ssml_bad("<speak><prosody rate=\"10%\">hi</prosody></speak>", "a rate out of range");
+	ssml_bad("<speak><say-as>hi</say-as></speak>", "say-as without interpret-as");
+	ssml_bad("<speak>hi", "malformed XML");
+	ssml_bad("<voice>hi</voice>", "another root");
+	ssml_bad("<speak></speak>", "nothing to say");
+	ssml_bad("<speak><?pi x?>hi</speak>", "a processing instruction");
+	ssml_bad("<speak><o:p xmlns:o=\"urn:x\">hi</o:p></speak>", "another namespace");
+	char deep[1024];
+	size_t n = 0;
+	memcpy(deep, "<speak>", 7);
+	for (n = 7; n + 3 < 200; n += 3)
+		memcpy(deep + n, "<s>", 3);
+	deep[n] = '\0';
+	ssml_bad(deep, "deep nesting");
+}
+
+/* Synthesises text with voice id into a temporary file; returns its bytes'
+ * first four in head. */
+static enum err speak(const char *id, const char *text, enum tts_format f, double speed,
+                      const struct tts_limits *l, struct tts_result *r, char head[5])
+{
+	struct pool *p = pool_new();
+	struct tts_script s;
+	tts_script_plain(p, text, &s);
+	FILE *out = tmpfile();
+	enum err e = tts_synthesize(tts_voice_find(id), &s, speed, f, l, out, r);
+	memset(head, 0, 5);
+	rewind(out);
+	if (fread(head, 1, 4, out) != 4)
+		head[0] = '\0';
+	fclose(out);
+	pool_free(p);
+	return e;
+}
+
+static void engines(void)
+{
+	is_long(tts_voices_init(), ERR_OK, "voices: espeak-ng initialises");
+	ok(tts_voice_count() > 100, "voices: %zu", tts_voice_count());
+	ok(tts_voice_find("Joanna") && tts_voice_find("espeak-de") && !tts_voice_find("joanna"),
+	   "voices: exact ids");
+	const char *para = "The theory of plate tectonics explains how the outer shell of the "
+	                   "planet moves. It builds on continental drift.";
+	struct tts_result r, r2;
+	char head[5];
+	static const char *const magic[] = {"", "RIFF", "OggS"};
+	for (int f = TTS_MP3; f <= TTS_OGG; f++) {
+		enum err e = speak("Joanna", para, (enum tts_format)f, 1.0, &limits, &r, head);
+		is_long(e, ERR_OK, tts_format_name((enum tts_format)f));
+		ok(f == TTS_MP3
+		       ? ((unsigned char)head[0] == 0xff && ((unsigned char)head[1] & 0xe0) == 0xe0)
+		       : strcmp(head, magic[f]) == 0,
+		   "%s: the file starts as one", tts_format_name((enum tts_format)f));
+		ok(r.bytes > 1000 && r.duration_ms > 3000 && r.sample_rate == 16000,
+		   "%s: %lld bytes, %ld ms at %ld Hz", tts_format_name((enum tts_format)f), r.bytes,
+		   r.duration_ms, r.sample_rate);
+	}
+	is_long(speak("Joanna", "Short.", TTS_WAV, 1.0, &limits, &r2, head), ERR_OK, "a word");
+	ok(r2.duration_ms * 4 < r.duration_ms, "duration grows with the text (%ld < %ld ms)",
+	   r2.duration_ms, r.duration_ms);
+	is_long(r2.bytes, 44 + r2.samples * 2, "wav: header and samples");
+	is_long(speak("Joanna", para, TTS_WAV, 2.0, &limits, &r2, head), ERR_OK, "speed 2");
+	ok(r2.duration_ms < r.duration_ms * 7 / 10, "speed 2 is faster (%ld ms)", r2.duration_ms);
+	is_long(speak("kal", "Hello there.", TTS_OGG, 1.0, &limits, &r, head), ERR_OK, "kal");
+	is_long(r.sample_rate, 8000, "kal: 8 kHz");
+	is_long(speak("Brian", "Hello there.", TTS_MP3, 1.0, &limits, &r, head), ERR_OK, "Brian");
+	is_long(r.sample_rate, 22050, "espeak-ng: 22.05 kHz");
+	struct tts_limits l = limits;
+	l.max_seconds = 1;
+	is_long(speak("Joanna", para, TTS_MP3, 1.0, &l, &r, head), ERR_TOO_LARGE,
+	        "audio past max_seconds is refused");
+	l = limits;
+	l.wall_ms = 1;
+	is_long(speak("Matthew", para, TTS_WAV, 0.5, &l, &r, head), ERR_TIMEOUT,
+	        "the wall clock stops a synthesis");
+}
+
+int main(void)
+{
+	plain();
+	ssml_ok();
+	ssml_hostile();
+	engines();
+	return tap_done();
+}
