@@ -229,6 +229,15 @@ SKIP: {
 	my ($status, $session) = $stack->register('gateway-test@example.com', 'correct horse battery', 'Gate Keeper');
 	skip("lectern-auth is not running (register answered $status)", 9) unless $status == 201 && ref $session eq 'HASH';
 	my $auth = { Authorization => "Bearer $session->{token}" };
+	# A pool that is down: the tts pool is stopped for this check.
+	my $pidfile = $stack->dir . '/run/tts.pid';
+	if (open(my $fh, '<', $pidfile)) {
+		my $pid = <$fh> + 0;
+		close $fh;
+		kill('TERM', $pid) if $pid > 1;
+		for (1 .. 100) { last unless kill(0, $pid); select(undef, undef, undef, 0.1) }
+		unlink $stack->dir . '/run/tts.sock';
+	}
 	my @r = $stack->request(GET => '/api/v1/tts/voices', $auth);
 	is_json_error(@r, 503, 'unavailable', 'tts with a token while the service is not running');
 	like($r[1]{'x-ratelimit-limit'} // '', qr/^\d+$/, 'X-RateLimit-Limit on an authenticated answer');
