@@ -315,20 +315,26 @@ static bool sandbox_filter(void)
 	for (size_t i = 0; ok && i < sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]); i++)
 		ok = sandbox_rule(ctx, allow, sandbox_allowed[i], 0, NULL);
 	/* Writes only to the answer pipe and to stderr (the worker's log). */
-	struct scmp_arg_cmp to_out = SCMP_A0(SCMP_CMP_EQ, CHILD_FD_OUT);
-	struct scmp_arg_cmp to_err = SCMP_A0(SCMP_CMP_EQ, STDERR_FILENO);
+	struct scmp_arg_cmp to_out = {
+	    .arg = 0, .op = SCMP_CMP_EQ, .datum_a = CHILD_FD_OUT, .datum_b = 0};
+	struct scmp_arg_cmp to_err = {
+	    .arg = 0, .op = SCMP_CMP_EQ, .datum_a = STDERR_FILENO, .datum_b = 0};
 	ok = ok && sandbox_rule(ctx, allow, SCMP_SYS(write), 1, &to_out) &&
 	     sandbox_rule(ctx, allow, SCMP_SYS(write), 1, &to_err) &&
 	     sandbox_rule(ctx, allow, SCMP_SYS(writev), 1, &to_out) &&
 	     sandbox_rule(ctx, allow, SCMP_SYS(writev), 1, &to_err);
 	/* Files open for reading only (fonts, OCR data, iconv modules). */
-	struct scmp_arg_cmp ro_at = SCMP_A2(SCMP_CMP_MASKED_EQ, SANDBOX_WRITE_FLAGS, 0);
-	struct scmp_arg_cmp ro = SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_WRITE_FLAGS, 0);
+	struct scmp_arg_cmp ro_at = {
+	    .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = SANDBOX_WRITE_FLAGS, .datum_b = 0};
+	struct scmp_arg_cmp ro = {
+	    .arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = SANDBOX_WRITE_FLAGS, .datum_b = 0};
 	ok = ok && sandbox_rule(ctx, allow, SCMP_SYS(openat), 1, &ro_at) &&
 	     sandbox_rule(ctx, allow, SCMP_SYS(open), 1, &ro);
 	/* Limits may be read, never changed; signals only to itself (abort). */
-	struct scmp_arg_cmp read_only_limit = SCMP_A2(SCMP_CMP_EQ, 0);
-	struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+	struct scmp_arg_cmp read_only_limit = {
+	    .arg = 2, .op = SCMP_CMP_EQ, .datum_a = 0, .datum_b = 0};
+	struct scmp_arg_cmp self = {
+	    .arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)getpid(), .datum_b = 0};
 	ok = ok && sandbox_rule(ctx, allow, SCMP_SYS(prlimit64), 1, &read_only_limit) &&
 	     sandbox_rule(ctx, allow, SCMP_SYS(tgkill), 1, &self) &&
 	     sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0, NULL);

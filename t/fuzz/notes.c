@@ -24,10 +24,12 @@
 #include "web/valid.h"
 
 enum {
-	NOTES_FUZZ_HEAP_FACTOR = 16,             /* heap bytes per input byte */
-	NOTES_FUZZ_HEAP_BASE = 32 * 1024 * 1024, /* and a fixed allowance */
-	NOTES_FUZZ_AMPLIFY_UNIT = 128 * 1024,    /* bytes per step of an amplified input */
-	NOTES_FUZZ_SAME_MAX = 4096               /* inputs this small are run twice */
+	NOTES_FUZZ_HEAP_FACTOR = 16, /* heap bytes per input byte */
+	/* and a fixed allowance: key phrases are counted in tables of a fixed
+	 * size (PHRASES_TRACKED_MAX candidates), tens of MiB whatever the text */
+	NOTES_FUZZ_HEAP_BASE = 48 * 1024 * 1024,
+	NOTES_FUZZ_AMPLIFY_UNIT = 128 * 1024, /* bytes per step of an amplified input */
+	NOTES_FUZZ_SAME_MAX = 4096            /* inputs this small are run twice */
 };
 
 static size_t heap_peak;
