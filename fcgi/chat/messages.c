@@ -117,6 +117,36 @@ static void grounded(struct reply *r, struct pool *pool, const struct answer *a,
 	}
 }
 
+/* The last heading of a section path ("A > B > C": "C"), or the file name. */
+static const char *place(const struct chat_passage *p)
+{
+	const char *last = p->section;
+	for (const char *s = strstr(last, " > "); s; s = strstr(s + 3, " > "))
+		last = s + 3;
+	return *last ? last : p->filename;
+}
+
+/* The model's answer, cut after its sentences into pieces to stream. */
+static void from_model(struct reply *r, struct pool *pool, const struct answer_llm *m,
+                       const struct chat_passage *ps)
+{
+	for (size_t i = 0; i < m->ncited; i++)
+		json_object_array_add(r->sources, source_json(pool, &ps[m->cited[i]]));
+	const char *t = m->text;
+	while (*t) {
+		const char *cut = NULL;
+		if (r->npieces + 1 < PIECES_MAX)
+			for (const char *p = t; *p && !cut; p++)
+				if ((*p == '.' || *p == '?' || *p == '!' || *p == ']') &&
+				    p[1] == ' ')
+					cut = p + 1;
+		size_t len = cut ? (size_t)(cut - t) : strlen(t);
+		if (r->npieces < PIECES_MAX)
+			r->pieces[r->npieces++] = pool_strndup(pool, t, len);
+		t += len;
+	}
+}
+
 /* "Your documents don't cover this." and the nearest sections, if any. */
 static void declined(struct reply *r, struct pool *pool, const struct answer *a,
                      const struct chat_passage *ps)
@@ -126,11 +156,11 @@ static void declined(struct reply *r, struct pool *pool, const struct answer *a,
 	size_t named = 0;
 	for (size_t i = 0; i < a->nclosest; i++) {
 		const struct chat_passage *p = &ps[a->closest[i]];
-		const char *what = *p->section ? p->section : p->filename;
+		const char *what = place(p);
 		bool seen = false;
 		for (size_t k = 0; k < i && !seen; k++) {
 			const struct chat_passage *q = &ps[a->closest[k]];
-			seen = strcmp(*q->section ? q->section : q->filename, what) == 0;
+			seen = strcmp(place(q), what) == 0;
 		}
 		if (seen)
 			continue;
@@ -222,7 +252,14 @@ static enum err answer(struct http_req *req, const char *session_id, const char 
 	e = answer_extract(pool, question, prev, nprev, ap, n, &a);
 	if (e != ERR_OK)
 		return e;
-	if (a.covered)
+	/* A model, when one is configured, words the answer from the same
+	 * passages; its citations are checked, and on any failure the
+	 * extractive answer stands. */
+	struct answer_llm m;
+	if (a.covered && service_llm() &&
+	    answer_with_llm(service_llm(), pool, question, ap, n, &m) == ERR_OK)
+		from_model(r, pool, &m, ps);
+	else if (a.covered)
 		grounded(r, pool, &a, ps);
 	else
 		declined(r, pool, &a, ps);

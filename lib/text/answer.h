@@ -28,6 +28,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "text/llm.h"
 
 enum {
 	ANSWER_TERMS_MAX = 24,    /* content words of one question */
@@ -106,5 +107,29 @@ struct answer {
 enum err answer_extract(struct pool *pool, const char *question, const struct answer_term *prev,
                         size_t nprev, const struct answer_passage *passages, size_t n,
                         struct answer *out) MUST_CHECK;
+
+/* --- With a model (answer_llm.c) ----------------------------------------- */
+
+enum {
+	ANSWER_LLM_PASSAGES = 6,       /* passages the model is given */
+	ANSWER_LLM_PASSAGE_MAX = 1500, /* bytes of one passage in the prompt */
+	ANSWER_LLM_REPLY_MAX = 8000    /* bytes of an answer taken from the model */
+};
+
+struct answer_llm {
+	const char *text;                  /* the model's answer, its [n] renumbered by first use */
+	size_t cited[ANSWER_LLM_PASSAGES]; /* passage of [1], [2], ... */
+	size_t ncited;
+};
+
+/* Asks the model to answer question from passages[0..n) (at most
+ * ANSWER_LLM_PASSAGES are given, numbered) and to cite them as [n]; the
+ * answer is taken only when it cites at least one passage and every [n] it
+ * writes is one it was given. ERR_INVALID (logged) for an answer that does
+ * not check, else llm_chat's errors: the caller then answers without the
+ * model. *out is owned by pool. */
+enum err answer_with_llm(struct llm_client *c, struct pool *pool, const char *question,
+                         const struct answer_passage *passages, size_t n,
+                         struct answer_llm *out) MUST_CHECK;
 
 #endif
