@@ -17,8 +17,13 @@ enum {
 static enum err drop(struct db *db, const char *document_id)
 {
 	const char *p[] = {document_id};
-	return db_exec_prepared(db, "chat_passages_drop",
-	                        "DELETE FROM passages WHERE document_id = $1", 1, p, NULL);
+	enum err e = db_exec_prepared(db, "chat_passages_drop",
+	                              "DELETE FROM passages WHERE document_id = $1", 1, p, NULL);
+	if (e == ERR_OK)
+		e = db_exec_prepared(db, "chat_passage_documents_drop",
+		                     "DELETE FROM passage_documents WHERE document_id = $1", 1, p,
+		                     NULL);
+	return e;
 }
 
 /* A document is complete (or failed): its passages anew, in the consumer's
@@ -58,6 +63,14 @@ static enum err on_complete(struct db *db, const struct replica_doc *doc, void *
 	    "setweight(to_tsvector($3::text::regconfig, x.text), 'D') "
 	    "FROM json_to_recordset($4::json) AS x(ord int, section text, page int, text text)",
 	    4, p, NULL);
+	char count[24];
+	snprintf(count, sizeof(count), "%zu", n);
+	const char *q[] = {doc->id, doc->user_id, config, count};
+	if (e == ERR_OK)
+		e = db_exec_prepared(db, "chat_passage_documents_add",
+		                     "INSERT INTO passage_documents (document_id, user_id, config, "
+		                     "passages) VALUES ($1, $2, $3, $4::int)",
+		                     4, q, NULL);
 	if (e == ERR_OK)
 		log_info("chat: document %s: %zu passages (%s)", doc->id, n, config);
 	json_object_put(arr);
@@ -74,48 +87,43 @@ static enum err on_deleted(struct db *db, const char *document_id, const char *u
 
 const struct replica_hooks chat_replica_hooks = {on_complete, on_deleted, NULL};
 
-/* The phrase of each pair of neighbouring terms is written by the caller;
- * here the any-term, all-term and earlier-turn queries. The configurations
- * are the fixed set lang_ts_config answers with, so the GIN index serves
- * each (a passage is matched only with its own document's configuration). */
+/* The question is parsed with each configuration the documents searched
+ * use ($3 any term, $4 every term, $5 the earlier turns' terms, $6 the
+ * phrases, $8 what a passage must match, $9 how many matches are ranked at
+ * most); an empty text is no query (NULL), so no function sees an empty
+ * one. One GIN index on (user_id, tsv) reads only the owner's postings. */
 static const char retrieve_sql[] =
-    "WITH q AS (SELECT c.config, websearch_to_tsquery(c.config::regconfig, $3) AS anyq, "
-    "websearch_to_tsquery(c.config::regconfig, $4) AS allq, "
-    "websearch_to_tsquery(c.config::regconfig, $5) AS prevq, "
-    "websearch_to_tsquery(c.config::regconfig, $6) AS phraseq "
-    "FROM unnest(ARRAY['english','french','german','spanish','italian','portuguese','dutch',"
-    "'simple']) AS c(config)) "
+    "WITH c AS (SELECT DISTINCT config FROM passage_documents WHERE user_id = $1 "
+    "AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[]))), "
+    "q AS (SELECT c.config, "
+    "CASE WHEN $3 <> '' THEN websearch_to_tsquery(c.config::regconfig, $3) END AS anyq, "
+    "CASE WHEN $4 <> '' THEN websearch_to_tsquery(c.config::regconfig, $4) END AS allq, "
+    "CASE WHEN $5 <> '' THEN websearch_to_tsquery(c.config::regconfig, $5) END AS prevq, "
+    "CASE WHEN $6 <> '' THEN websearch_to_tsquery(c.config::regconfig, $6) END AS phraseq, "
+    "websearch_to_tsquery(c.config::regconfig, $8) AS searchq FROM c) "
     "SELECT p.document_id, d.filename, p.section, p.page, p.text, "
-    "ts_rank_cd(p.tsv, q.anyq, 1) + ts_rank(p.tsv, q.anyq, 1) "
+    "coalesce(ts_rank_cd(p.tsv, q.anyq, 1) + ts_rank(p.tsv, q.anyq, 1), 0) "
     "+ CASE WHEN p.tsv @@ q.allq THEN 1.0 ELSE 0 END "
-    "+ CASE WHEN $6 <> '' AND p.tsv @@ q.phraseq THEN 0.5 ELSE 0 END "
-    "+ 0.3 * ts_rank_cd(p.tsv, q.prevq, 1) AS score "
-    "FROM q JOIN passages p ON p.config = q.config AND p.tsv @@ (q.anyq || q.prevq) "
+    "+ CASE WHEN p.tsv @@ q.phraseq THEN 0.5 ELSE 0 END "
+    "+ coalesce(0.3 * ts_rank_cd(p.tsv, q.prevq, 1), 0) AS score "
+    "FROM q CROSS JOIN LATERAL (SELECT * FROM passages p WHERE p.user_id = $1 "
+    "AND p.config = q.config AND p.tsv @@ q.searchq "
+    "AND ($2::uuid[] IS NULL OR p.document_id = ANY ($2::uuid[])) LIMIT $9) p "
     "JOIN document_replica d ON d.document_id = p.document_id AND d.deleted_at IS NULL "
     "AND d.user_id = $1 "
-    "WHERE p.user_id = $1 AND ($2::uuid[] IS NULL OR p.document_id = ANY ($2::uuid[])) "
     "ORDER BY score DESC, p.document_id, p.ord LIMIT $7";
 
-enum err chat_retrieve(struct db *db, struct pool *pool, const char *user_id, const char *docs,
-                       const struct answer_term *cur, size_t ncur, const struct answer_term *prev,
-                       size_t nprev, const char *phrases, size_t max, struct chat_passage **out,
-                       size_t *count)
+/* Runs retrieve_sql with what passages must match (match). */
+static enum err search(struct db *db, struct pool *pool, const char *const base[6],
+                       const char *match, size_t max, struct chat_passage **out, size_t *count)
 {
-	*out = NULL;
-	*count = 0;
-	if (ncur == 0 && nprev == 0)
-		return ERR_OK;
-	char limit[24];
+	char limit[24], ranked[24];
 	snprintf(limit, sizeof(limit), "%zu", max);
-	const char *p[] = {user_id,
-	                   docs,
-	                   answer_query_any(pool, cur, ncur),
-	                   answer_query_all(pool, cur, ncur),
-	                   answer_query_any(pool, prev, nprev),
-	                   phrases ? phrases : "",
-	                   limit};
+	snprintf(ranked, sizeof(ranked), "%d", CHAT_RANKED_MAX);
+	const char *p[] = {base[0], base[1], base[2], base[3], base[4],
+	                   base[5], limit,   match,   ranked};
 	PGresult *res = NULL;
-	enum err e = db_exec_prepared(db, "chat_retrieve", retrieve_sql, 7, p, &res);
+	enum err e = db_exec_prepared(db, "chat_retrieve", retrieve_sql, 9, p, &res);
 	if (e != ERR_OK)
 		return e;
 	int rows = PQntuples(res);
@@ -132,6 +140,32 @@ enum err chat_retrieve(struct db *db, struct pool *pool, const char *user_id, co
 	*out = r;
 	*count = (size_t)rows;
 	return ERR_OK;
+}
+
+enum err chat_retrieve(struct db *db, struct pool *pool, const char *user_id, const char *docs,
+                       const struct answer_term *cur, size_t ncur, const struct answer_term *prev,
+                       size_t nprev, const char *phrases, size_t max, struct chat_passage **out,
+                       size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	if (ncur == 0 && nprev == 0)
+		return ERR_OK;
+	const char *any = answer_query_any(pool, cur, ncur);
+	const char *was = answer_query_any(pool, prev, nprev);
+	const char *base[6] = {
+	    user_id, docs, any, answer_query_all(pool, cur, ncur), was, phrases ? phrases : ""};
+	/* A question of two words or more is answered only by a passage that
+	 * holds two of them (answer.h): only those are searched, which keeps a
+	 * common word from making every passage a candidate. A question of one
+	 * word (and a follow-up's earlier words) searches any of them; either
+	 * way at most CHAT_RANKED_MAX matches are ranked. */
+	if (ncur >= 2)
+		return search(db, pool, base, answer_query_pairs(pool, cur, ncur), max, out, count);
+	const char *broad = *any && *was ? pool_printf(pool, "%s or %s", any, was)
+	                    : *any       ? any
+	                                 : was;
+	return search(db, pool, base, broad, max, out, count);
 }
 
 enum err chat_count_documents(struct db *db, struct pool *pool, const char *user_id,

@@ -268,6 +268,23 @@ const char *answer_query_all(struct pool *pool, const struct answer_term *t, siz
 	return join_terms(pool, t, n, " ");
 }
 
+const char *answer_query_pairs(struct pool *pool, const struct answer_term *t, size_t n)
+{
+	struct buf b;
+	buf_init(&b);
+	if (n > ANSWER_PAIR_TERMS)
+		n = ANSWER_PAIR_TERMS;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++) {
+			if (b.len + strlen(t[i].word) + strlen(t[k].word) + 6 >= ANSWER_QUERY_MAX)
+				continue;
+			buf_printf(&b, "%s%s %s", b.len ? " or " : "", t[i].word, t[k].word);
+		}
+	const char *r = pool_strdup(pool, b.data ? b.data : "");
+	buf_clear(&b);
+	return r;
+}
+
 static bool content_word(const char *lw)
 {
 	return strlen(lw) >= 2 && !text_is_stop_word(lw) &&

@@ -35,7 +35,8 @@ enum {
 	ANSWER_SENTENCES_MAX = 4, /* sentences of one answer */
 	ANSWER_PASSAGES_MAX = 16, /* passages read for one answer */
 	ANSWER_CHARS_MAX = 1200,  /* bytes of the quoted sentences, roughly */
-	ANSWER_QUERY_MAX = 1024   /* bytes of a search text */
+	ANSWER_QUERY_MAX = 1024,  /* bytes of a search text */
+	ANSWER_PAIR_TERMS = 8     /* terms whose pairs a search needs (28 pairs) */
 };
 
 enum answer_intent {
@@ -74,6 +75,10 @@ enum answer_kind answer_kind(const char *text);
 const char *answer_query_any(struct pool *pool, const struct answer_term *t, size_t n);
 /* A websearch_to_tsquery text that needs every term ("light energy"). */
 const char *answer_query_all(struct pool *pool, const struct answer_term *t, size_t n);
+
+/* A websearch_to_tsquery text that needs two of the terms ("a b or a c or
+ * b c"; AND binds tighter than OR), over the first ANSWER_PAIR_TERMS. */
+const char *answer_query_pairs(struct pool *pool, const struct answer_term *t, size_t n);
 
 /* A websearch_to_tsquery text of the phrases of neighbouring content words
  * of text as written ("\"speed of light\" or ..."); "" when none. */

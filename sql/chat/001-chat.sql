@@ -20,8 +20,20 @@ CREATE TABLE passages (
 	tsv tsvector NOT NULL,
 	PRIMARY KEY (document_id, ord)
 );
-CREATE INDEX passages_tsv ON passages USING gin (tsv);
-CREATE INDEX passages_user ON passages (user_id, document_id);
+-- One GIN index on the owner and the words: a search reads only the owner's
+-- postings (btree_gin lets a GIN index take the text column).
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE INDEX passages_search ON passages USING gin (user_id, tsv);
+
+-- The documents that have passages, with their configuration: the
+-- configurations a search must parse the question with.
+CREATE TABLE passage_documents (
+	document_id uuid PRIMARY KEY,
+	user_id text NOT NULL,
+	config text NOT NULL,
+	passages integer NOT NULL
+);
+CREATE INDEX passage_documents_user ON passage_documents (user_id, config);
 
 CREATE TABLE sessions (
 	id uuid PRIMARY KEY,

@@ -119,6 +119,8 @@ static void queries(void)
 	is_long(n, 3, "content words only");
 	is_str(answer_query_any(pool, t, n), "speed or light or depend", "any-term query");
 	is_str(answer_query_all(pool, t, n), "speed light depend", "all-term query");
+	is_str(answer_query_pairs(pool, t, n), "speed light or speed depend or light depend",
+	       "two-term query");
 	is_str(answer_query_phrases(pool, "What does the speed of light depend on?"),
 	       "\"speed of light\" or \"light depend\"", "phrases keep the words between");
 	is_str(answer_query_phrases(pool, "say \"x\\\" or y"), "", "no phrase from quotes alone");
