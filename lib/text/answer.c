@@ -693,7 +693,8 @@ enum err answer_extract(struct pool *pool, const char *question, const struct an
 			bool good = x->score >= 0.8 * best->score &&
 			            popcount(x->cur) >= popcount(best->cur);
 			if (x->chosen || !x->cur || !(near || good) || popcount(pbits[p]) < need ||
-			    chars + x->len > ANSWER_CHARS_MAX || x->text[x->len - 1] == ':')
+			    chars + x->len > ANSWER_CHARS_MAX || !x->len ||
+			    x->text[x->len - 1] == ':')
 				continue;
 			bool repeat = false;
 			for (size_t k = 0; k < ns && !repeat; k++)

@@ -133,10 +133,9 @@ static void queries(void)
 
 static void languages(void)
 {
-	is_str(lang_ts_config("The cell is the basic unit of life, and it is found in all of "
-	                      "the organisms that are known. This is the theory of the cell.",
-	                      130),
-	       "english", "English");
+	const char *en = "The cell is the basic unit of life, and it is found in all of the "
+	                 "organisms that are known. This is the theory of the cell.";
+	is_str(lang_ts_config(en, strlen(en)), "english", "English");
 	const char *fr = "La cellule est l'unit\xc3\xa9 de base de la vie. Les cellules sont dans "
 	                 "tous les organismes et la th\xc3\xa9orie de la cellule est pour les "
 	                 "biologistes une base. Le noyau est dans la cellule.";
@@ -146,7 +145,8 @@ static void languages(void)
 	                 "gepr\xc3\xbc"
 	                 "ft, die sich auf die Zelle beziehen.";
 	is_str(lang_ts_config(de, strlen(de)), "german", "German");
-	is_str(lang_ts_config("x = 1; y = 2; z = x + y;", 24), "simple", "code: simple");
+	const char *code = "x = 1; y = 2; z = x + y;";
+	is_str(lang_ts_config(code, strlen(code)), "simple", "code: simple");
 	is_str(lang_ts_config("", 0), "simple", "nothing: simple");
 }
 
