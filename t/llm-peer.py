@@ -18,6 +18,9 @@ message, or "choices"[0].message.content. The model name picks the mode:
   no-content  200 with message.content null
   slow        answers like echo after 3 seconds
   bad-request 400 with error.message "context too long"
+  cite        content = the first sentence of passage [1] of the prompt, cited
+              as [1] (a grounded chat answer)
+  cite-bad    content = a sentence citing [9], a passage the prompt lacks
 
 GET /_peer/attempts?model=M counts the requests for model M, and
 GET /_peer/last returns the last request body. The chosen port is written
@@ -118,6 +121,10 @@ class Peer(BaseHTTPRequestHandler):
             self.reply(200, completion(model, None))
         elif mode == "notes":
             self.reply(200, completion(model, notes_for(last)))
+        elif mode == "cite":
+            self.reply(200, completion(model, cite_for(last)))
+        elif mode == "cite-bad":
+            self.reply(200, completion(model, "The moon is made of cheese [9]."))
         elif mode == "no-sections":
             self.reply(200, completion(model, "These are some thoughts about the document."))
         else:
@@ -163,6 +170,15 @@ def notes_for(prompt):
     return ("Here are your notes.\n\n## Summary\n\nThe document is about **%s**. It is short.\n\n"
             "## Key terms\n\n- **%s**: the topic\n\n## Outline\n\n- %s\n\n"
             "## Key points\n\n- It names %s.\n" % (topic, topic, topic, topic))
+
+
+def cite_for(prompt):
+    """A grounded answer: passage [1]'s first sentence, cited."""
+    m = re.search(r"^\[1\] .*\n(.+)$", prompt, re.M)
+    if not m:
+        return "I cannot tell."
+    first = re.split(r"(?<=[.!?]) ", m.group(1).strip())[0]
+    return "Your document says: %s [1]" % first
 
 
 def watch_parent(parent):

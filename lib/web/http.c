@@ -609,6 +609,32 @@ enum err http_send_redirect(struct http_req *req, int status, const char *locati
 	return http_write(req, status, NULL, "", 0, 0);
 }
 
+enum err http_stream_begin(struct http_req *req, int status, const char *content_type)
+{
+	if (!content_type || !header_value_ok(content_type)) {
+		log_error("http_stream_begin: bad Content-Type");
+		return ERR_INTERNAL;
+	}
+	enum err e = http_write(req, status, content_type, "", 0, WRITE_NO_LENGTH);
+	if (e == ERR_OK && FCGX_FFlush(req->fcgx->out) != 0)
+		e = ERR_INTERNAL;
+	return e;
+}
+
+enum err http_stream_write(struct http_req *req, const void *data, size_t len)
+{
+	if (!req->status) {
+		log_error("http_stream_write before http_stream_begin");
+		return ERR_INTERNAL;
+	}
+	if (!put_all(req->fcgx->out, data, len) || FCGX_FFlush(req->fcgx->out) != 0) {
+		log_warn("writing the stream failed (error %d); the client is gone",
+		         FCGX_GetError(req->fcgx->out));
+		return ERR_UNAVAILABLE;
+	}
+	return ERR_OK;
+}
+
 /* RFC 5987 attr-char: left as it is in filename*=. */
 static bool is_attr_char(unsigned char c)
 {

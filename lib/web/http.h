@@ -177,6 +177,14 @@ enum err http_send_redirect(struct http_req *req, int status, const char *locati
  * none). The file name is encoded per RFC 6266 (filename*=UTF-8''...). */
 enum err http_send_accel(struct http_req *req, const char *internal_uri, const char *content_type,
                          const char *filename);
+/* Starts a streamed response (server-sent events): the status and headers
+ * go out at once, without Content-Length; the body follows in pieces with
+ * http_stream_write. Add "X-Accel-Buffering: no" first for nginx to pass
+ * each piece on as it comes. */
+enum err http_stream_begin(struct http_req *req, int status, const char *content_type) MUST_CHECK;
+/* Writes and flushes a piece of a streamed body; ERR_UNAVAILABLE (logged)
+ * when the client is gone. */
+enum err http_stream_write(struct http_req *req, const void *data, size_t len) MUST_CHECK;
 /* The Content-Disposition value for filename: `attachment; filename="..."`
  * with an ASCII fallback (quotes, backslashes, '%', controls and non-ASCII
  * become '_') and `filename*=UTF-8''...` percent-encoded (RFC 6266, 5987).
