@@ -76,6 +76,7 @@ void extract_limits_default(struct extract_limits *l)
 	    .docx_max_entries = 10000,
 	    .docx_max_ratio = 200,
 	    .ocr = true,
+	    .max_media_seconds = 7200,
 	};
 	snprintf(l->ocr_language, sizeof(l->ocr_language), "%s", "eng");
 	snprintf(l->text_encoding, sizeof(l->text_encoding), "%s", "WINDOWS-1252");

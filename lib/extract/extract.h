@@ -89,6 +89,7 @@ struct extract_limits {
 	bool ocr;               /* read PDF pages without a text layer by OCR (true) */
 	char ocr_language[EXTRACT_LANGUAGE_MAX]; /* tesseract languages ("eng") */
 	char text_encoding[32]; /* iconv name for 8-bit text that is not UTF-8 ("WINDOWS-1252") */
+	long max_media_seconds; /* audio a child may decode, in seconds (7200) */
 };
 
 /* Fills l with the defaults above. */
@@ -118,5 +119,22 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
  * document: argv[1] is the type name; the limits come on descriptor 5, the
  * file on 4, the answer goes to 3. Never returns on success. */
 int extract_child_main(int argc, char **argv);
+
+/* Another program run in the same sandbox (lectern-transcribe): its engine
+ * reads the input at fd, argv[1] of the program is arg, and it fills o
+ * (extract/extract_impl.h) as the document engines do. */
+struct extract_out;
+typedef enum err extract_engine_fn(const char *arg, int fd, const struct extract_limits *l,
+                                   struct extract_out *o);
+/* The main of such a program: as extract_child_main, with engine. */
+int extract_child_serve(int argc, char **argv, extract_engine_fn *engine);
+/* Runs program (a name beside the running program, else in the libexec
+ * directory) with argv[1] arg on the file at path, in the sandbox and with
+ * the limits of extract_file; noun names the input in error sentences ("the
+ * audio"). The engine's text comes back in out->text. Errors as
+ * extract_file. */
+enum err extract_run(const char *program, const char *arg, const char *path, const char *noun,
+                     const struct extract_limits *limits, struct pool *pool,
+                     struct extract_result *out) MUST_CHECK;
 
 #endif

@@ -403,12 +403,24 @@ bool extract_sandbox_confine(void)
 	return sandbox_filter();
 }
 
+/* The document engines of lectern-extract. */
+static enum err document_engine(const char *arg, int fd, const struct extract_limits *l,
+                                struct extract_out *o)
+{
+	(void)fd;
+	return run_engine(extract_type_parse(arg), l, o);
+}
+
 int extract_child_main(int argc, char **argv)
+{
+	return extract_child_serve(argc, argv, document_engine);
+}
+
+int extract_child_serve(int argc, char **argv, extract_engine_fn *run)
 {
 	if (argc != 2)
 		return 2;
 	bool probe = strcmp(argv[1], probe_type) == 0;
-	enum extract_type type = extract_type_parse(argv[1]);
 	struct extract_limits lim;
 	size_t got = 0;
 	while (got < sizeof(lim)) {
@@ -435,7 +447,7 @@ int extract_child_main(int argc, char **argv)
 	/* From here on the document's bytes may try anything. */
 	if (!extract_sandbox_confine())
 		_exit(CHILD_EXIT_SANDBOX);
-	e = probe ? sandbox_probe(&o) : run_engine(type, l, &o);
+	e = probe ? sandbox_probe(&o) : run(argv[1], CHILD_FD_IN, l, &o);
 	if (e == ERR_OK && o.text_over)
 		e = extract_fail_text_over(&o);
 	if (e != ERR_OK)
@@ -462,25 +474,34 @@ int extract_child_main(int argc, char **argv)
 	_exit(sent ? 0 : 123);
 }
 
-/* Where lectern-extract is: LECTERN_EXTRACT_PROGRAM, else beside the running
- * program (a build tree, the lab), else where it is installed. */
-static const char *extract_program(void)
+/* Where the program name is (in pool): LECTERN_EXTRACT_PROGRAM for
+ * lectern-extract, and its directory for the others (the tests); else
+ * beside the running program (a build tree, the lab), else where it is
+ * installed. */
+static const char *extract_program(const char *name, struct pool *pool)
 {
-	static char path[PROGRAM_PATH_MAX];
+	char path[PROGRAM_PATH_MAX];
 	const char *env = getenv("LECTERN_EXTRACT_PROGRAM");
-	if (env && *env)
+	if (env && *env && strcmp(name, "lectern-extract") == 0)
 		return env;
+	const char *slash = env && *env ? strrchr(env, '/') : NULL;
+	if (slash) {
+		const char *p = pool_printf(pool, "%.*s/%s", (int)(slash - env), env, name);
+		if (access(p, X_OK) == 0)
+			return p;
+	}
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
 	if (n > 0) {
 		path[n] = '\0';
-		char *slash = strrchr(path, '/');
-		if (slash && (size_t)(slash - path) + sizeof("/lectern-extract") <= sizeof(path)) {
-			memcpy(slash, "/lectern-extract", sizeof("/lectern-extract"));
+		char *end = strrchr(path, '/');
+		size_t len = strlen(name);
+		if (end && (size_t)(end - path) + len + 2 <= sizeof(path)) {
+			memcpy(end + 1, name, len + 1);
 			if (access(path, X_OK) == 0)
-				return path;
+				return pool_strdup(pool, path);
 		}
 	}
-	return LECTERN_LIBEXECDIR "/lectern-extract";
+	return pool_printf(pool, "%s/%s", LECTERN_LIBEXECDIR, name);
 }
 
 static long long now_ms(void)
@@ -571,9 +592,9 @@ static bool frame_parse(const struct buf *b, size_t text_max, struct pool *pool,
 
 /* Runs lectern-extract with argv[1] type_name on the file at path (noun
  * names it in error sentences). */
-static enum err sandbox_run(const char *path, const char *type_name, const char *noun,
-                            const struct extract_limits *limits, struct pool *pool,
-                            struct extract_result *out)
+static enum err sandbox_run(const char *name, const char *path, const char *type_name,
+                            const char *noun, const struct extract_limits *limits,
+                            struct pool *pool, struct extract_result *out)
 {
 	enum err e = ERR_OK;
 	int fds[2] = {-1, -1}, lim_fds[2] = {-1, -1}, in_fd = -1;
@@ -598,8 +619,8 @@ static enum err sandbox_run(const char *path, const char *type_name, const char 
 	}
 	close(lim_fds[1]);
 	lim_fds[1] = -1;
-	const char *program = extract_program();
-	char *argv[] = {(char *)"lectern-extract", (char *)type_name, NULL};
+	const char *program = extract_program(name, pool);
+	char *argv[] = {(char *)name, (char *)type_name, NULL};
 	char **envp = child_environment(pool);
 	long long deadline = now_ms() + limits->wall_ms;
 	pid = fork();
@@ -672,7 +693,17 @@ enum err extract_file(const char *path, enum extract_type type, const struct ext
 		out->error = "the file type is not supported";
 		return ERR_MEDIA_TYPE;
 	}
-	return sandbox_run(path, extract_type_name(type), type_noun(type), limits, pool, out);
+	return sandbox_run("lectern-extract", path, extract_type_name(type), type_noun(type),
+	                   limits, pool, out);
+}
+
+enum err extract_run(const char *program, const char *arg, const char *path, const char *noun,
+                     const struct extract_limits *limits, struct pool *pool,
+                     struct extract_result *out)
+{
+	*out = (struct extract_result){
+	    .text = "", .title = "", .author = "", .engine = "", .error = ""};
+	return sandbox_run(program, path, arg, noun, limits, pool, out);
 }
 
 enum err extract_sandbox_probe(const struct extract_limits *limits, struct pool *pool,
@@ -680,5 +711,6 @@ enum err extract_sandbox_probe(const struct extract_limits *limits, struct pool 
 {
 	*out = (struct extract_result){
 	    .text = "", .title = "", .author = "", .engine = "", .error = ""};
-	return sandbox_run("/dev/null", probe_type, "the probe", limits, pool, out);
+	return sandbox_run("lectern-extract", "/dev/null", probe_type, "the probe", limits, pool,
+	                   out);
 }

@@ -1,0 +1,184 @@
+/* stt tasks: a transcription's status, the list and deletion. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "events/outbox.h"
+#include "stt.h"
+
+static struct json_object *str_or_null(const PGresult *res, int row, int col)
+{
+	const char *v = db_value(res, row, col);
+	return v ? json_object_new_string(v) : NULL;
+}
+
+static struct json_object *num_or_null(const PGresult *res, int row, int col)
+{
+	const char *v = db_value(res, row, col);
+	double d = 0;
+	return v && sscanf(v, "%lf", &d) == 1 ? json_object_new_double(d) : NULL;
+}
+
+/* The first max characters of s (UTF-8), copied. */
+static struct json_object *cut_text(const char *s, size_t max)
+{
+	size_t i = 0, chars = 0;
+	while (s[i] && chars < max) {
+		i++;
+		while (((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+		chars++;
+	}
+	return json_object_new_string_len(s, (int)i);
+}
+
+struct json_object *stt_json(const PGresult *res, int row, bool brief)
+{
+	struct json_object *o = json_object_new_object();
+	const char *id = db_value(res, row, 0), *text = db_value(res, row, 3);
+	json_object_object_add(o, "task_id", json_object_new_string(id));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "status", str_or_null(res, row, 1));
+	json_object_object_add(o, "language", str_or_null(res, row, 2));
+	struct json_object *t = NULL;
+	if (text)
+		t = brief ? cut_text(text, STT_LIST_TEXT_MAX) : json_object_new_string(text);
+	json_object_object_add(o, "text", t);
+	json_object_object_add(o, "transcript", t ? json_object_get(t) : NULL);
+	json_object_object_add(o, "confidence", num_or_null(res, row, 4));
+	json_object_object_add(o, "duration_seconds", num_or_null(res, row, 5));
+	const char *words = db_value(res, row, 6);
+	if (!brief) {
+		struct json_object *w = words ? http_json_parse(words, strlen(words)) : NULL;
+		json_object_object_add(o, "words", w ? w : json_object_new_array());
+	}
+	json_object_object_add(o, "speakers", NULL);
+	json_object_object_add(o, "error", str_or_null(res, row, 7));
+	json_object_object_add(o, "format", str_or_null(res, row, 8));
+	long long size = 0;
+	if (db_value(res, row, 9))
+		sscanf(db_value(res, row, 9), "%lld", &size);
+	json_object_object_add(o, "file_size", json_object_new_int64(size));
+	json_object_object_add(o, "created_at", str_or_null(res, row, 10));
+	json_object_object_add(o, "completed_at", str_or_null(res, row, 11));
+	return o;
+}
+
+static enum err not_found(struct http_req *req)
+{
+	return http_error(req, ERR_NOT_FOUND, "Not found.");
+}
+
+enum err stt_load(struct http_req *req, const char *id, PGresult **out)
+{
+	const char *params[] = {id, req->user_id};
+	PGresult *res = NULL;
+	enum err e = db_exec_prepared(service_db(), "stt_get",
+	                              "SELECT " STT_SQL_COLUMNS
+	                              " FROM transcriptions WHERE id = $1 AND user_id = $2",
+	                              2, params, &res);
+	if (e != ERR_OK)
+		return e;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return not_found(req);
+	}
+	*out = res;
+	return ERR_OK;
+}
+
+enum err stt_status(struct http_req *req)
+{
+	PGresult *res = NULL;
+	enum err e = stt_load(req, http_param(req, "task_id"), &res);
+	if (e != ERR_OK)
+		return e;
+	e = http_send_json(req, 200, stt_json(res, 0, false));
+	PQclear(res);
+	return e;
+}
+
+/* Adds the Link header of a page of the list (RFC 8288). */
+static enum err list_links(struct http_req *req, long limit, long offset, long long total)
+{
+	struct buf b;
+	buf_init(&b);
+	if (offset + limit < total)
+		buf_printf(&b, "</api/v1/stt/transcriptions?limit=%ld&offset=%ld>; rel=\"next\"",
+		           limit, offset + limit);
+	if (offset > 0) {
+		long prev = offset - limit > 0 ? offset - limit : 0;
+		buf_printf(&b, "%s</api/v1/stt/transcriptions?limit=%ld&offset=%ld>; rel=\"prev\"",
+		           b.len ? ", " : "", limit, prev);
+	}
+	enum err e = b.len ? http_add_header(req, "Link", b.data) : ERR_OK;
+	buf_clear(&b);
+	return e;
+}
+
+enum err stt_list(struct http_req *req)
+{
+	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
+	char slimit[24], soffset[24], stotal[24];
+	snprintf(slimit, sizeof(slimit), "%ld", limit);
+	snprintf(soffset, sizeof(soffset), "%ld", offset);
+	const char *params[] = {req->user_id, slimit, soffset};
+	PGresult *res = NULL, *count = NULL;
+	enum err e = db_exec_prepared(service_db(), "stt_list",
+	                              "SELECT " STT_SQL_COLUMNS " FROM transcriptions "
+	                              "WHERE user_id = $1 ORDER BY created_at DESC, id DESC "
+	                              "LIMIT $2 OFFSET $3",
+	                              3, params, &res);
+	if (e == ERR_OK)
+		e = db_exec_prepared(service_db(), "stt_count",
+		                     "SELECT count(*) FROM transcriptions WHERE user_id = $1", 1,
+		                     params, &count);
+	if (e != ERR_OK)
+		goto out;
+	snprintf(stotal, sizeof(stotal), "%s", db_value(count, 0, 0) ? db_value(count, 0, 0) : "0");
+	long long total = 0;
+	sscanf(stotal, "%lld", &total);
+	struct json_object *arr = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_object_array_add(arr, stt_json(res, i, true));
+	e = http_add_header(req, "X-Total-Count", stotal);
+	if (e == ERR_OK)
+		e = list_links(req, limit, offset, total);
+	if (e != ERR_OK) {
+		json_object_put(arr);
+		goto out;
+	}
+	e = http_send_json(req, 200, arr);
+out:
+	PQclear(res);
+	PQclear(count);
+	return e;
+}
+
+enum err stt_delete(struct http_req *req)
+{
+	const char *id = http_param(req, "id");
+	const char *params[] = {id, req->user_id};
+	PGresult *res = NULL;
+	/* The row first; its audio once that committed. A job still queued or
+	 * running finds no row and does nothing. */
+	enum err e = db_exec_prepared(service_db(), "stt_delete",
+	                              "DELETE FROM transcriptions WHERE id = $1 AND user_id = $2 "
+	                              "RETURNING storage_key",
+	                              2, params, &res);
+	if (e == ERR_OK && PQntuples(res) != 1)
+		e = not_found(req);
+	const char *key = e == ERR_OK ? db_value(res, 0, 0) : NULL;
+	if (key && store_delete(service_store(), key) != ERR_OK)
+		log_error("delete: transcription %s is gone but its audio %s could not be removed",
+		          id, key);
+	PQclear(res);
+	if (e != ERR_OK)
+		return e;
+	log_info("deleted transcription %s", id);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string("Transcription deleted."));
+	json_object_object_add(o, "task_id", json_object_new_string(id));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	return http_send_json(req, 200, o);
+}

@@ -1,0 +1,246 @@
+/* lectern-stt-worker: the transcription job. The audio is copied from the
+ * store to a temporary file and read by lectern-transcribe in the sandbox
+ * (decoding and recognition of a stranger's file never run in the worker);
+ * the words, the transcription's state, audio.transcription.completed and
+ * the job's completion are stored in one transaction. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "events/job.h"
+#include "events/outbox.h"
+#include "events/worker.h"
+#include "stt.h"
+
+enum { STT_PATH_MAX = 4096 };
+
+static struct extract_limits limits;
+static const char *work_dir;
+static long cpu_seconds, wall_ms, memory_mb, max_seconds;
+
+static const struct cfg_var stt_worker_vars[] = {
+    {"LECTERN_STT_MAX_SECONDS", CFG_INT, "7200", 1, 86400, 0, &max_seconds,
+     "longest audio transcribed, in seconds", NULL},
+    {"LECTERN_STT_CPU_SECONDS", CFG_INT, "3600", 1, 86400, 0, &cpu_seconds,
+     "CPU seconds one transcription may use", NULL},
+    {"LECTERN_STT_WALL_MS", CFG_INT, "5400000", 1000, 86400000, 0, &wall_ms,
+     "wall-clock milliseconds one transcription may take", NULL},
+    {"LECTERN_STT_MEMORY_MB", CFG_INT, "2048", 256, 65536, 0, &memory_mb,
+     "address space of the transcription child, in MiB", NULL},
+    {"LECTERN_WORK_DIR", CFG_STRING, "/tmp", 1, 1024, 0, &work_dir,
+     "directory for the temporary copy of the audio being read", NULL},
+};
+const struct cfg_table stt_worker_table = {"transcription", stt_worker_vars,
+                                           CFG_COUNT(stt_worker_vars)};
+
+enum err stt_worker_init(void)
+{
+	extract_limits_default(&limits);
+	limits.cpu_seconds = cpu_seconds;
+	limits.wall_ms = wall_ms;
+	limits.memory_mb = memory_mb;
+	limits.max_media_seconds = max_seconds;
+	limits.max_text_bytes = 64L * 1024 * 1024;
+	return ERR_OK;
+}
+
+struct task {
+	const char *id, *user_id, *language, *key;
+};
+
+static enum err write_fd(void *arg, const void *data, size_t len)
+{
+	int fd = *(int *)arg;
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("stt worker: writing the temporary copy: %s", strerror(errno));
+			return ERR_INTERNAL;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return ERR_OK;
+}
+
+/* Reads the task's audio in the sandbox into r. */
+static enum err run(const struct task *t, struct pool *pool, struct extract_result *r)
+{
+	char path[STT_PATH_MAX];
+	snprintf(path, sizeof(path), "%s/lectern-audio-XXXXXX", work_dir);
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		log_error("stt worker: cannot create a file in %s: %s", work_dir, strerror(errno));
+		return ERR_INTERNAL;
+	}
+	enum err e = store_get(service_store(), t->key, write_fd, &fd);
+	if (close(fd) != 0 && e == ERR_OK)
+		e = ERR_INTERNAL;
+	if (e == ERR_NOT_FOUND) {
+		*r = (struct extract_result){.text = "", .error = "the stored audio is missing"};
+		e = ERR_INVALID;
+	} else if (e == ERR_OK) {
+		e = extract_run("lectern-transcribe", t->language, path, "the audio", &limits, pool,
+		                r);
+	}
+	unlink(path);
+	return e;
+}
+
+/* audio.transcription.completed; in the caller's transaction. */
+static enum err emit_completed(struct db *db, const struct task *t, const char *status,
+                               struct json_object *text, double confidence, double duration,
+                               const char *error)
+{
+	struct json_object *p = json_object_new_object();
+	json_object_object_add(p, "task_id", json_object_new_string(t->id));
+	json_object_object_add(p, "user_id", json_object_new_string(t->user_id));
+	json_object_object_add(p, "status", json_object_new_string(status));
+	json_object_object_add(p, "text", text);
+	json_object_object_add(p, "confidence", error ? NULL : json_object_new_double(confidence));
+	json_object_object_add(p, "duration_seconds",
+	                       error ? NULL : json_object_new_double(duration));
+	json_object_object_add(p, "error", error ? json_object_new_string(error) : NULL);
+	return outbox_record(db, "audio.transcription.completed", STT_SERVICE, t->user_id, p);
+}
+
+/* Marks the task failed with why; completes the job. */
+static enum err mark_failed(struct db *db, const struct job *job, const struct task *t,
+                            const char *why)
+{
+	const char *p[] = {t->id, why};
+	PGresult *res = NULL;
+	enum err e = db_begin(db);
+	if (e == ERR_OK)
+		e = db_exec_prepared(db, "stt_failed",
+		                     "UPDATE transcriptions SET status = 'failed', error = $2, "
+		                     "completed_at = now() WHERE id = $1",
+		                     2, p, &res);
+	if (e == ERR_OK && db_affected(res) == 1)
+		e = emit_completed(db, t, "failed", NULL, 0, 0, why);
+	if (e == ERR_OK)
+		e = job_complete(db, job, "{\"status\": \"failed\"}");
+	e = db_end(db, e);
+	PQclear(res);
+	log_info("transcription %s failed: %s", t->id, why);
+	return e;
+}
+
+/* Stores the child's answer (JSON text: duration, text, confidence, words). */
+static enum err mark_completed(struct db *db, const struct job *job, const struct task *t,
+                               const struct extract_result *r)
+{
+	struct json_object *out = http_json_parse(r->text, r->text_len), *text = NULL,
+	                   *words = NULL, *conf = NULL, *dur = NULL;
+	if (!out || !json_object_object_get_ex(out, "text", &text) ||
+	    !json_object_object_get_ex(out, "words", &words) ||
+	    !json_object_object_get_ex(out, "confidence", &conf) ||
+	    !json_object_object_get_ex(out, "duration", &dur)) {
+		json_object_put(out);
+		return mark_failed(db, job, t, "the recogniser's answer could not be read");
+	}
+	char sconf[32], sdur[32];
+	double confidence = json_object_get_double(conf), duration = json_object_get_double(dur);
+	snprintf(sconf, sizeof(sconf), "%.3f", confidence);
+	snprintf(sdur, sizeof(sdur), "%.3f", duration);
+	const char *p[] = {t->id, json_object_get_string(text), sconf,
+	                   sdur,  http_json_text(words, NULL),  r->engine};
+	PGresult *res = NULL;
+	enum err e = db_begin(db);
+	if (e == ERR_OK)
+		e = db_exec_prepared(
+		    db, "stt_completed",
+		    "UPDATE transcriptions SET status = 'completed', error = NULL, "
+		    "text = $2, confidence = $3, duration_seconds = $4, "
+		    "words = $5, engine = $6, completed_at = now() WHERE id = $1",
+		    6, p, &res);
+	if (e == ERR_OK && db_affected(res) == 1)
+		e = emit_completed(db, t, "completed", json_object_get(text), confidence, duration,
+		                   NULL);
+	if (e == ERR_OK)
+		e = job_complete(db, job, "{\"status\": \"completed\"}");
+	e = db_end(db, e);
+	PQclear(res);
+	if (e == ERR_OK)
+		log_info("transcription %s completed: %.1f s of audio, %zu words", t->id, duration,
+		         json_object_array_length(words));
+	json_object_put(out);
+	return e;
+}
+
+/* Removes the audio of transcriptions older than the retention period
+ * (a few at a time, at each job). */
+static void sweep(struct db *db, struct pool *pool)
+{
+	char hours[24];
+	snprintf(hours, sizeof(hours), "%ld", stt_cfg.retention_hours);
+	const char *p[] = {hours};
+	PGresult *res = NULL;
+	if (db_exec_prepared(
+	        db, "stt_sweep",
+	        "UPDATE transcriptions t SET storage_key = NULL FROM ("
+	        "SELECT id, storage_key FROM transcriptions WHERE storage_key IS NOT "
+	        "NULL AND status IN ('completed', 'failed') AND completed_at < now() - "
+	        "make_interval(hours => $1::int) LIMIT 100 FOR UPDATE SKIP LOCKED) old "
+	        "WHERE t.id = old.id RETURNING old.storage_key",
+	        1, p, &res) != ERR_OK)
+		return;
+	for (int i = 0; i < PQntuples(res); i++)
+		if (store_delete(service_store(), db_value(res, i, 0)) != ERR_OK)
+			log_warn("stt worker: could not remove the expired audio %s",
+			         db_value(res, i, 0));
+	if (PQntuples(res) > 0)
+		log_info("stt worker: removed %d expired audio files", PQntuples(res));
+	PQclear(res);
+	(void)pool;
+}
+
+enum err stt_job_transcribe(struct db *db, const struct job *job, struct pool *pool, void *arg)
+{
+	(void)arg;
+	struct json_object *in = http_json_parse(job->input, strlen(job->input)), *v = NULL;
+	const char *id = NULL;
+	if (in && json_object_object_get_ex(in, "task_id", &v) &&
+	    json_object_is_type(v, json_type_string))
+		id = pool_strdup(pool, json_object_get_string(v));
+	json_object_put(in);
+	if (!id)
+		return ERR_INVALID;
+	const char *row[4];
+	const char *p[] = {id};
+	enum err e = db_row(db,
+	                    "SELECT id, user_id, language, storage_key FROM transcriptions "
+	                    "WHERE id = $1",
+	                    1, p, pool, 4, row);
+	if (e == ERR_NOT_FOUND)
+		return ERR_OK; /* deleted meanwhile: nothing to do */
+	if (e != ERR_OK)
+		return e;
+	struct task t = {row[0], row[1], row[2], row[3]};
+	if (t.key == NULL)
+		return mark_failed(db, job, &t, "the audio is no longer stored");
+	e = db_exec_prepared(db, "stt_processing",
+	                     "UPDATE transcriptions SET status = 'processing' WHERE id = $1", 1, p,
+	                     NULL);
+	if (e != ERR_OK)
+		return e;
+	worker_job_progress(10);
+	struct extract_result r;
+	e = run(&t, pool, &r);
+	if (e == ERR_INTERNAL)
+		return e; /* ours, not the file's: retried */
+	if (e != ERR_OK)
+		e = mark_failed(db, job, &t,
+		                r.error && *r.error ? r.error : "the audio could not be read");
+	else
+		e = mark_completed(db, job, &t, &r);
+	if (e == ERR_OK)
+		sweep(db, pool);
+	return e;
+}
