@@ -13,7 +13,7 @@ use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-use Lectern::Test qw(start_stack src_dir);
+use Lectern::Test qw(start_stack src_dir wait_until);
 
 for my $tool (qw(kcat psql curl)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
@@ -98,19 +98,9 @@ Zebrafish regenerate their fins within two weeks after an amputation. The blaste
 mass of dedifferentiated cells that rebuilds the lost tissue of the zebrafish fin.
 EOT
 
-sub multipart {
-	my ($filename, $data) = @_;
-	my $b = 'chatBoundary7MA4YWxkTrZu0gW';
-	my $body = "--$b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"$filename\"\r\n"
-		. "Content-Type: text/markdown\r\n\r\n$data\r\n--$b--\r\n";
-	return ($body, "multipart/form-data; boundary=$b");
-}
-
 sub upload {
 	my ($token, $filename, $data) = @_;
-	my ($body, $ct) = multipart($filename, $data);
-	my ($st, undef, $d) = call(POST => '/api/v1/documents/upload?wait=25',
-		auth($token, { 'Content-Type' => $ct }), $body);
+	my ($st, $d) = $stack->upload($token, $filename, $data);
 	is($st, 201, "$filename uploaded");
 	is($d->{status}, 'processed', "$filename processed");
 	return $d->{document_id};
@@ -119,17 +109,8 @@ my $bio = upload($alice, 'biology.md', $biology);
 my $net = upload($alice, 'networks.md', $networks);
 my $zeb = upload($bob, 'zebrafish.md', $secret);
 
-# Waits are generous: the worker's consumer group may take a while to form.
-sub wait_until {
-	my ($cond, $secs) = @_;
-	my $end = time + ($secs // 120);
-	while (time < $end) {
-		my $v = $cond->();
-		return $v if $v;
-		sleep 0.5;
-	}
-	return undef;
-}
+# Waits are generous (wait_until: 120 s): the worker's consumer group may take
+# a while to form.
 
 # The chat service learns documents from document.processed: a session that
 # names them can be made once its worker has applied the events.
