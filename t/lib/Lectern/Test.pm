@@ -25,7 +25,7 @@ use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
 
-our @EXPORT_OK = qw(start_stack free_ports src_dir build_dir wait_until start_llm_peer multipart_body);
+our @EXPORT_OK = qw(start_stack free_ports src_dir build_dir wait_until start_llm_peer multipart_body text_pdf);
 
 my %live;    # lab dir -> stack, so END can stop what DESTROY did not
 
@@ -282,6 +282,43 @@ sub multipart_body {
 			. (defined $type ? "Content-Type: $type\r\n" : '') . "\r\n$data\r\n";
 	}
 	return ("$body--$b--\r\n", "multipart/form-data; boundary=$b");
+}
+
+# text_pdf([LINE, ...], ...) -> bytes: a PDF with one page per array of
+# lines, set in Helvetica (the first line of a page larger, as a heading),
+# with a correct cross-reference table, so poppler reads it as any PDF.
+sub text_pdf {
+	my @pages = @_;
+	my @objs = ('<< /Type /Catalog /Pages 2 0 R >>', undef,
+		'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>');
+	my @kids;
+	for my $lines (@pages) {
+		my ($y, $first, $stream) = (780, 1, "BT\n");
+		for my $line (@$lines) {
+			(my $t = $line) =~ s/([\\()])/\\$1/g;
+			$stream .= sprintf("/F1 %d Tf 1 0 0 1 72 %d Tm (%s) Tj\n", $first ? 18 : 11, $y, $t);
+			$y -= $first ? 30 : 16;
+			$first = 0;
+		}
+		$stream .= "ET\n";
+		push @objs, sprintf("<< /Length %d >>\nstream\n%sendstream", length $stream, $stream);
+		my $content = @objs;
+		push @objs, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+			. "/Resources << /Font << /F1 3 0 R >> >> /Contents $content 0 R >>";
+		push @kids, scalar(@objs) . ' 0 R';
+	}
+	$objs[1] = sprintf('<< /Type /Pages /Kids [%s] /Count %d >>', join(' ', @kids), scalar @kids);
+	my $pdf = "%PDF-1.4\n";
+	my @offsets;
+	for my $i (0 .. $#objs) {
+		push @offsets, length $pdf;
+		$pdf .= sprintf("%d 0 obj\n%s\nendobj\n", $i + 1, $objs[$i]);
+	}
+	my $xref = length $pdf;
+	$pdf .= sprintf("xref\n0 %d\n0000000000 65535 f \n", @objs + 1);
+	$pdf .= sprintf("%010d 00000 n \n", $_) for @offsets;
+	$pdf .= sprintf("trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", @objs + 1, $xref);
+	return $pdf;
 }
 
 # wait_until(CODE, SECONDS): CODE's first true value within SECONDS (120),
