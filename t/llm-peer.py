@@ -22,8 +22,10 @@ message, or "choices"[0].message.content. The model name picks the mode:
               as [1] (a grounded chat answer)
   cite-bad    content = a sentence citing [9], a passage the prompt lacks
 
-GET /_peer/attempts?model=M counts the requests for model M, and
-GET /_peer/last returns the last request body. The chosen port is written
+GET /_peer/attempts?model=M counts the requests for model M,
+GET /_peer/last returns the last request body, and GET /_peer/mode?set=MODE
+answers every later request in MODE whatever the model (set= empty: the
+model picks again), so one stack can meet several behaviours. The chosen port is written
 to --port-file once the server listens. The server exits when its parent
 process does.
 """
@@ -46,6 +48,7 @@ class State:
         self.lock = threading.Lock()
         self.attempts = {}
         self.last = b""
+        self.mode = ""
 
 
 class Peer(BaseHTTPRequestHandler):
@@ -74,6 +77,11 @@ class Peer(BaseHTTPRequestHandler):
             model = urllib.parse.parse_qs(url.query).get("model", [""])[0]
             with st.lock:
                 self.reply(200, str(st.attempts.get(model, 0)).encode())
+            return
+        if url.path == "/_peer/mode":
+            with st.lock:
+                st.mode = urllib.parse.parse_qs(url.query).get("set", [""])[0]
+                self.reply(200, st.mode.encode())
             return
         if url.path == "/_peer/last":
             with st.lock:
@@ -106,6 +114,8 @@ class Peer(BaseHTTPRequestHandler):
             st.attempts[model] = st.attempts.get(model, 0) + 1
             tries = st.attempts[model]
             st.last = raw
+            if st.mode:
+                mode = st.mode
         last = body["messages"][-1]["content"]
         if mode == "fail-500":
             self.error(500, "upstream exploded", "server_error")

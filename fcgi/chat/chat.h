@@ -72,7 +72,8 @@ enum err chat_retrieve(struct db *db, struct pool *pool, const char *user_id, co
                        const struct answer_term *cur, size_t ncur, const struct answer_term *prev,
                        size_t nprev, const char *phrases, size_t max, struct chat_passage **out,
                        size_t *count) MUST_CHECK;
-/* How many processed documents user_id has (of docs when not NULL). */
+/* Whether user_id has a processed document (of docs when not NULL): *out is
+ * 1 or 0, as counting stops at the first. */
 enum err chat_count_documents(struct db *db, struct pool *pool, const char *user_id,
                               const char *docs, long *out) MUST_CHECK;
 

@@ -302,42 +302,42 @@ static struct json_object *message_json(const char *session_id, const char *id, 
 	return o;
 }
 
-/* Stores the question, the reply and chat.message in one transaction;
- * *user_at and *reply_at get their times. */
+/* Stores the question, the reply and chat.message in one transaction:
+ * the session's count and title and both messages in one statement (a
+ * session deleted meanwhile inserts nothing: 404), then the outbox.
+ * *created_at gets the time of both. */
 static enum err store(struct http_req *req, const char *session_id, const char *question,
                       const char *docs, const char *ids[2], struct reply *r,
                       const char **created_at)
 {
 	struct db *db = service_db();
 	const char *sources = http_json_text(r->sources, NULL);
-	const char *p[] = {ids[0],     session_id, question,     ids[1],
-	                   r->content, sources,    req->user_id, auto_title(req->pool, question)};
-	const char *v[1];
+	const char *p[] = {session_id, req->user_id, auto_title(req->pool, question),
+	                   ids[0],     question,     ids[1],
+	                   r->content, sources};
 	enum err e = db_begin(db);
 	if (e != ERR_OK)
 		return e;
+	/* VALUES rows are inserted in their order, so the question's seq comes
+	 * before the reply's. */
 	PGresult *res = NULL;
 	e = db_exec_prepared(
-	    db, "chat_touch",
-	    "UPDATE sessions SET message_count = message_count + 2, "
+	    db, "chat_store",
+	    "WITH s AS (UPDATE sessions SET message_count = message_count + 2, "
 	    "updated_at = now(), title = CASE WHEN title_auto THEN $3 ELSE title END, "
-	    "title_auto = false WHERE id = $1 AND user_id = $2",
-	    3, (const char *[]){session_id, req->user_id, p[7]}, &res);
-	if (e == ERR_OK && db_affected(res) != 1)
-		e = ERR_NOT_FOUND; /* deleted meanwhile */
+	    "title_auto = false WHERE id = $1 AND user_id = $2 RETURNING id), "
+	    "m AS (INSERT INTO messages (id, session_id, role, content, sources) "
+	    "SELECT x.id, s.id, x.role, x.content, x.sources FROM s, (VALUES "
+	    "($4::uuid, 'user', $5::text, '[]'::jsonb, 1), "
+	    "($6::uuid, 'assistant', $7::text, $8::jsonb, 2)) "
+	    "AS x(id, role, content, sources, n) ORDER BY x.n RETURNING created_at) "
+	    "SELECT " CHAT_SQL_TIME("created_at") " FROM m LIMIT 1",
+	    8, p, &res);
+	if (e == ERR_OK && PQntuples(res) == 1)
+		*created_at = pool_strdup(req->pool, db_value(res, 0, 0));
+	else if (e == ERR_OK)
+		e = ERR_NOT_FOUND; /* the session was deleted meanwhile */
 	PQclear(res);
-	if (e == ERR_OK)
-		e = db_exec_prepared(db, "chat_add_question",
-		                     "INSERT INTO messages (id, session_id, role, content) "
-		                     "VALUES ($1, $2, 'user', $3)",
-		                     3, p, NULL);
-	if (e == ERR_OK)
-		e = db_row(db,
-		           "INSERT INTO messages (id, session_id, role, content, sources) "
-		           "VALUES ($1, $2, 'assistant', $3, $4::jsonb) RETURNING " CHAT_SQL_TIME(
-		               "created_at"),
-		           4, (const char *[]){ids[1], session_id, r->content, sources}, req->pool,
-		           1, v);
 	if (e == ERR_NOT_FOUND)
 		e = http_error(req, ERR_NOT_FOUND, "Not found.");
 	if (e == ERR_OK) {
@@ -355,10 +355,7 @@ static enum err store(struct http_req *req, const char *session_id, const char *
 		json_object_object_add(ev, "document_ids", d);
 		e = outbox_record(db, "chat.message", "chat", req->user_id, ev);
 	}
-	e = db_end(db, e);
-	if (e == ERR_OK)
-		*created_at = v[0];
-	return e;
+	return db_end(db, e);
 }
 
 static bool wants_stream(const struct http_req *req)

@@ -174,9 +174,9 @@ enum err chat_count_documents(struct db *db, struct pool *pool, const char *user
 	const char *p[] = {user_id, docs};
 	const char *v[1];
 	enum err e = db_row(db,
-	                    "SELECT count(*) FROM document_replica WHERE user_id = $1 "
-	                    "AND deleted_at IS NULL AND status = 'processed' "
-	                    "AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[]))",
+	                    "SELECT count(*) FROM (SELECT 1 FROM document_replica "
+	                    "WHERE user_id = $1 AND deleted_at IS NULL AND status = 'processed' "
+	                    "AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[])) LIMIT 1) x",
 	                    2, p, pool, 1, v);
 	*out = e == ERR_OK ? strtol(v[0], NULL, 10) : 0;
 	return e;

@@ -7,22 +7,8 @@
 #include "events/job.h"
 #include "core/log.h"
 #include "events/outbox.h"
-
-/* A text column as a JSON string, or null for SQL NULL. */
-static struct json_object *str_or_null(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	return v ? json_object_new_string(v) : NULL;
-}
-
-static long long col_ll(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	long long n = 0;
-	if (v)
-		sscanf(v, "%lld", &n);
-	return n;
-}
+#include "data/row.h"
+#include "web/page.h"
 
 struct json_object *docs_json(const PGresult *res, int row, bool with_content)
 {
@@ -32,21 +18,21 @@ struct json_object *docs_json(const PGresult *res, int row, bool with_content)
 	const char *summary = db_value(res, row, 9);
 	json_object_object_add(o, "document_id", json_object_new_string(id));
 	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "filename", str_or_null(res, row, 1));
-	json_object_object_add(o, "file_type", str_or_null(res, row, 2));
-	json_object_object_add(o, "content_type", str_or_null(res, row, 3));
-	json_object_object_add(o, "file_size", json_object_new_int64(col_ll(res, row, 4)));
-	json_object_object_add(o, "sha256", str_or_null(res, row, 5));
-	json_object_object_add(o, "status", str_or_null(res, row, 6));
-	json_object_object_add(o, "error", str_or_null(res, row, 7));
+	json_object_object_add(o, "filename", row_str(res, row, 1));
+	json_object_object_add(o, "file_type", row_str(res, row, 2));
+	json_object_object_add(o, "content_type", row_str(res, row, 3));
+	json_object_object_add(o, "file_size", json_object_new_int64(row_ll(res, row, 4)));
+	json_object_object_add(o, "sha256", row_str(res, row, 5));
+	json_object_object_add(o, "status", row_str(res, row, 6));
+	json_object_object_add(o, "error", row_str(res, row, 7));
 	json_object_object_add(o, "pages",
-	                       pages ? json_object_new_int64(col_ll(res, row, 8)) : NULL);
+	                       pages ? json_object_new_int64(row_ll(res, row, 8)) : NULL);
 	struct json_object *meta = json_object_new_object();
-	json_object_object_add(meta, "filename", str_or_null(res, row, 1));
-	json_object_object_add(meta, "size", json_object_new_int64(col_ll(res, row, 4)));
-	json_object_object_add(meta, "type", str_or_null(res, row, 2));
+	json_object_object_add(meta, "filename", row_str(res, row, 1));
+	json_object_object_add(meta, "size", json_object_new_int64(row_ll(res, row, 4)));
+	json_object_object_add(meta, "type", row_str(res, row, 2));
 	json_object_object_add(meta, "pages",
-	                       pages ? json_object_new_int64(col_ll(res, row, 8)) : NULL);
+	                       pages ? json_object_new_int64(row_ll(res, row, 8)) : NULL);
 	json_object_object_add(o, "metadata", meta);
 	/* The client shows these as text: "" until the worker has them. */
 	if (with_content) {
@@ -57,8 +43,8 @@ struct json_object *docs_json(const PGresult *res, int row, bool with_content)
 	json_object_object_add(o, "summary", json_object_new_string(summary ? summary : ""));
 	const char *ng = db_value(res, row, 10);
 	json_object_object_add(o, "notes_generated", json_object_new_boolean(ng && ng[0] == 't'));
-	json_object_object_add(o, "created_at", str_or_null(res, row, 11));
-	json_object_object_add(o, "updated_at", str_or_null(res, row, 12));
+	json_object_object_add(o, "created_at", row_str(res, row, 11));
+	json_object_object_add(o, "updated_at", row_str(res, row, 12));
 	return o;
 }
 
@@ -68,11 +54,11 @@ struct json_object *docs_note_json(const PGresult *res, int row)
 	const char *id = db_value(res, row, 0);
 	json_object_object_add(o, "note_id", json_object_new_string(id));
 	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "document_id", str_or_null(res, row, 1));
-	json_object_object_add(o, "content", str_or_null(res, row, 2));
+	json_object_object_add(o, "document_id", row_str(res, row, 1));
+	json_object_object_add(o, "content", row_str(res, row, 2));
 	json_object_object_add(o, "format", json_object_new_string("markdown"));
-	json_object_object_add(o, "generator", str_or_null(res, row, 3));
-	json_object_object_add(o, "created_at", str_or_null(res, row, 4));
+	json_object_object_add(o, "generator", row_str(res, row, 3));
+	json_object_object_add(o, "created_at", row_str(res, row, 4));
 	return o;
 }
 
@@ -101,24 +87,6 @@ enum err docs_load(struct http_req *req, const char *id, PGresult **out)
 	return ERR_OK;
 }
 
-/* Adds the Link header of a page of the list (RFC 8288). */
-static enum err list_links(struct http_req *req, long limit, long offset, long long total)
-{
-	struct buf b;
-	buf_init(&b);
-	if (offset + limit < total)
-		buf_printf(&b, "</api/v1/documents?limit=%ld&offset=%ld>; rel=\"next\"", limit,
-		           offset + limit);
-	if (offset > 0) {
-		long prev = offset - limit > 0 ? offset - limit : 0;
-		buf_printf(&b, "%s</api/v1/documents?limit=%ld&offset=%ld>; rel=\"prev\"",
-		           b.len ? ", " : "", limit, prev);
-	}
-	enum err e = b.len ? http_add_header(req, "Link", b.data) : ERR_OK;
-	buf_clear(&b);
-	return e;
-}
-
 enum err docs_list(struct http_req *req)
 {
 	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
@@ -138,15 +106,11 @@ enum err docs_list(struct http_req *req)
 		                     &count);
 	if (e != ERR_OK)
 		goto out;
-	long long total = col_ll(count, 0, 0);
+	long long total = row_ll(count, 0, 0);
 	struct json_object *arr = json_object_new_array();
 	for (int i = 0; i < PQntuples(res); i++)
 		json_object_array_add(arr, docs_json(res, i, false));
-	char stotal[24];
-	snprintf(stotal, sizeof(stotal), "%lld", total);
-	e = http_add_header(req, "X-Total-Count", stotal);
-	if (e == ERR_OK)
-		e = list_links(req, limit, offset, total);
+	e = http_page_headers(req, "/api/v1/documents", limit, offset, total);
 	if (e != ERR_OK) {
 		json_object_put(arr);
 		goto out;

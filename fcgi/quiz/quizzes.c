@@ -5,6 +5,8 @@
 
 #include "core/log.h"
 #include "quiz.h"
+#include "data/row.h"
+#include "web/page.h"
 
 enum {
 	COL_ID,
@@ -20,29 +22,6 @@ enum {
 	COL_BEST,
 	COL_ATTEMPTS
 };
-
-static struct json_object *str_or_null(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	return v ? json_object_new_string(v) : NULL;
-}
-
-static long long col_ll(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	long long n = 0;
-	if (v)
-		sscanf(v, "%lld", &n);
-	return n;
-}
-
-/* A numeric column ("66.67") as a JSON number written as Postgres wrote
- * it, or null. */
-static struct json_object *number_or_null(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	return v ? json_object_new_double_s(strtod(v, NULL), v) : NULL;
-}
 
 /* The fields the learner must not see before answering. */
 static void strip_answers(struct json_object *questions)
@@ -62,13 +41,13 @@ struct json_object *quiz_json(const PGresult *res, int row, bool with_answers, b
 	const char *id = db_value(res, row, COL_ID);
 	json_object_object_add(o, "quiz_id", json_object_new_string(id));
 	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "title", str_or_null(res, row, COL_TITLE));
-	json_object_object_add(o, "difficulty", str_or_null(res, row, COL_DIFFICULTY));
-	json_object_object_add(o, "document_id", str_or_null(res, row, COL_DOCUMENT));
-	json_object_object_add(o, "source_filename", str_or_null(res, row, COL_FILENAME));
-	json_object_object_add(o, "created_at", str_or_null(res, row, COL_CREATED));
+	json_object_object_add(o, "title", row_str(res, row, COL_TITLE));
+	json_object_object_add(o, "difficulty", row_str(res, row, COL_DIFFICULTY));
+	json_object_object_add(o, "document_id", row_str(res, row, COL_DOCUMENT));
+	json_object_object_add(o, "source_filename", row_str(res, row, COL_FILENAME));
+	json_object_object_add(o, "created_at", row_str(res, row, COL_CREATED));
 	json_object_object_add(o, "num_questions",
-	                       json_object_new_int64(col_ll(res, row, COL_COUNT)));
+	                       json_object_new_int64(row_ll(res, row, COL_COUNT)));
 	struct json_object *types = json_object_new_array();
 	const char *t = db_value(res, row, COL_TYPES);
 	while (t && *t) {
@@ -77,11 +56,11 @@ struct json_object *quiz_json(const PGresult *res, int row, bool with_answers, b
 		t += n + (t[n] == ',');
 	}
 	json_object_object_add(o, "types", types);
-	json_object_object_add(o, "generator", str_or_null(res, row, COL_GENERATOR));
-	json_object_object_add(o, "score", number_or_null(res, row, COL_BEST));
-	json_object_object_add(o, "best_percentage", number_or_null(res, row, COL_BEST));
+	json_object_object_add(o, "generator", row_str(res, row, COL_GENERATOR));
+	json_object_object_add(o, "score", row_number(res, row, COL_BEST));
+	json_object_object_add(o, "best_percentage", row_number(res, row, COL_BEST));
 	json_object_object_add(o, "attempts",
-	                       json_object_new_int64(col_ll(res, row, COL_ATTEMPTS)));
+	                       json_object_new_int64(row_ll(res, row, COL_ATTEMPTS)));
 	if (summary)
 		return o;
 	const char *qtext = db_value(res, row, COL_QUESTIONS);
@@ -119,26 +98,6 @@ enum err quiz_load(struct http_req *req, const char *id, PGresult **out)
 	return ERR_OK;
 }
 
-/* Adds the Link header of a page of the list (RFC 8288). */
-static enum err list_links(struct http_req *req, long limit, long offset, long long total)
-{
-	struct buf b;
-	buf_init(&b);
-	const char *base =
-	    strcmp(req->path, "/history") == 0 ? "/api/v1/quizzes/history" : "/api/v1/quizzes";
-	if (offset + limit < total)
-		buf_printf(&b, "<%s?limit=%ld&offset=%ld>; rel=\"next\"", base, limit,
-		           offset + limit);
-	if (offset > 0) {
-		long prev = offset - limit > 0 ? offset - limit : 0;
-		buf_printf(&b, "%s<%s?limit=%ld&offset=%ld>; rel=\"prev\"", b.len ? ", " : "", base,
-		           limit, prev);
-	}
-	enum err e = b.len ? http_add_header(req, "Link", b.data) : ERR_OK;
-	buf_clear(&b);
-	return e;
-}
-
 enum err quiz_list(struct http_req *req)
 {
 	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
@@ -158,12 +117,10 @@ enum err quiz_list(struct http_req *req)
 		                     &count);
 	if (e != ERR_OK)
 		goto out;
-	long long total = col_ll(count, 0, 0);
-	char stotal[24];
-	snprintf(stotal, sizeof(stotal), "%lld", total);
-	e = http_add_header(req, "X-Total-Count", stotal);
-	if (e == ERR_OK)
-		e = list_links(req, limit, offset, total);
+	long long total = row_ll(count, 0, 0);
+	e = http_page_headers(
+	    req, strcmp(req->path, "/history") == 0 ? "/api/v1/quizzes/history" : "/api/v1/quizzes",
+	    limit, offset, total);
 	if (e != ERR_OK)
 		goto out;
 	struct json_object *arr = json_object_new_array();
@@ -234,28 +191,28 @@ enum err quiz_results(struct http_req *req)
 		const char *ans = db_value(subs, i, 6);
 		json_object_object_add(s, "submission_id", json_object_new_string(sid));
 		json_object_object_add(s, "id", json_object_new_string(sid));
-		json_object_object_add(s, "score", json_object_new_int64(col_ll(subs, i, 1)));
-		json_object_object_add(s, "max_score", json_object_new_int64(col_ll(subs, i, 2)));
-		json_object_object_add(s, "percentage", number_or_null(subs, i, 3));
-		json_object_object_add(s, "created_at", str_or_null(subs, i, 4));
+		json_object_object_add(s, "score", json_object_new_int64(row_ll(subs, i, 1)));
+		json_object_object_add(s, "max_score", json_object_new_int64(row_ll(subs, i, 2)));
+		json_object_object_add(s, "percentage", row_number(subs, i, 3));
+		json_object_object_add(s, "created_at", row_str(subs, i, 4));
 		struct json_object *rj = r ? http_json_parse(r, strlen(r)) : NULL;
 		json_object_object_add(s, "results", rj ? rj : json_object_new_array());
 		struct json_object *aj = ans ? http_json_parse(ans, strlen(ans)) : NULL;
 		json_object_object_add(s, "answers", aj ? aj : json_object_new_object());
 		json_object_array_add(arr, s);
-		if (col_ll(subs, i, 1) > best) {
-			best = col_ll(subs, i, 1);
+		if (row_ll(subs, i, 1) > best) {
+			best = row_ll(subs, i, 1);
 			best_row = i;
 		}
 	}
 	json_object_object_add(o, "quiz_id", json_object_new_string(id));
-	json_object_object_add(o, "title", str_or_null(quiz, 0, COL_TITLE));
-	json_object_object_add(o, "difficulty", str_or_null(quiz, 0, COL_DIFFICULTY));
+	json_object_object_add(o, "title", row_str(quiz, 0, COL_TITLE));
+	json_object_object_add(o, "difficulty", row_str(quiz, 0, COL_DIFFICULTY));
 	json_object_object_add(o, "submissions", arr);
 	json_object_object_add(o, "total_attempts", json_object_new_int(PQntuples(subs)));
 	json_object_object_add(o, "best_score", best_row < 0 ? NULL : json_object_new_int64(best));
 	json_object_object_add(o, "best_percentage",
-	                       best_row < 0 ? NULL : number_or_null(quiz, 0, COL_BEST));
+	                       best_row < 0 ? NULL : row_number(quiz, 0, COL_BEST));
 	e = http_send_json(req, 200, o);
 out:
 	PQclear(quiz);

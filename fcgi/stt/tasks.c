@@ -5,12 +5,8 @@
 #include "core/log.h"
 #include "events/outbox.h"
 #include "stt.h"
-
-static struct json_object *str_or_null(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	return v ? json_object_new_string(v) : NULL;
-}
+#include "data/row.h"
+#include "web/page.h"
 
 static struct json_object *num_or_null(const PGresult *res, int row, int col)
 {
@@ -38,8 +34,8 @@ struct json_object *stt_json(const PGresult *res, int row, bool brief)
 	const char *id = db_value(res, row, 0), *text = db_value(res, row, 3);
 	json_object_object_add(o, "task_id", json_object_new_string(id));
 	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "status", str_or_null(res, row, 1));
-	json_object_object_add(o, "language", str_or_null(res, row, 2));
+	json_object_object_add(o, "status", row_str(res, row, 1));
+	json_object_object_add(o, "language", row_str(res, row, 2));
 	struct json_object *t = NULL;
 	if (text)
 		t = brief ? cut_text(text, STT_LIST_TEXT_MAX) : json_object_new_string(text);
@@ -53,14 +49,14 @@ struct json_object *stt_json(const PGresult *res, int row, bool brief)
 		json_object_object_add(o, "words", w ? w : json_object_new_array());
 	}
 	json_object_object_add(o, "speakers", NULL);
-	json_object_object_add(o, "error", str_or_null(res, row, 7));
-	json_object_object_add(o, "format", str_or_null(res, row, 8));
+	json_object_object_add(o, "error", row_str(res, row, 7));
+	json_object_object_add(o, "format", row_str(res, row, 8));
 	long long size = 0;
 	if (db_value(res, row, 9))
 		sscanf(db_value(res, row, 9), "%lld", &size);
 	json_object_object_add(o, "file_size", json_object_new_int64(size));
-	json_object_object_add(o, "created_at", str_or_null(res, row, 10));
-	json_object_object_add(o, "completed_at", str_or_null(res, row, 11));
+	json_object_object_add(o, "created_at", row_str(res, row, 10));
+	json_object_object_add(o, "completed_at", row_str(res, row, 11));
 	return o;
 }
 
@@ -98,28 +94,10 @@ enum err stt_status(struct http_req *req)
 	return e;
 }
 
-/* Adds the Link header of a page of the list (RFC 8288). */
-static enum err list_links(struct http_req *req, long limit, long offset, long long total)
-{
-	struct buf b;
-	buf_init(&b);
-	if (offset + limit < total)
-		buf_printf(&b, "</api/v1/stt/transcriptions?limit=%ld&offset=%ld>; rel=\"next\"",
-		           limit, offset + limit);
-	if (offset > 0) {
-		long prev = offset - limit > 0 ? offset - limit : 0;
-		buf_printf(&b, "%s</api/v1/stt/transcriptions?limit=%ld&offset=%ld>; rel=\"prev\"",
-		           b.len ? ", " : "", limit, prev);
-	}
-	enum err e = b.len ? http_add_header(req, "Link", b.data) : ERR_OK;
-	buf_clear(&b);
-	return e;
-}
-
 enum err stt_list(struct http_req *req)
 {
 	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
-	char slimit[24], soffset[24], stotal[24];
+	char slimit[24], soffset[24];
 	snprintf(slimit, sizeof(slimit), "%ld", limit);
 	snprintf(soffset, sizeof(soffset), "%ld", offset);
 	const char *params[] = {req->user_id, slimit, soffset};
@@ -135,15 +113,11 @@ enum err stt_list(struct http_req *req)
 		                     params, &count);
 	if (e != ERR_OK)
 		goto out;
-	snprintf(stotal, sizeof(stotal), "%s", db_value(count, 0, 0) ? db_value(count, 0, 0) : "0");
-	long long total = 0;
-	sscanf(stotal, "%lld", &total);
+	long long total = row_ll(count, 0, 0);
 	struct json_object *arr = json_object_new_array();
 	for (int i = 0; i < PQntuples(res); i++)
 		json_object_array_add(arr, stt_json(res, i, true));
-	e = http_add_header(req, "X-Total-Count", stotal);
-	if (e == ERR_OK)
-		e = list_links(req, limit, offset, total);
+	e = http_page_headers(req, "/api/v1/stt/transcriptions", limit, offset, total);
 	if (e != ERR_OK) {
 		json_object_put(arr);
 		goto out;

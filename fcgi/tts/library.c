@@ -6,21 +6,7 @@
 #include "core/log.h"
 #include "events/outbox.h"
 #include "tts.h"
-
-static struct json_object *str_or_null(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	return v ? json_object_new_string(v) : NULL;
-}
-
-static long long col_ll(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	long long n = 0;
-	if (v)
-		sscanf(v, "%lld", &n);
-	return n;
-}
+#include "data/row.h"
 
 enum err tts_voices(struct http_req *req)
 {
@@ -60,26 +46,26 @@ struct json_object *tts_audio_json(const PGresult *res, int row)
 	snprintf(url, sizeof(url), TTS_AUDIO_URL "%s", id);
 	double speed = 1.0;
 	sscanf(db_value(res, row, TTS_COL_SPEED), "%lf", &speed);
-	json_object_object_add(o, "task_id", str_or_null(res, row, TTS_COL_TASK));
+	json_object_object_add(o, "task_id", row_str(res, row, TTS_COL_TASK));
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "status", json_object_new_string("completed"));
 	json_object_object_add(o, "audio_url", json_object_new_string(url));
-	json_object_object_add(o, "voice_id", str_or_null(res, row, TTS_COL_VOICE));
+	json_object_object_add(o, "voice_id", row_str(res, row, TTS_COL_VOICE));
 	json_object_object_add(o, "format", json_object_new_string(tts_format_name(f)));
 	json_object_object_add(o, "content_type",
 	                       json_object_new_string(tts_format_content_type(f)));
 	json_object_object_add(o, "characters",
-	                       json_object_new_int64(col_ll(res, row, TTS_COL_CHARS)));
+	                       json_object_new_int64(row_ll(res, row, TTS_COL_CHARS)));
 	json_object_object_add(o, "duration_ms",
-	                       json_object_new_int64(col_ll(res, row, TTS_COL_DURATION)));
+	                       json_object_new_int64(row_ll(res, row, TTS_COL_DURATION)));
 	json_object_object_add(o, "sample_rate",
-	                       json_object_new_int64(col_ll(res, row, TTS_COL_RATE)));
-	json_object_object_add(o, "size", json_object_new_int64(col_ll(res, row, TTS_COL_SIZE)));
+	                       json_object_new_int64(row_ll(res, row, TTS_COL_RATE)));
+	json_object_object_add(o, "size", json_object_new_int64(row_ll(res, row, TTS_COL_SIZE)));
 	json_object_object_add(o, "speed", json_object_new_double(speed));
-	json_object_object_add(o, "text", str_or_null(res, row, TTS_COL_PREVIEW));
-	json_object_object_add(o, "document_id", str_or_null(res, row, TTS_COL_DOCUMENT));
-	json_object_object_add(o, "part", str_or_null(res, row, TTS_COL_PART));
-	json_object_object_add(o, "created_at", str_or_null(res, row, TTS_COL_CREATED));
+	json_object_object_add(o, "text", row_str(res, row, TTS_COL_PREVIEW));
+	json_object_object_add(o, "document_id", row_str(res, row, TTS_COL_DOCUMENT));
+	json_object_object_add(o, "part", row_str(res, row, TTS_COL_PART));
+	json_object_object_add(o, "created_at", row_str(res, row, TTS_COL_CREATED));
 	return o;
 }
 

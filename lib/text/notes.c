@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/strtab.h"
 #include "text/doc.h"
 #include "text/phrases.h"
 #include "text/text.h"
@@ -25,74 +26,6 @@ enum {
 
 #define NOTES_DAMPING 0.85
 #define NOTES_CONVERGED 1e-5
-
-/* ---- stems, numbered for the similarity graph ---- */
-
-struct term {
-	char *key;     /* a stem */
-	uint64_t hash; /* of key, compared before the key */
-};
-
-struct terms {
-	struct term *items;
-	size_t count, cap;
-	size_t *slots; /* open addressing: index + 1, 0 = empty */
-	size_t nslots;
-};
-
-static uint64_t hash_key(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static size_t *slot_of(struct terms *t, const char *key, uint64_t h)
-{
-	size_t mask = t->nslots - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		if (t->slots[i] == 0)
-			return &t->slots[i];
-		const struct term *e = &t->items[t->slots[i] - 1];
-		if (e->hash == h && strcmp(e->key, key) == 0)
-			return &t->slots[i];
-	}
-}
-
-static struct term *term_find(struct terms *t, const char *key)
-{
-	if (t->nslots == 0)
-		return NULL;
-	size_t *s = slot_of(t, key, hash_key(key));
-	return *s ? &t->items[*s - 1] : NULL;
-}
-
-/* The term of key, added when new and the budget allows; NULL past it. */
-static struct term *term_intern(struct terms *t, struct pool *pool, const char *key)
-{
-	struct term *e = term_find(t, key);
-	if (e || t->count >= NOTES_TERMS_TRACKED_MAX)
-		return e;
-	if ((t->count + 1) * 2 > t->nslots) { /* grow at half load */
-		free(t->slots);
-		t->nslots = t->nslots ? t->nslots * 2 : 1024;
-		t->slots = xcalloc(t->nslots, sizeof(*t->slots));
-		for (size_t i = 0; i < t->count; i++)
-			*slot_of(t, t->items[i].key, t->items[i].hash) = i + 1;
-	}
-	uint64_t h = hash_key(key);
-	size_t *s = slot_of(t, key, h);
-	if (t->count == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 512;
-		t->items = xrealloc(t->items, t->cap * sizeof(*t->items));
-	}
-	e = &t->items[t->count];
-	e->key = pool_strdup(pool, key);
-	e->hash = h;
-	*s = ++t->count;
-	return e;
-}
 
 /* ---- the document, sentence by sentence ---- */
 
@@ -111,7 +44,7 @@ struct state {
 	struct doc model;
 	struct doc_sentence *s;
 	size_t ns;
-	struct terms terms;
+	struct strtab terms; /* stems, numbered for the similarity graph */
 	struct node *nodes;
 	size_t nnodes;
 };
@@ -144,9 +77,10 @@ static void read_sentence(struct state *d, size_t i)
 			continue;
 		char stem[TEXT_WORD_MAX + 1];
 		text_stem(d->stemmer, w[k].lower, strlen(w[k].lower), stem, sizeof(stem));
-		struct term *e = term_intern(&d->terms, d->scratch, stem);
-		if (e)
-			set[nset++] = (int)(e - d->terms.items);
+		bool added;
+		size_t id = strtab_add(&d->terms, d->scratch, stem, &added);
+		if (id != STRTAB_NONE)
+			set[nset++] = (int)id;
 	}
 	if (nset > 0) {
 		qsort(set, nset, sizeof(*set), cmp_int);
@@ -404,6 +338,7 @@ enum err notes_extract(struct pool *pool, const char *text, size_t len, struct n
 {
 	enum err e = ERR_OK;
 	struct state d = {.scratch = pool_new()};
+	strtab_init(&d.terms, NOTES_TERMS_TRACKED_MAX);
 	out->markdown = "";
 	out->summary = "";
 	out->generator = "extractive";
@@ -463,8 +398,7 @@ enum err notes_extract(struct pool *pool, const char *text, size_t len, struct n
 	buf_clear(&md);
 out:
 	text_stemmer_free(d.stemmer);
-	free(d.terms.items);
-	free(d.terms.slots);
+	strtab_free(&d.terms);
 	pool_free(d.scratch);
 	return e;
 }

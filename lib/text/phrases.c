@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strtab.h"
 #include "text/markup.h"
 
 #define SINGLE_WEIGHT 0.6 /* a single word's score against a phrase's */
@@ -79,8 +80,7 @@ struct form {
 };
 
 struct entry {
-	char *key;
-	uint64_t hash;
+	const char *key;
 	int words;
 	long count;   /* a candidate's occurrences; a word's frequency */
 	long degree;  /* a word's: summed lengths of the candidates it is in */
@@ -98,79 +98,46 @@ struct entry {
 	bool dropped;
 };
 
+/* Entries numbered by their keys (core/strtab.h): v[i] is the entry of
+ * keys.keys[i]. */
 struct table {
+	struct strtab keys;
 	struct entry *v;
-	size_t n, cap, budget;
-	size_t *slots; /* index + 1; 0 = empty */
-	size_t nslots;
+	size_t n, cap;
 };
-
-static uint64_t hash_key(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static size_t *slot_of(struct table *t, const char *key, uint64_t h)
-{
-	size_t mask = t->nslots - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		if (t->slots[i] == 0)
-			return &t->slots[i];
-		const struct entry *e = &t->v[t->slots[i] - 1];
-		if (e->hash == h && strcmp(e->key, key) == 0)
-			return &t->slots[i];
-	}
-}
 
 static struct entry *find(struct table *t, const char *key)
 {
-	if (t->nslots == 0)
-		return NULL;
-	size_t *s = slot_of(t, key, hash_key(key));
-	return *s ? &t->v[*s - 1] : NULL;
+	size_t i = strtab_find(&t->keys, key);
+	return i == STRTAB_NONE ? NULL : &t->v[i];
 }
 
 /* The entry of key, added when new and within the budget; NULL past it. */
 static struct entry *intern(struct table *t, struct pool *pool, const char *key, int words,
                             size_t block)
 {
-	uint64_t h = hash_key(key);
-	if (t->nslots) {
-		size_t *s = slot_of(t, key, h);
-		if (*s)
-			return &t->v[*s - 1];
-	}
-	if (t->n >= t->budget)
+	bool added;
+	size_t i = strtab_add(&t->keys, pool, key, &added);
+	if (i == STRTAB_NONE)
 		return NULL;
-	if ((t->n + 1) * 2 > t->nslots) { /* grow at half load */
-		free(t->slots);
-		t->nslots = t->nslots ? t->nslots * 2 : 1024;
-		t->slots = xcalloc(t->nslots, sizeof(*t->slots));
-		for (size_t i = 0; i < t->n; i++)
-			*slot_of(t, t->v[i].key, t->v[i].hash) = i + 1;
-	}
-	size_t *s = slot_of(t, key, h);
+	if (!added)
+		return &t->v[i];
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
 		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
 	}
-	struct entry *e = &t->v[t->n];
+	struct entry *e = &t->v[t->n++];
 	memset(e, 0, sizeof(*e));
-	e->key = pool_strdup(pool, key);
-	e->hash = h;
+	e->key = t->keys.keys[i];
 	e->words = words;
 	e->block = block;
-	*s = ++t->n;
 	return e;
 }
 
 static void table_free(struct table *t)
 {
 	free(t->v);
-	free(t->slots);
+	strtab_free(&t->keys);
 }
 
 /* Counts one written form; a sentence's first word or a heading's says
@@ -791,8 +758,8 @@ enum err phrases_extract(struct pool *pool, const struct doc *d, const struct do
                          size_t ns, size_t max, struct phrase **out, size_t *count)
 {
 	struct reader r = {.scratch = pool_new()};
-	r.cands.budget = PHRASES_TRACKED_MAX;
-	r.words.budget = PHRASES_WORDS_TRACKED_MAX;
+	strtab_init(&r.cands.keys, PHRASES_TRACKED_MAX);
+	strtab_init(&r.words.keys, PHRASES_WORDS_TRACKED_MAX);
 	*out = NULL;
 	*count = 0;
 	enum err e = text_stemmer_new(&r.stemmer);

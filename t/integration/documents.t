@@ -10,7 +10,7 @@ use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir);
+use Lectern::Test qw(start_stack build_dir src_dir start_llm_peer);
 
 for my $tool (qw(kcat psql)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
@@ -407,17 +407,9 @@ is_deeply([map { $_->{payload}{chunk}{index} } @chunks], [0 .. $#chunks], 'index
 # server) for the notes, grounded in the document's text.
 SKIP: {
 	skip('/usr/bin/python3 is missing', 5) unless -x '/usr/bin/python3';
-	my $port_file = "$files/llm.port";
-	my $peer = fork() // die "fork: $!";
-	if ($peer == 0) {
-		open(STDERR, '>', "$files/llm-peer.log");
-		exec('/usr/bin/python3', src_dir() . '/t/llm-peer.py', '--port-file', $port_file,
-			'--key', 'test-llm-key') or die "exec: $!";
-	}
-	for (1 .. 100) { last if -s $port_file; select(undef, undef, undef, 0.05) }
-	my $port = $stack->slurp($port_file) // '';
-	$port =~ s/\s+//g;
-	my $llm = start_stack(env => { LECTERN_LLM_BASE_URL => "http://127.0.0.1:$port/v1",
+	my ($peer, $llm_url) = start_llm_peer($files, 'test-llm-key');
+	(my $port = $llm_url) =~ s{^http://127\.0\.0\.1:(\d+)/v1$}{$1};
+	my $llm = start_stack(env => { LECTERN_LLM_BASE_URL => $llm_url,
 		LECTERN_LLM_API_KEY => 'test-llm-key', LECTERN_LLM_MODEL => 'notes' });
 	my ($s, $reg) = $llm->register('carol@example.org', 'correct horse battery', 'Carol');
 	my ($body, $ct) = multipart(['file', 'notes.md', slurp_file("$files/notes.md")], ['wait', undef, '25']);

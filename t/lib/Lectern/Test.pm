@@ -25,7 +25,7 @@ use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
 
-our @EXPORT_OK = qw(start_stack free_ports src_dir build_dir);
+our @EXPORT_OK = qw(start_stack free_ports src_dir build_dir wait_until start_llm_peer multipart_body text_pdf);
 
 my %live;    # lab dir -> stack, so END can stop what DESTROY did not
 
@@ -257,6 +257,102 @@ sub stop {
 	} else {
 		remove_tree($self->{dir});
 	}
+}
+
+# upload(TOKEN, FILENAME, BYTES, CONTENT_TYPE) -> (status, json): a document
+# through POST /api/v1/documents/upload, waiting up to 25 s for processing.
+sub upload {
+	my ($self, $token, $filename, $data, $type) = @_;
+	my ($body, $ct) = multipart_body(['file', $filename, $data, $type // 'text/markdown']);
+	my ($status, undef, $json) = $self->request(POST => '/api/v1/documents/upload?wait=25',
+		{ Authorization => "Bearer $token", 'Content-Type' => $ct }, $body);
+	return ($status, $json);
+}
+
+# multipart_body([NAME, FILENAME or undef, BYTES, TYPE], ...) -> (body,
+# Content-Type): a multipart/form-data body of these parts.
+sub multipart_body {
+	my @parts = @_;
+	my $b = 'LecternTestBoundary' . join('', map { ('a' .. 'z')[ int rand 26 ] } 1 .. 16);
+	my $body = '';
+	for my $p (@parts) {
+		my ($name, $filename, $data, $type) = @$p;
+		$body .= "--$b\r\nContent-Disposition: form-data; name=\"$name\""
+			. (defined $filename ? "; filename=\"$filename\"" : '') . "\r\n"
+			. (defined $type ? "Content-Type: $type\r\n" : '') . "\r\n$data\r\n";
+	}
+	return ("$body--$b--\r\n", "multipart/form-data; boundary=$b");
+}
+
+# text_pdf([LINE, ...], ...) -> bytes: a PDF with one page per array of
+# lines, set in Helvetica (the first line of a page larger, as a heading),
+# with a correct cross-reference table, so poppler reads it as any PDF.
+sub text_pdf {
+	my @pages = @_;
+	my @objs = ('<< /Type /Catalog /Pages 2 0 R >>', undef,
+		'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>');
+	my @kids;
+	for my $lines (@pages) {
+		my ($y, $first, $stream) = (780, 1, "BT\n");
+		for my $line (@$lines) {
+			(my $t = $line) =~ s/([\\()])/\\$1/g;
+			$stream .= sprintf("/F1 %d Tf 1 0 0 1 72 %d Tm (%s) Tj\n", $first ? 18 : 11, $y, $t);
+			$y -= $first ? 30 : 16;
+			$first = 0;
+		}
+		$stream .= "ET\n";
+		push @objs, sprintf("<< /Length %d >>\nstream\n%sendstream", length $stream, $stream);
+		my $content = @objs;
+		push @objs, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+			. "/Resources << /Font << /F1 3 0 R >> >> /Contents $content 0 R >>";
+		push @kids, scalar(@objs) . ' 0 R';
+	}
+	$objs[1] = sprintf('<< /Type /Pages /Kids [%s] /Count %d >>', join(' ', @kids), scalar @kids);
+	my $pdf = "%PDF-1.4\n";
+	my @offsets;
+	for my $i (0 .. $#objs) {
+		push @offsets, length $pdf;
+		$pdf .= sprintf("%d 0 obj\n%s\nendobj\n", $i + 1, $objs[$i]);
+	}
+	my $xref = length $pdf;
+	$pdf .= sprintf("xref\n0 %d\n0000000000 65535 f \n", @objs + 1);
+	$pdf .= sprintf("%010d 00000 n \n", $_) for @offsets;
+	$pdf .= sprintf("trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", @objs + 1, $xref);
+	return $pdf;
+}
+
+# wait_until(CODE, SECONDS): CODE's first true value within SECONDS (120),
+# or undef.
+sub wait_until {
+	my ($cond, $secs) = @_;
+	my $end = time + ($secs // 120);
+	while (time < $end) {
+		my $v = $cond->();
+		return $v if $v;
+		select(undef, undef, undef, 0.5);
+	}
+	return undef;
+}
+
+# start_llm_peer(DIR, KEY) -> (pid, base URL): t/llm-peer.py (a
+# chat-completions test server) on a free port, its log in DIR; it exits
+# with the test.
+sub start_llm_peer {
+	my ($dir, $key) = @_;
+	my $port_file = "$dir/llm.port";
+	unlink $port_file;
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		open(STDERR, '>', "$dir/llm-peer.log");
+		exec('/usr/bin/python3', src_dir() . '/t/llm-peer.py', '--port-file', $port_file,
+			'--key', $key) or die "exec: $!";
+	}
+	for (1 .. 200) { last if -s $port_file; select(undef, undef, undef, 0.05) }
+	open(my $fh, '<', $port_file) or die "llm-peer did not start (see $dir/llm-peer.log)\n";
+	my $port = <$fh> // '';
+	close $fh;
+	$port =~ s/\s+//g;
+	return ($pid, "http://127.0.0.1:$port/v1");
 }
 
 sub DESTROY {
