@@ -49,7 +49,10 @@ enum {
 	MUX_EVENTS_MAX = 128,  /* epoll events taken at once */
 	MUX_ACCEPT_BURST = 64, /* connections accepted per wake-up */
 	MUX_READ_BURST = 4,    /* reads from one connection per wake-up */
-	MUX_NUMBER_MAX = 24    /* digits of a GET_VALUES answer */
+	MUX_NUMBER_MAX = 24,   /* digits of a GET_VALUES answer */
+	MUX_SWEEPS = 4,        /* deadline checks per shortest timeout */
+	MUX_SWEEP_MIN_MS = 5,
+	MUX_SWEEP_MAX_MS = 1000
 };
 
 /* One decoded parameter: offsets into the request's text buffer. */
@@ -92,6 +95,11 @@ struct mux_conn {
 	struct buf outb;
 	size_t out_off;
 	bool close_after; /* close once the output is written */
+	/* Timers (monotonic ms): when the connection is closed unless it gets
+	 * on; 0 while a request is out. reading: the read deadline runs (it
+	 * is not pushed back by more input, only by finishing). */
+	long long deadline;
+	bool reading;
 	/* Lists. */
 	bool on_resume;
 	struct mux_conn *next_ready, *next_resume;
@@ -102,6 +110,7 @@ struct fcgi_mux {
 	int listen_fd;
 	int epfd;
 	size_t params_max, conns_max;
+	long long read_ms, idle_ms, sweep_ms, next_sweep;
 	struct fcgi_mux_stats stats;
 	struct mux_conn *conns; /* every connection struct */
 	struct mux_conn *ready_head, *ready_tail;
@@ -219,6 +228,36 @@ static void put_end(struct mux_conn *c, unsigned id, unsigned protocol_status)
 {
 	unsigned char body[8] = {0, 0, 0, 0, (unsigned char)protocol_status, 0, 0, 0};
 	put_record(c, MUX_END_REQUEST, id, body, sizeof(body));
+}
+
+/* --- Timers -------------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sets the connection's deadline from its state after some I/O. */
+static void conn_arm(struct mux_conn *c, long long now)
+{
+	struct fcgi_mux *m = c->mux;
+	if (c->fd < 0)
+		return;
+	if (c->ready || c->out) {
+		c->deadline = 0;
+		c->reading = false;
+		return;
+	}
+	bool begun = c->hdr_len > 0 || c->active || c->pending.len > 0 || c->out_off < c->outb.len;
+	if (!begun) {
+		c->reading = false;
+		c->deadline = now + m->idle_ms;
+	} else if (!c->reading) {
+		c->reading = true;
+		c->deadline = now + m->read_ms;
+	}
 }
 
 /* --- Connections -------------------------------------------------------- */
@@ -564,7 +603,8 @@ static ssize_t conn_input(struct mux_conn *c, const unsigned char *p, size_t n)
 	return (ssize_t)used;
 }
 
-static void conn_read(struct mux_conn *c)
+/* Reads what arrived; false when the connection was closed. */
+static bool conn_read(struct mux_conn *c)
 {
 	struct fcgi_mux *m = c->mux;
 	for (int i = 0; i < MUX_READ_BURST && !c->ready && !c->close_after; i++) {
@@ -572,21 +612,22 @@ static void conn_read(struct mux_conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
+			return true;
 		if (n <= 0) {
 			/* End of input: the client is done with the connection (or
 			 * went away in the middle of a record, which is the same). */
 			if (n < 0)
 				log_debug("fastcgi: read: %s", strerror(errno));
 			conn_close(c);
-			return;
+			return false;
 		}
 		ssize_t used = conn_input(c, m->rbuf, (size_t)n);
 		if (used < 0)
-			return;
+			return false;
 		if ((size_t)used < (size_t)n)
 			buf_append(&c->pending, m->rbuf + used, (size_t)n - (size_t)used);
 	}
+	return true;
 }
 
 /* Parses input kept while the previous request was out. */
@@ -603,7 +644,8 @@ static void conn_resume(struct mux_conn *c)
 		return;
 	memmove(c->pending.data, c->pending.data + used, c->pending.len - (size_t)used);
 	c->pending.len -= (size_t)used;
-	conn_events(c, false);
+	if (conn_events(c, false))
+		conn_arm(c, now_ms());
 }
 
 static void accept_all(struct fcgi_mux *m)
@@ -647,6 +689,7 @@ static void accept_all(struct fcgi_mux *m)
 		m->conns = c;
 		m->stats.accepted++;
 		m->stats.open++;
+		c->deadline = now_ms() + m->idle_ms;
 	}
 }
 
@@ -660,6 +703,17 @@ enum err fcgi_mux_new(int listen_fd, const struct fcgi_mux_limits *limits, struc
 	m->epfd = -1;
 	m->params_max = limits && limits->params_max ? limits->params_max : FCGI_MUX_PARAMS_MAX;
 	m->conns_max = limits && limits->conns_max ? limits->conns_max : FCGI_MUX_CONNS_MAX;
+	m->read_ms = limits && limits->read_timeout_ms > 0 ? limits->read_timeout_ms
+	                                                   : FCGI_MUX_READ_TIMEOUT_MS;
+	m->idle_ms = limits && limits->idle_timeout_ms > 0 ? limits->idle_timeout_ms
+	                                                   : FCGI_MUX_IDLE_TIMEOUT_MS;
+	long long shortest = m->read_ms < m->idle_ms ? m->read_ms : m->idle_ms;
+	m->sweep_ms = shortest / MUX_SWEEPS;
+	if (m->sweep_ms < MUX_SWEEP_MIN_MS)
+		m->sweep_ms = MUX_SWEEP_MIN_MS;
+	if (m->sweep_ms > MUX_SWEEP_MAX_MS)
+		m->sweep_ms = MUX_SWEEP_MAX_MS;
+	m->next_sweep = now_ms() + m->sweep_ms;
 	*out = NULL;
 	int flags = fcntl(listen_fd, F_GETFL);
 	if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) {
@@ -703,6 +757,20 @@ void fcgi_mux_free(struct fcgi_mux *m)
 	free(m);
 }
 
+/* Closes every connection past its deadline. */
+static void sweep(struct fcgi_mux *m, long long now)
+{
+	struct mux_conn *next;
+	for (struct mux_conn *c = m->conns; c; c = next) {
+		next = c->next;
+		if (c->fd < 0 || c->deadline == 0 || now < c->deadline)
+			continue;
+		log_info("fastcgi: closing a connection: %s timeout", c->reading ? "read" : "idle");
+		m->stats.timed_out++;
+		conn_close(c);
+	}
+}
+
 size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **reqs, size_t max)
 {
 	/* Input that waited for an answer comes first. */
@@ -711,8 +779,16 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 		m->resume_head = c->next_resume;
 		conn_resume(c);
 	}
+	/* The wait ends in time for the next deadline check. */
+	long long until_sweep = m->next_sweep - now_ms();
+	if (until_sweep < 0)
+		until_sweep = 0;
+	if (m->ready_head)
+		timeout_ms = 0;
+	else if (timeout_ms < 0 || timeout_ms > until_sweep)
+		timeout_ms = (int)until_sweep;
 	struct epoll_event events[MUX_EVENTS_MAX];
-	int n = epoll_wait(m->epfd, events, MUX_EVENTS_MAX, m->ready_head ? 0 : timeout_ms);
+	int n = epoll_wait(m->epfd, events, MUX_EVENTS_MAX, timeout_ms);
 	if (n < 0 && errno != EINTR)
 		log_error("fastcgi: epoll_wait: %s", strerror(errno));
 	for (int i = 0; i < n; i++) {
@@ -730,8 +806,10 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 		}
 		if ((ev & EPOLLOUT) && !conn_flush(c))
 			continue;
-		if (!(ev & (EPOLLIN | EPOLLHUP)))
+		if (!(ev & (EPOLLIN | EPOLLHUP))) {
+			conn_arm(c, now_ms());
 			continue;
+		}
 		if (c->ready || c->out) {
 			/* Busy: the input waits for the answer; a hang-up means the
 			 * answer will have nobody to go to. */
@@ -741,7 +819,13 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 				conn_events(c, true);
 			continue;
 		}
-		conn_read(c);
+		if (conn_read(c))
+			conn_arm(c, now_ms());
+	}
+	long long now = now_ms();
+	if (now >= m->next_sweep) {
+		m->next_sweep = now + m->sweep_ms;
+		sweep(m, now);
 	}
 	size_t got = 0;
 	while (got < max && m->ready_head) {
@@ -756,6 +840,7 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 			continue;
 		}
 		c->out = true;
+		c->deadline = 0;
 		m->stats.requests++;
 		reqs[got++] = &c->req;
 	}
@@ -792,6 +877,7 @@ void fcgi_mux_respond(struct fcgi_mux *m, struct fcgi_mux_req *r, const void *da
 		c->close_after = true;
 	if (!conn_flush(c))
 		return;
+	conn_arm(c, now_ms());
 	if (c->pending.len > 0 && !c->on_resume) {
 		c->on_resume = true;
 		c->next_resume = m->resume_head;

@@ -5,7 +5,9 @@
  * split across records, ABORT_REQUEST, GET_VALUES, other roles, a second
  * request id, hostile input (bad version, application records, oversize
  * params, an oversize body), a client that goes away mid-record or before
- * its answer, and the connection ceiling. */
+ * its answer, the connection ceiling, and the timers: a stalled peer (part
+ * of a record, then nothing), a trickling one, a silent one, a kept-alive
+ * one gone quiet, and a request out for longer than both timeouts. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "web/fcgi_mux.h"
@@ -568,6 +571,101 @@ static void test_ceiling(const char *path, int lfd)
 	fcgi_mux_free(m);
 }
 
+/* --- Timers ----------------------------------------------------------------- */
+
+enum { T_READ_MS = 200, T_IDLE_MS = 600 };
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Turns the loop for ms; returns the requests that came out. */
+static size_t spin(struct fcgi_mux *m, long ms, struct fcgi_mux_req **reqs, size_t max)
+{
+	size_t got = 0;
+	long long end = mono_ms() + ms;
+	while (mono_ms() < end && got < max)
+		got += fcgi_mux_poll(m, 10, reqs + got, max - got);
+	return got;
+}
+
+static unsigned long open_now(struct fcgi_mux *m)
+{
+	struct fcgi_mux_stats st;
+	fcgi_mux_stats(m, &st);
+	return st.open;
+}
+
+static void test_timers(int lfd)
+{
+	struct fcgi_mux *m = NULL;
+	struct fcgi_mux_limits lim = {.read_timeout_ms = T_READ_MS, .idle_timeout_ms = T_IDLE_MS};
+	struct fcgi_mux_req *reqs[4];
+	struct fcgi_mux_stats st;
+	struct buf b;
+	buf_init(&b);
+	request(&b, 1, true, "slow");
+	ok(fcgi_mux_new(lfd, &lim, &m) == ERR_OK,
+	   "a mux with a 200 ms read and 600 ms idle timeout");
+
+	/* Stalled: part of a record, then nothing. */
+	int fd = client();
+	send_all(fd, b.data, 13);
+	spin(m, 20, reqs, 4);
+	is_long(open_now(m), 1, "a peer that sent part of a record holds its connection for now");
+	is_long(spin(m, T_READ_MS * 3, reqs, 4), 0, "its request never comes out");
+	ok(closed_by_server(fd), "the stalled peer is closed after the read timeout");
+	is_long(open_now(m), 0, "and its slot is free");
+	fcgi_mux_stats(m, &st);
+	is_long(st.timed_out, 1, "counted as timed out");
+	close(fd);
+
+	/* Trickling: a byte now and then does not push the deadline back. */
+	fd = client();
+	bool closed = false;
+	for (size_t i = 0; i < b.len && !closed; i++) {
+		send_all(fd, b.data + i, 1);
+		spin(m, T_READ_MS / 4, reqs, 4);
+		closed = open_now(m) == 0;
+	}
+	ok(closed, "a peer trickling a byte every 50 ms is closed too");
+	close(fd);
+
+	/* Silent: connected, says nothing: the idle timeout, not the read one. */
+	fd = client();
+	spin(m, T_READ_MS + T_READ_MS / 2, reqs, 4);
+	is_long(open_now(m), 1, "a silent connection outlives the read timeout");
+	spin(m, T_IDLE_MS * 2, reqs, 4);
+	ok(closed_by_server(fd), "and is closed after the idle timeout");
+	close(fd);
+
+	/* A request out is the caller's time; its kept-alive connection then
+	 * goes quiet and is closed as idle. */
+	fd = client();
+	send_all(fd, b.data, b.len);
+	size_t n = turn(m, reqs, 4);
+	ok(n == 1, "a whole request comes out");
+	is_long(spin(m, T_IDLE_MS + T_READ_MS, reqs + 1, 3), 0, "nothing else meanwhile");
+	is_long(open_now(m), 1, "a request out is not timed");
+	if (n == 1)
+		answer_with(m, reqs[0], "Status: 204\r\n\r\n");
+	struct answer a;
+	read_answer(fd, &a);
+	is_long(a.end_status, 0, "answered late, it still gets its answer");
+	answer_free(&a);
+	spin(m, T_IDLE_MS * 2, reqs, 4);
+	ok(closed_by_server(fd), "the kept-alive connection is closed once idle");
+	close(fd);
+	fcgi_mux_stats(m, &st);
+	is_long(st.timed_out, 4, "four timeouts in all");
+	is_long(st.open, 0, "no connection left open");
+	fcgi_mux_free(m);
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	char dir[TESTENV_PATH_MAX];
@@ -594,6 +692,7 @@ int main(void)
 	test_gone(m);
 	fcgi_mux_free(m);
 	test_ceiling(sock_path, lfd);
+	test_timers(lfd);
 	close(lfd);
 	unlink(sock_path);
 	testenv_remove_tree(dir);
