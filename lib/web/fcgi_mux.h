@@ -1,6 +1,19 @@
 /* fcgi_mux: a FastCGI responder for many kept-alive connections in one
  * event loop (epoll, non-blocking sockets), written from the FastCGI 1.0
- * specification.
+ * specification; it also answers HTTP/1.x on the same socket (a
+ * connection's first byte tells which), because nginx reuses HTTP
+ * connections for auth_request and never FastCGI ones (docs/design.md).
+ *
+ * HTTP: a request without a body (GET, Content-Length: 0; a body or
+ * Transfer-Encoding closes the connection) whose request line and headers
+ * fit params_max. Its method, target and protocol come out as
+ * REQUEST_METHOD, REQUEST_URI and SERVER_PROTOCOL, each header as HTTP_NAME
+ * (upper case, '-' as '_'; a name holding '_' is dropped, so it cannot pass
+ * for one with '-'); folded lines, control bytes and a malformed request
+ * line close the connection. The caller's CGI answer becomes an HTTP/1.1
+ * response (Status: gives the status line; a Content-Length is added).
+ * Connections are kept alive unless the client says Connection: close or
+ * speaks HTTP/1.0 without keep-alive.
  *
  * fcgi_mux_poll accepts connections, reads what arrived and parses it
  * incrementally (a record or a name-value pair may be split anywhere), and
