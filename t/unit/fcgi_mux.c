@@ -625,7 +625,8 @@ static void test_http(struct fcgi_mux *m)
 	ok(head.data && !strstr(head.data, "Content-Length") && !strstr(head.data, "Status:"),
 	   "a 204 gets no length and no Status header");
 	/* The same connection carries the next one; a body gets its length. */
-	send_all(fd, "GET /x HTTP/1.1\r\nHost: gate\r\n\r\n", 33);
+	const char *second = "GET /x HTTP/1.1\r\nHost: gate\r\n\r\n";
+	send_all(fd, second, strlen(second));
 	n = turn(m, reqs, 4);
 	ok(n == 1, "a second request on the kept-alive connection");
 	ok(n == 1 && !fcgi_mux_param(reqs[0], "HTTP_AUTHORIZATION"),
