@@ -30,11 +30,15 @@ enum {
 	GATE_STATS_SECONDS = 60 /* how often a busy worker logs its counters */
 };
 
-static long gate_conns_max;
+static long gate_conns_max, gate_read_timeout_ms, gate_idle_timeout_s;
 
 static const struct cfg_var gate_vars[] = {
     {"LECTERN_GATE_CONNECTIONS", CFG_INT, "512", 1, 100000, 0, &gate_conns_max,
      "open FastCGI connections per gate process", NULL},
+    {"LECTERN_GATE_READ_TIMEOUT_MS", CFG_INT, "5000", 10, 600000, 0, &gate_read_timeout_ms,
+     "a FastCGI record or request begun must be whole within this many milliseconds", NULL},
+    {"LECTERN_GATE_IDLE_TIMEOUT_S", CFG_INT, "120", 1, 86400, 0, &gate_idle_timeout_s,
+     "a FastCGI connection with nothing begun is closed after this many seconds", NULL},
 };
 static const struct cfg_table gate_table = {"gate", gate_vars, CFG_COUNT(gate_vars)};
 
@@ -73,8 +77,9 @@ static unsigned long gate_stats(const struct fcgi_mux *mux, unsigned long since)
 	struct fcgi_mux_stats st;
 	fcgi_mux_stats(mux, &st);
 	if (st.requests > since || since == 0)
-		log_info("gate stats: checks=%lu connections=%lu open=%lu refused=%lu dropped=%lu",
-		         st.requests, st.accepted, st.open, st.refused, st.dropped);
+		log_info("gate stats: checks=%lu connections=%lu open=%lu refused=%lu dropped=%lu "
+		         "timed_out=%lu",
+		         st.requests, st.accepted, st.open, st.refused, st.dropped, st.timed_out);
 	return st.requests;
 }
 
@@ -100,7 +105,9 @@ static int gate_loop(int listen_fd)
 	/* Redis down at start is retried on each batch (503 meanwhile). */
 	if (token_keyring_parse(token_cfg.jwt_keys, &keys) != ERR_OK)
 		goto out;
-	struct fcgi_mux_limits limits = {.conns_max = (size_t)gate_conns_max};
+	struct fcgi_mux_limits limits = {.conns_max = (size_t)gate_conns_max,
+	                                 .read_timeout_ms = gate_read_timeout_ms,
+	                                 .idle_timeout_ms = gate_idle_timeout_s * 1000};
 	if (fcgi_mux_new(listen_fd, &limits, &mux) != ERR_OK)
 		goto out;
 	struct gate_config cfg = {

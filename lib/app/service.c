@@ -1,13 +1,20 @@
 /* service: settings, clients, health and the two roles of a declared service. */
 #include "app/service.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "app/metrics.h"
+#include "app/ready.h"
 #include "core/log.h"
 #include "web/health.h"
 #include "web/prefork.h"
@@ -28,6 +35,10 @@ static struct {
 	struct store_config store;
 	struct llm_config llm;
 	struct aws_config aws;
+	const char *ready_urls;
+	long ready_timeout_ms;
+	const char *kafka_bootstrap;
+	const char *kafka_bootstrap_file;
 } S;
 
 static const struct cfg_var log_vars[] = {
@@ -39,6 +50,10 @@ static const struct cfg_var pool_vars[] = {
      "address to listen on when no socket is inherited: unix:/path or 127.0.0.1:PORT", NULL},
     {"LECTERN_WORKERS", CFG_INT, "4", 1, PREFORK_CHILDREN_MAX, 0, &S.workers,
      "processes that serve requests", NULL},
+    {"LECTERN_READY_URLS", CFG_STRING, "", 0, 4096, 0, &S.ready_urls,
+     "name=url,... of every service's health: this pool then answers GET /ready", NULL},
+    {"LECTERN_READY_TIMEOUT_MS", CFG_INT, "2000", 100, 60000, 0, &S.ready_timeout_ms,
+     "how long GET /ready waits for each service's health", NULL},
 };
 static const struct cfg_var db_vars[] = {
     {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &S.db_dsn,
@@ -51,6 +66,15 @@ static const struct cfg_var cache_vars[] = {
      "redis://[:password@]host:port[/db]", NULL},
     {"LECTERN_REDIS_TIMEOUT_MS", CFG_INT, "1000", 10, 60000, 0, &S.redis_timeout_ms,
      "Redis connect and command timeout in milliseconds", NULL},
+};
+
+/* The broker the service's worker talks to: the pool only checks that it
+ * answers, for /health (the worker reads the same two settings). */
+static const struct cfg_var events_vars[] = {
+    {"LECTERN_KAFKA_BOOTSTRAP", CFG_STRING, "", 0, 1024, 0, &S.kafka_bootstrap,
+     "host:port[,host:port...] of the Kafka brokers (checked by /health)", NULL},
+    {"LECTERN_KAFKA_BOOTSTRAP_FILE", CFG_STRING, "", 0, 1024, 0, &S.kafka_bootstrap_file,
+     "a file holding the bootstrap address, when LECTERN_KAFKA_BOOTSTRAP is empty", NULL},
 };
 
 /* Every settings table of this program, in the order --help lists them. */
@@ -71,6 +95,8 @@ static void tables_collect(const struct service_def *def, bool worker, struct se
 	tables_add(ts, (struct cfg_table){"logging", log_vars, CFG_COUNT(log_vars)});
 	if (!worker)
 		tables_add(ts, (struct cfg_table){"serving", pool_vars, CFG_COUNT(pool_vars)});
+	if (!worker && !def->serve)
+		tables_add(ts, (struct cfg_table){"events", events_vars, CFG_COUNT(events_vars)});
 	if ((def->clients & SERVICE_DB) || worker)
 		tables_add(ts, (struct cfg_table){"database", db_vars, CFG_COUNT(db_vars)});
 	if (def->clients & SERVICE_CACHE)
@@ -232,10 +258,79 @@ static long long monotonic_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-enum err service_health(struct http_req *req)
+enum { KAFKA_PROBE_MS = 1000, KAFKA_ADDR_MAX = 1024 };
+
+/* The first broker of the configured bootstrap list into host and port;
+ * false when none is configured (or its file is missing or empty). */
+static bool kafka_address(char *host, size_t host_len, char *port, size_t port_len)
+{
+	char line[KAFKA_ADDR_MAX] = "";
+	if (S.kafka_bootstrap && *S.kafka_bootstrap) {
+		snprintf(line, sizeof(line), "%s", S.kafka_bootstrap);
+	} else if (S.kafka_bootstrap_file && *S.kafka_bootstrap_file) {
+		FILE *f = fopen(S.kafka_bootstrap_file, "r");
+		if (!f)
+			return false;
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	line[strcspn(line, ",\r\n \t")] = '\0';
+	char *h = line, *colon;
+	if (*h == '[') { /* [v6]:port */
+		char *close = strchr(h, ']');
+		if (!close || close[1] != ':')
+			return false;
+		*close = '\0';
+		h++;
+		colon = close + 1;
+	} else {
+		colon = strrchr(h, ':');
+	}
+	if (!*h || !colon || !colon[1])
+		return false;
+	*colon = '\0';
+	snprintf(host, host_len, "%s", h);
+	snprintf(port, port_len, "%s", colon + 1);
+	return true;
+}
+
+/* Whether the broker accepts a TCP connection within KAFKA_PROBE_MS: the
+ * pool never speaks Kafka itself (its worker does), so an answering
+ * listener is what it can vouch for. */
+static bool kafka_probe(const char *host, const char *port, const char **error)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai = NULL;
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai) {
+		*error = "the broker's address does not resolve";
+		return false;
+	}
+	bool ok = false;
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+		if (r == 0) {
+			ok = true;
+		} else if (errno == EINPROGRESS) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			int soerr = 0;
+			socklen_t len = sizeof(soerr);
+			ok = poll(&p, 1, KAFKA_PROBE_MS) == 1 &&
+			     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0;
+		}
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	if (!ok)
+		*error = "the broker does not answer";
+	return ok;
+}
+
+/* One check per client the service uses; returns how many (at most 4). */
+static size_t service_checks(struct health_check *checks)
 {
 	const struct service_def *def = C.def;
-	struct health_check checks[3];
 	size_t n = 0;
 	if (def->clients & SERVICE_DB) {
 		struct health_check *c = &checks[n++];
@@ -262,7 +357,65 @@ enum err service_health(struct http_req *req)
 		c->ok = e == ERR_OK || e == ERR_NOT_FOUND;
 		c->error = c->ok ? NULL : "the store does not answer";
 	}
-	return health_send(req, def->name, checks, n);
+	/* Every service's worker relays its outbox to Kafka. Requests go on
+	 * without it (the outbox keeps the events): down is "degraded". */
+	char host[KAFKA_ADDR_MAX], port[32];
+	if (kafka_address(host, sizeof(host), port, sizeof(port))) {
+		struct health_check *c = &checks[n++];
+		*c = (struct health_check){.name = "kafka", .required = false};
+		long long t0 = monotonic_ms();
+		c->ok = kafka_probe(host, port, &c->error);
+		c->latency_ms = (long)(monotonic_ms() - t0);
+		if (c->ok)
+			c->error = NULL;
+	}
+	return n;
+}
+
+enum err service_health(struct http_req *req)
+{
+	struct health_check checks[4];
+	size_t n = service_checks(checks);
+	return health_send(req, C.def->name, checks, n);
+}
+
+/* GET /ready: only the pool given LECTERN_READY_URLS answers it. */
+static enum err service_ready(struct http_req *req)
+{
+	if (!S.ready_urls || !*S.ready_urls)
+		return http_error(req, ERR_NOT_FOUND, "This pool does not answer /ready.");
+	struct health_check checks[4];
+	size_t n = service_checks(checks);
+	bool down = false;
+	struct json_object *self = health_doc(C.def->name, checks, n, &down);
+	return ready_answer(req, S.ready_urls, S.ready_timeout_ms, C.def->name, self, down);
+}
+
+/* --- Metrics ------------------------------------------------------------- */
+
+/* The pool's routes (lib's first) and their labels for metrics. */
+static struct route pool_routes[SERVICE_ROUTES_MAX];
+static const char *route_names[SERVICE_ROUTES_MAX];
+static size_t pool_nroutes;
+
+/* GET /metrics: the pool's figures (app/metrics.h), to the host only. */
+static enum err service_metrics(struct http_req *req)
+{
+	if (!metrics_local(req->remote_addr))
+		return http_error(req, ERR_FORBIDDEN, "Metrics are answered to the host only.");
+	struct buf out;
+	buf_init(&out);
+	metrics_write(&out, C.def->name, route_names, C.db);
+	enum err e = http_send_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	                             out.data ? out.data : "", out.len);
+	buf_clear(&out);
+	return e;
+}
+
+static void pool_request_done(const struct http_req *req, long elapsed_us)
+{
+	size_t route = req->route ? (size_t)(req->route - pool_routes) : pool_nroutes;
+	metrics_request(route, req->status, elapsed_us);
 }
 
 /* --- The pool ------------------------------------------------------------ */
@@ -329,14 +482,26 @@ static int run_pool(const struct service_def *def)
 		close(fd);
 		return status;
 	}
-	if (def->nroutes + 1 > SERVICE_ROUTES_MAX) {
-		log_error("%s: at most %d routes", def->name, SERVICE_ROUTES_MAX - 1);
+	if (def->nroutes + 3 > SERVICE_ROUTES_MAX) {
+		log_error("%s: at most %d routes", def->name, SERVICE_ROUTES_MAX - 3);
 		return 1;
 	}
-	/* GET /health first, so that no pattern such as /{id} takes it. */
-	static struct route routes[SERVICE_ROUTES_MAX];
+	/* GET /health, /metrics and /ready first, so that no pattern such as
+	 * /{id} takes them. */
+	struct route *routes = pool_routes;
 	routes[0] = (struct route){"GET", "/health", service_health, NULL, 0, 0};
-	memcpy(routes + 1, def->routes, def->nroutes * sizeof(*routes));
+	routes[1] = (struct route){"GET", "/metrics", service_metrics, NULL, 0, 0};
+	routes[2] = (struct route){"GET", "/ready", service_ready, NULL, 0, 0};
+	memcpy(routes + 3, def->routes, def->nroutes * sizeof(*routes));
+	pool_nroutes = def->nroutes + 3;
+	for (size_t i = 0; i < pool_nroutes; i++) {
+		size_t len = strlen(routes[i].method) + strlen(routes[i].pattern) + 2;
+		char *name = xmalloc(len);
+		snprintf(name, len, "%s %s", routes[i].method, routes[i].pattern);
+		route_names[i] = name; /* for the life of the program */
+	}
+	if (metrics_init(pool_nroutes) != ERR_OK)
+		return 1;
 	static char api_prefix[SERVICE_NAME_MAX + 16];
 	static const char *prefixes[2];
 	if (!def->prefixes) {
@@ -347,11 +512,12 @@ static int run_pool(const struct service_def *def)
 	    .name = def->name,
 	    .prefixes = def->prefixes ? def->prefixes : prefixes,
 	    .routes = routes,
-	    .nroutes = def->nroutes + 1,
+	    .nroutes = pool_nroutes,
 	    .worker_init = pool_process_init,
 	    .worker_done = pool_process_done,
 	    .before = NULL,
 	    .after = pool_after_request,
+	    .done = pool_request_done,
 	};
 	return serve_run(&svc, &opts);
 }

@@ -13,9 +13,11 @@
  * with all of them, checks everything before serving, opens the clients in
  * each process (they reconnect themselves; a dependency down at start is
  * reported by /health, not fatal), answers GET /health with one check per
- * client, and closes them at exit. Handlers reach the clients through
- * service_db() and its siblings. docs/design.md, "How to add a service",
- * walks through a new one. */
+ * client (and Kafka, which every service's worker uses), GET /metrics
+ * (app/metrics.h: to the host only) and GET /ready (app/ready.h: in the
+ * pool given LECTERN_READY_URLS), and closes the clients at exit. Handlers reach the clients
+ * through service_db() and its siblings. docs/design.md, "How to add a service", walks through a
+ * new one. */
 #ifndef LECTERN_SERVICE_H
 #define LECTERN_SERVICE_H
 
@@ -44,7 +46,7 @@ enum service_client {
 
 enum {
 	SERVICE_NAME_MAX = 32,     /* bytes of a service name ([a-z]) */
-	SERVICE_ROUTES_MAX = 64,   /* routes of one service, /health included */
+	SERVICE_ROUTES_MAX = 64,   /* routes of one service, lib's three included */
 	SERVICE_SETTINGS_MAX = 16, /* settings tables of one program */
 	SERVICE_PREFIXES_MAX = 4   /* URI prefixes of one service */
 };
@@ -101,7 +103,8 @@ const char *service_name(void);
 /* True in lectern-NAME-worker. */
 bool service_is_worker(void);
 
-/* GET /health of every service: one check per client the service uses.
+/* GET /health of every service: one check per client the service uses,
+ * and kafka when the broker's address is configured.
  * Exposed for services that answer health on another route too. */
 enum err service_health(struct http_req *req);
 

@@ -226,6 +226,13 @@ static const char *cache_verb(const char *fmt, char *buf, size_t size)
 	return buf;
 }
 
+static unsigned long cache_errors; /* cache_error_count */
+
+unsigned long cache_error_count(void)
+{
+	return cache_errors;
+}
+
 static enum err cache_run(struct cache *c, redisReply **out, bool raw, const char *fmt, va_list ap)
 {
 	char verb[CACHE_VERB_MAX];
@@ -275,6 +282,8 @@ out:
 	va_end(again);
 	if (r)
 		freeReplyObject(r);
+	if (e != ERR_OK)
+		cache_errors++;
 	return e;
 }
 

@@ -47,5 +47,8 @@ enum err cache_command_raw(struct cache *c, redisReply **out, const char *fmt, .
 enum err cache_ping(struct cache *c, long *latency_ms) MUST_CHECK;
 /* Counts connections made so far (1 after cache_connect). */
 unsigned long cache_generation(const struct cache *c);
+/* Failed commands and connects of this process so far, every client
+ * together (an error reply asked for raw not counted). For metrics. */
+unsigned long cache_error_count(void);
 
 #endif

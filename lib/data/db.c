@@ -155,6 +155,13 @@ static void db_drop(struct db *db, const char *what)
 }
 
 /* Opens a fresh connection, replacing any old one. */
+static unsigned long db_errors; /* db_error_count */
+
+unsigned long db_error_count(void)
+{
+	return db_errors;
+}
+
 static enum err db_open(struct db *db)
 {
 	char msg[DB_MSG_MAX];
@@ -212,6 +219,8 @@ out:
 	PQclear(res);
 	if (conn)
 		PQfinish(conn);
+	if (e != ERR_OK)
+		db_errors++;
 	return e;
 }
 
@@ -284,6 +293,8 @@ static enum err db_fail(struct db *db, const PGresult *res, const char *what, co
 	db_set_string(db->constraint, sizeof(db->constraint),
 	              res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL);
 	enum err e = db_err_from_sqlstate(state);
+	if (e != ERR_CONFLICT)
+		db_errors++;
 	enum log_level level = e == ERR_CONFLICT  ? LOG_LEVEL_INFO
 	                       : e == ERR_TIMEOUT ? LOG_LEVEL_WARN
 	                                          : LOG_LEVEL_ERROR;

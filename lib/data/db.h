@@ -89,6 +89,10 @@ PGconn *db_conn(struct db *db);
 unsigned long db_generation(const struct db *db);
 /* Runs SELECT 1 (reconnecting if needed) and reports how long it took. */
 enum err db_ping(struct db *db, long *latency_ms) MUST_CHECK;
+/* Errors of this process so far, every connection together: failed
+ * connects and failed statements (conflicts, which callers expect, not
+ * counted). For metrics. */
+unsigned long db_error_count(void);
 
 /* The SQLSTATE and constraint name of the last failed statement ("" if none). */
 const char *db_last_sqlstate(const struct db *db);

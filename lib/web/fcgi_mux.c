@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* accept4: Linux, as epoll is */
 #include "web/fcgi_mux.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -49,7 +51,10 @@ enum {
 	MUX_EVENTS_MAX = 128,  /* epoll events taken at once */
 	MUX_ACCEPT_BURST = 64, /* connections accepted per wake-up */
 	MUX_READ_BURST = 4,    /* reads from one connection per wake-up */
-	MUX_NUMBER_MAX = 24    /* digits of a GET_VALUES answer */
+	MUX_NUMBER_MAX = 24,   /* digits of a GET_VALUES answer */
+	MUX_SWEEPS = 4,        /* deadline checks per shortest timeout */
+	MUX_SWEEP_MIN_MS = 5,
+	MUX_SWEEP_MAX_MS = 1000
 };
 
 /* One decoded parameter: offsets into the request's text buffer. */
@@ -70,9 +75,13 @@ struct fcgi_mux_req {
 	size_t npairs, pairs_cap;
 };
 
+/* What a connection speaks, known from its first byte. */
+enum mux_proto { MUX_PROTO_NONE, MUX_PROTO_FCGI, MUX_PROTO_HTTP };
+
 struct mux_conn {
 	struct fcgi_mux *mux;
-	int fd;          /* -1 once closed; the struct lives while its request is out */
+	int fd; /* -1 once closed; the struct lives while its request is out */
+	enum mux_proto proto;
 	uint32_t events; /* epoll mask registered now */
 	/* Record parser. */
 	unsigned char hdr[MUX_HEADER_LEN];
@@ -92,6 +101,11 @@ struct mux_conn {
 	struct buf outb;
 	size_t out_off;
 	bool close_after; /* close once the output is written */
+	/* Timers (monotonic ms): when the connection is closed unless it gets
+	 * on; 0 while a request is out. reading: the read deadline runs (it
+	 * is not pushed back by more input, only by finishing). */
+	long long deadline;
+	bool reading;
 	/* Lists. */
 	bool on_resume;
 	struct mux_conn *next_ready, *next_resume;
@@ -102,6 +116,7 @@ struct fcgi_mux {
 	int listen_fd;
 	int epfd;
 	size_t params_max, conns_max;
+	long long read_ms, idle_ms, sweep_ms, next_sweep;
 	struct fcgi_mux_stats stats;
 	struct mux_conn *conns; /* every connection struct */
 	struct mux_conn *ready_head, *ready_tail;
@@ -219,6 +234,36 @@ static void put_end(struct mux_conn *c, unsigned id, unsigned protocol_status)
 {
 	unsigned char body[8] = {0, 0, 0, 0, (unsigned char)protocol_status, 0, 0, 0};
 	put_record(c, MUX_END_REQUEST, id, body, sizeof(body));
+}
+
+/* --- Timers -------------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sets the connection's deadline from its state after some I/O. */
+static void conn_arm(struct mux_conn *c, long long now)
+{
+	struct fcgi_mux *m = c->mux;
+	if (c->fd < 0)
+		return;
+	if (c->ready || c->out) {
+		c->deadline = 0;
+		c->reading = false;
+		return;
+	}
+	bool begun = c->hdr_len > 0 || c->active || c->pending.len > 0 || c->out_off < c->outb.len;
+	if (!begun) {
+		c->reading = false;
+		c->deadline = now + m->idle_ms;
+	} else if (!c->reading) {
+		c->reading = true;
+		c->deadline = now + m->read_ms;
+	}
 }
 
 /* --- Connections -------------------------------------------------------- */
@@ -375,6 +420,155 @@ static void get_values(struct mux_conn *c)
 	buf_clear(&answer);
 }
 
+/* --- HTTP/1.x requests ----------------------------------------------------- */
+
+/* Adds a decoded parameter (value NUL-terminated like a FastCGI one). */
+static void pair_add(struct fcgi_mux_req *r, const char *name, size_t nlen, const char *value,
+                     size_t vlen)
+{
+	if (r->npairs == r->pairs_cap) {
+		r->pairs_cap = r->pairs_cap ? r->pairs_cap * 2 : 32;
+		r->pairs = xrealloc(r->pairs, r->pairs_cap * sizeof(*r->pairs));
+	}
+	struct mux_pair *pair = &r->pairs[r->npairs++];
+	pair->name = r->text.len;
+	pair->name_len = nlen;
+	buf_append(&r->text, name, nlen);
+	buf_putc(&r->text, '\0');
+	pair->value = r->text.len;
+	pair->value_len = vlen;
+	buf_append(&r->text, value, vlen);
+	buf_putc(&r->text, '\0');
+}
+
+/* RFC 9110 token characters, which a header name is made of. */
+static bool is_tchar(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static bool http_token_eq(const char *p, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(p, word, n) == 0;
+}
+
+/* One header line: becomes HTTP_NAME (upper case, '-' as '_'), as a
+ * FastCGI server would pass it. False when malformed or not acceptable. */
+static bool http_header_line(struct fcgi_mux_req *r, const char *p, size_t n, bool *keep)
+{
+	const char *colon = memchr(p, ':', n);
+	if (!colon || colon == p)
+		return false;
+	size_t nlen = (size_t)(colon - p);
+	char name[5 + 128];
+	if (nlen > sizeof(name) - 5)
+		return false;
+	memcpy(name, "HTTP_", 5);
+	bool underscore = false;
+	for (size_t i = 0; i < nlen; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (!is_tchar(ch))
+			return false;
+		underscore |= ch == '_';
+		name[5 + i] = ch == '-' ? '_' : (char)toupper(ch);
+	}
+	const char *v = colon + 1, *end = p + n;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	for (const char *q = v; q < end; q++)
+		if ((unsigned char)*q < 0x20 && *q != '\t')
+			return false;
+	size_t vlen = (size_t)(end - v);
+	/* No body is read: a request that announces one is refused, so no
+	 * byte of a body is ever taken for the next request. */
+	if (http_token_eq(p, nlen, "Transfer-Encoding"))
+		return false;
+	if (http_token_eq(p, nlen, "Content-Length") && !(vlen == 1 && v[0] == '0'))
+		return false;
+	if (http_token_eq(p, nlen, "Connection")) {
+		if (vlen >= 5 && strncasecmp(v, "close", 5) == 0)
+			*keep = false;
+		else if (vlen >= 10 && strncasecmp(v, "keep-alive", 10) == 0)
+			*keep = true;
+	}
+	/* A name with '_' would read the same as one with '-': dropped, as
+	 * nginx drops them, so neither can stand in for the other. */
+	if (!underscore)
+		pair_add(r, name, 5 + nlen, v, vlen);
+	return true;
+}
+
+/* Decodes the request line and headers held in r->params (up to and
+ * including the blank line); false when malformed. */
+static bool http_decode(struct fcgi_mux_req *r)
+{
+	const char *p = r->params.data, *end = p + r->params.len - 2; /* the last CRLF */
+	r->text.len = 0;
+	r->npairs = 0;
+	const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+	if (!eol)
+		return false;
+	/* METHOD SP target SP HTTP/1.x */
+	const char *sp1 = memchr(p, ' ', (size_t)(eol - p));
+	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
+	if (!sp1 || !sp2 || sp1 == p || sp2 == sp1 + 1 || eol - sp2 - 1 != 8 ||
+	    memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || (sp2[8] != '0' && sp2[8] != '1'))
+		return false;
+	for (const char *q = p; q < sp1; q++)
+		if (*q < 'A' || *q > 'Z')
+			return false;
+	for (const char *q = sp1 + 1; q < sp2; q++)
+		if ((unsigned char)*q <= 0x20 || *q == 0x7f)
+			return false;
+	bool keep = sp2[8] == '1';
+	pair_add(r, "REQUEST_METHOD", 14, p, (size_t)(sp1 - p));
+	pair_add(r, "REQUEST_URI", 11, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+	pair_add(r, "SERVER_PROTOCOL", 15, sp2 + 1, 8);
+	for (p = eol + 2; p < end; p = eol + 2) {
+		eol = memmem(p, (size_t)(end - p) + 2, "\r\n", 2);
+		if (!eol || *p == ' ' || *p == '\t') /* no folded lines */
+			return false;
+		if (!http_header_line(r, p, (size_t)(eol - p), &keep))
+			return false;
+	}
+	r->keep = keep;
+	return true;
+}
+
+/* HTTP input: gathered up to the blank line that ends the headers. Returns
+ * the bytes used; the rest is the next request's. */
+static size_t http_feed(struct mux_conn *c, const unsigned char *p, size_t n)
+{
+	struct fcgi_mux_req *r = &c->req;
+	if (!c->active) {
+		c->active = true;
+		request_reset(r, 1, true);
+	}
+	size_t old = r->params.len;
+	buf_append(&r->params, p, n);
+	size_t from = old > 3 ? old - 3 : 0;
+	const char *end = memmem(r->params.data + from, r->params.len - from, "\r\n\r\n", 4);
+	size_t head = end ? (size_t)(end - r->params.data) + 4 : r->params.len;
+	if (head > c->mux->params_max) {
+		c->bad = true;
+		return n;
+	}
+	if (!end)
+		return n;
+	r->params.len = head;
+	if (!http_decode(r)) {
+		c->bad = true;
+		return n;
+	}
+	r->params_done = true;
+	r->stdin_done = true;
+	ready_push(c);
+	return head - old;
+}
+
 /* A record's header is complete. */
 static void record_begin(struct mux_conn *c)
 {
@@ -513,6 +707,15 @@ static void record_end(struct mux_conn *c)
 static size_t conn_feed(struct mux_conn *c, const unsigned char *p, size_t n)
 {
 	size_t used = 0;
+	/* FastCGI starts with its version byte, HTTP with a method's capital;
+	 * anything else is neither. */
+	if (c->proto == MUX_PROTO_NONE && n > 0) {
+		c->proto = p[0] == MUX_VERSION ? MUX_PROTO_FCGI : MUX_PROTO_HTTP;
+		if (c->proto == MUX_PROTO_HTTP && (p[0] < 'A' || p[0] > 'Z'))
+			c->bad = true;
+	}
+	if (c->proto == MUX_PROTO_HTTP)
+		return n == 0 || c->bad || c->ready || c->close_after ? 0 : http_feed(c, p, n);
 	for (;;) {
 		if (c->hdr_len == MUX_HEADER_LEN && c->content_left == 0 && c->padding_left == 0)
 			c->hdr_len = 0; /* the record is done: the next one starts */
@@ -564,7 +767,8 @@ static ssize_t conn_input(struct mux_conn *c, const unsigned char *p, size_t n)
 	return (ssize_t)used;
 }
 
-static void conn_read(struct mux_conn *c)
+/* Reads what arrived; false when the connection was closed. */
+static bool conn_read(struct mux_conn *c)
 {
 	struct fcgi_mux *m = c->mux;
 	for (int i = 0; i < MUX_READ_BURST && !c->ready && !c->close_after; i++) {
@@ -572,21 +776,22 @@ static void conn_read(struct mux_conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
+			return true;
 		if (n <= 0) {
 			/* End of input: the client is done with the connection (or
 			 * went away in the middle of a record, which is the same). */
 			if (n < 0)
 				log_debug("fastcgi: read: %s", strerror(errno));
 			conn_close(c);
-			return;
+			return false;
 		}
 		ssize_t used = conn_input(c, m->rbuf, (size_t)n);
 		if (used < 0)
-			return;
+			return false;
 		if ((size_t)used < (size_t)n)
 			buf_append(&c->pending, m->rbuf + used, (size_t)n - (size_t)used);
 	}
+	return true;
 }
 
 /* Parses input kept while the previous request was out. */
@@ -603,7 +808,8 @@ static void conn_resume(struct mux_conn *c)
 		return;
 	memmove(c->pending.data, c->pending.data + used, c->pending.len - (size_t)used);
 	c->pending.len -= (size_t)used;
-	conn_events(c, false);
+	if (conn_events(c, false))
+		conn_arm(c, now_ms());
 }
 
 static void accept_all(struct fcgi_mux *m)
@@ -647,6 +853,7 @@ static void accept_all(struct fcgi_mux *m)
 		m->conns = c;
 		m->stats.accepted++;
 		m->stats.open++;
+		c->deadline = now_ms() + m->idle_ms;
 	}
 }
 
@@ -660,6 +867,17 @@ enum err fcgi_mux_new(int listen_fd, const struct fcgi_mux_limits *limits, struc
 	m->epfd = -1;
 	m->params_max = limits && limits->params_max ? limits->params_max : FCGI_MUX_PARAMS_MAX;
 	m->conns_max = limits && limits->conns_max ? limits->conns_max : FCGI_MUX_CONNS_MAX;
+	m->read_ms = limits && limits->read_timeout_ms > 0 ? limits->read_timeout_ms
+	                                                   : FCGI_MUX_READ_TIMEOUT_MS;
+	m->idle_ms = limits && limits->idle_timeout_ms > 0 ? limits->idle_timeout_ms
+	                                                   : FCGI_MUX_IDLE_TIMEOUT_MS;
+	long long shortest = m->read_ms < m->idle_ms ? m->read_ms : m->idle_ms;
+	m->sweep_ms = shortest / MUX_SWEEPS;
+	if (m->sweep_ms < MUX_SWEEP_MIN_MS)
+		m->sweep_ms = MUX_SWEEP_MIN_MS;
+	if (m->sweep_ms > MUX_SWEEP_MAX_MS)
+		m->sweep_ms = MUX_SWEEP_MAX_MS;
+	m->next_sweep = now_ms() + m->sweep_ms;
 	*out = NULL;
 	int flags = fcntl(listen_fd, F_GETFL);
 	if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) {
@@ -703,6 +921,20 @@ void fcgi_mux_free(struct fcgi_mux *m)
 	free(m);
 }
 
+/* Closes every connection past its deadline. */
+static void sweep(struct fcgi_mux *m, long long now)
+{
+	struct mux_conn *next;
+	for (struct mux_conn *c = m->conns; c; c = next) {
+		next = c->next;
+		if (c->fd < 0 || c->deadline == 0 || now < c->deadline)
+			continue;
+		log_info("fastcgi: closing a connection: %s timeout", c->reading ? "read" : "idle");
+		m->stats.timed_out++;
+		conn_close(c);
+	}
+}
+
 size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **reqs, size_t max)
 {
 	/* Input that waited for an answer comes first. */
@@ -711,8 +943,16 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 		m->resume_head = c->next_resume;
 		conn_resume(c);
 	}
+	/* The wait ends in time for the next deadline check. */
+	long long until_sweep = m->next_sweep - now_ms();
+	if (until_sweep < 0)
+		until_sweep = 0;
+	if (m->ready_head)
+		timeout_ms = 0;
+	else if (timeout_ms < 0 || timeout_ms > until_sweep)
+		timeout_ms = (int)until_sweep;
 	struct epoll_event events[MUX_EVENTS_MAX];
-	int n = epoll_wait(m->epfd, events, MUX_EVENTS_MAX, m->ready_head ? 0 : timeout_ms);
+	int n = epoll_wait(m->epfd, events, MUX_EVENTS_MAX, timeout_ms);
 	if (n < 0 && errno != EINTR)
 		log_error("fastcgi: epoll_wait: %s", strerror(errno));
 	for (int i = 0; i < n; i++) {
@@ -730,8 +970,10 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 		}
 		if ((ev & EPOLLOUT) && !conn_flush(c))
 			continue;
-		if (!(ev & (EPOLLIN | EPOLLHUP)))
+		if (!(ev & (EPOLLIN | EPOLLHUP))) {
+			conn_arm(c, now_ms());
 			continue;
+		}
 		if (c->ready || c->out) {
 			/* Busy: the input waits for the answer; a hang-up means the
 			 * answer will have nobody to go to. */
@@ -741,7 +983,13 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 				conn_events(c, true);
 			continue;
 		}
-		conn_read(c);
+		if (conn_read(c))
+			conn_arm(c, now_ms());
+	}
+	long long now = now_ms();
+	if (now >= m->next_sweep) {
+		m->next_sweep = now + m->sweep_ms;
+		sweep(m, now);
 	}
 	size_t got = 0;
 	while (got < max && m->ready_head) {
@@ -756,10 +1004,54 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 			continue;
 		}
 		c->out = true;
+		c->deadline = 0;
 		m->stats.requests++;
 		reqs[got++] = &c->req;
 	}
 	return got;
+}
+
+/* The CGI answer as an HTTP/1.1 response: its Status header becomes the
+ * status line, and a Content-Length is added when it has none (so the
+ * connection can carry the next request). */
+static void http_answer(struct mux_conn *c, const char *data, size_t len)
+{
+	const char *sep = memmem(data, len, "\r\n\r\n", 4);
+	size_t head = sep ? (size_t)(sep - data) + 2 : len, body = sep ? len - head - 2 : 0;
+	const char *status = "200 OK";
+	size_t status_len = 6;
+	bool has_length = false;
+	struct buf lines;
+	buf_init(&lines);
+	for (const char *p = data, *end = data + head; p < end;) {
+		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		if (n > 7 && strncasecmp(p, "Status:", 7) == 0) {
+			status = p + 7;
+			while (*status == ' ')
+				status++;
+			status_len = (size_t)(p + n - status);
+		} else if (n > 0) {
+			has_length |= n > 15 && strncasecmp(p, "Content-Length:", 15) == 0;
+			buf_append(&lines, p, n);
+			buf_puts(&lines, "\r\n");
+		}
+		p += n + 2;
+	}
+	bool no_body =
+	    status_len >= 3 && (memcmp(status, "204", 3) == 0 || memcmp(status, "304", 3) == 0);
+	buf_puts(&c->outb, "HTTP/1.1 ");
+	buf_append(&c->outb, status, status_len);
+	buf_puts(&c->outb, "\r\n");
+	buf_append(&c->outb, lines.data, lines.len);
+	if (!has_length && !no_body)
+		buf_printf(&c->outb, "Content-Length: %zu\r\n", body);
+	if (!c->req.keep)
+		buf_puts(&c->outb, "Connection: close\r\n");
+	buf_puts(&c->outb, "\r\n");
+	if (!no_body && sep)
+		buf_append(&c->outb, sep + 4, body);
+	buf_clear(&lines);
 }
 
 void fcgi_mux_respond(struct fcgi_mux *m, struct fcgi_mux_req *r, const void *data, size_t len)
@@ -779,19 +1071,24 @@ void fcgi_mux_respond(struct fcgi_mux *m, struct fcgi_mux_req *r, const void *da
 		log_error("fastcgi: an answer of %zu bytes cut to %d", len, FCGI_MUX_RESPONSE_MAX);
 		len = FCGI_MUX_RESPONSE_MAX;
 	}
-	const unsigned char *p = data;
-	while (len > 0) {
-		size_t chunk = len > MUX_CONTENT_MAX ? MUX_CONTENT_MAX : len;
-		put_record(c, MUX_STDOUT, r->id, p, chunk);
-		p += chunk;
-		len -= chunk;
+	if (c->proto == MUX_PROTO_HTTP) {
+		http_answer(c, data, len);
+	} else {
+		const unsigned char *p = data;
+		while (len > 0) {
+			size_t chunk = len > MUX_CONTENT_MAX ? MUX_CONTENT_MAX : len;
+			put_record(c, MUX_STDOUT, r->id, p, chunk);
+			p += chunk;
+			len -= chunk;
+		}
+		put_record(c, MUX_STDOUT, r->id, NULL, 0);
+		put_end(c, r->id, MUX_REQUEST_COMPLETE);
 	}
-	put_record(c, MUX_STDOUT, r->id, NULL, 0);
-	put_end(c, r->id, MUX_REQUEST_COMPLETE);
 	if (!r->keep)
 		c->close_after = true;
 	if (!conn_flush(c))
 		return;
+	conn_arm(c, now_ms());
 	if (c->pending.len > 0 && !c->on_resume) {
 		c->on_resume = true;
 		c->next_resume = m->resume_head;

@@ -1,6 +1,19 @@
 /* fcgi_mux: a FastCGI responder for many kept-alive connections in one
  * event loop (epoll, non-blocking sockets), written from the FastCGI 1.0
- * specification.
+ * specification; it also answers HTTP/1.x on the same socket (a
+ * connection's first byte tells which), because nginx reuses HTTP
+ * connections for auth_request and never FastCGI ones (docs/design.md).
+ *
+ * HTTP: a request without a body (GET, Content-Length: 0; a body or
+ * Transfer-Encoding closes the connection) whose request line and headers
+ * fit params_max. Its method, target and protocol come out as
+ * REQUEST_METHOD, REQUEST_URI and SERVER_PROTOCOL, each header as HTTP_NAME
+ * (upper case, '-' as '_'; a name holding '_' is dropped, so it cannot pass
+ * for one with '-'); folded lines, control bytes and a malformed request
+ * line close the connection. The caller's CGI answer becomes an HTTP/1.1
+ * response (Status: gives the status line; a Content-Length is added).
+ * Connections are kept alive unless the client says Connection: close or
+ * speaks HTTP/1.0 without keep-alive.
  *
  * fcgi_mux_poll accepts connections, reads what arrived and parses it
  * incrementally (a record or a name-value pair may be split anywhere), and
@@ -22,6 +35,13 @@
  * - Bad input (wrong version, a record only an application sends, params
  *   over the ceiling or malformed, a body over its ceiling) closes only that
  *   connection. A connection over the ceiling is accepted and closed at once.
+ * - Timers: a connection that has begun a record or a request must finish
+ *   it (or drain an answer it is sent) within read_timeout_ms of when it
+ *   began, and one with nothing begun is closed after idle_timeout_ms
+ *   without input. A request handed to the caller is not timed: that is
+ *   the caller's time. So a peer that sends part of a record, or opens a
+ *   connection and says nothing, cannot hold a slot for ever. Deadlines
+ *   are checked each poll, at most a few times per shortest timeout.
  * One struct fcgi_mux is used by one thread. */
 #ifndef LECTERN_FCGI_MUX_H
 #define LECTERN_FCGI_MUX_H
@@ -36,23 +56,28 @@ enum {
 	FCGI_MUX_STDIN_MAX = 65536,         /* body bytes dropped before the connection is */
 	FCGI_MUX_MGMT_MAX = 4096,           /* bytes of a management record's content */
 	FCGI_MUX_RESPONSE_MAX = 65535 * 16, /* bytes of one answer */
-	FCGI_MUX_READ_CHUNK = 16384         /* bytes read from a socket at once */
+	FCGI_MUX_READ_CHUNK = 16384,        /* bytes read from a socket at once */
+	FCGI_MUX_READ_TIMEOUT_MS = 10000,   /* default: a begun record or request */
+	FCGI_MUX_IDLE_TIMEOUT_MS = 120000   /* default: a connection with nothing begun */
 };
 
 struct fcgi_mux;
 struct fcgi_mux_req;
 
 struct fcgi_mux_limits {
-	size_t params_max; /* bytes of PARAMS per request; 0 = FCGI_MUX_PARAMS_MAX */
-	size_t conns_max;  /* open connections; 0 = FCGI_MUX_CONNS_MAX */
+	size_t params_max;    /* bytes of PARAMS per request; 0 = FCGI_MUX_PARAMS_MAX */
+	size_t conns_max;     /* open connections; 0 = FCGI_MUX_CONNS_MAX */
+	long read_timeout_ms; /* 0 = FCGI_MUX_READ_TIMEOUT_MS */
+	long idle_timeout_ms; /* 0 = FCGI_MUX_IDLE_TIMEOUT_MS */
 };
 
 struct fcgi_mux_stats {
-	unsigned long accepted; /* connections accepted since the start */
-	unsigned long refused;  /* connections closed at once: over conns_max */
-	unsigned long requests; /* requests handed out */
-	unsigned long dropped;  /* connections closed for bad input */
-	unsigned long open;     /* connections open now */
+	unsigned long accepted;  /* connections accepted since the start */
+	unsigned long refused;   /* connections closed at once: over conns_max */
+	unsigned long requests;  /* requests handed out */
+	unsigned long dropped;   /* connections closed for bad input */
+	unsigned long open;      /* connections open now */
+	unsigned long timed_out; /* connections closed by a read or idle timeout */
 };
 
 /* Serves the listening socket listen_fd (made non-blocking; several

@@ -1,8 +1,8 @@
 /* health: builds the health document from a service's checks. */
 #include "web/health.h"
 
-enum err health_send(struct http_req *req, const char *service, const struct health_check *checks,
-                     size_t count)
+struct json_object *health_doc(const char *service, const struct health_check *checks, size_t count,
+                               bool *down_out)
 {
 	bool down = false, degraded = false;
 	struct json_object *all = json_object_new_object();
@@ -28,5 +28,14 @@ enum err health_send(struct http_req *req, const char *service, const struct hea
 	                                                         : "ok"));
 	json_object_object_add(doc, "version", json_object_new_string(LECTERN_VERSION));
 	json_object_object_add(doc, "checks", all);
+	*down_out = down;
+	return doc;
+}
+
+enum err health_send(struct http_req *req, const char *service, const struct health_check *checks,
+                     size_t count)
+{
+	bool down = false;
+	struct json_object *doc = health_doc(service, checks, count, &down);
 	return http_send_json(req, down ? 503 : 200, doc);
 }

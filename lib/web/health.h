@@ -18,6 +18,10 @@ struct health_check {
 
 /* Writes {service, status, version, checks} with 200, or 503 when a required
  * check is down ("down"); an optional one down makes it "degraded". */
+/* The same document as an object (the caller owns it); *down says whether
+ * a required check is down. */
+struct json_object *health_doc(const char *service, const struct health_check *checks, size_t count,
+                               bool *down);
 enum err health_send(struct http_req *req, const char *service, const struct health_check *checks,
                      size_t count);
 

@@ -341,9 +341,12 @@ void serve_dispatch(const struct service *svc, FCGX_Request *fcgx)
 	if (svc->after)
 		svc->after(&req);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	long ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	long us = (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+	long ms = us / 1000;
 	/* The path only: query values may hold secrets. */
 	log_info("access method=%s path=%s status=%d ms=%ld", req.method, req.uri, req.status, ms);
+	if (svc->done)
+		svc->done(&req, us);
 	log_set_request_id(NULL);
 	pool_free(req.pool);
 }

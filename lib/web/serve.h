@@ -32,6 +32,9 @@ struct service {
 	/* Called after each request's response (may be NULL): per-request
 	 * clean-up, such as ending a transaction a handler left open. */
 	void (*after)(struct http_req *req);
+	/* Called last, once the request is answered and logged (may be NULL):
+	 * with how long it took, for metrics. */
+	void (*done)(const struct http_req *req, long elapsed_us);
 };
 
 struct serve_opts {

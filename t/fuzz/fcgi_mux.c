@@ -1,4 +1,5 @@
-/* Fuzz target: the FastCGI record parser of the gate (lib/web/fcgi_mux.c).
+/* Fuzz target: the FastCGI record parser and the HTTP/1.x request reader of
+ * the gate (lib/web/fcgi_mux.c).
  *
  * One mux serves a unix socket for the whole run. Each input is what one
  * client connection sends: the first byte seeds the chunk sizes, the rest is

@@ -5,7 +5,12 @@
  * split across records, ABORT_REQUEST, GET_VALUES, other roles, a second
  * request id, hostile input (bad version, application records, oversize
  * params, an oversize body), a client that goes away mid-record or before
- * its answer, and the connection ceiling. */
+ * its answer, the connection ceiling, and the timers: a stalled peer (part
+ * of a record, then nothing), a trickling one, a silent one, a kept-alive
+ * one gone quiet, and a request out for longer than both timeouts. HTTP/1.1
+ * (what nginx's auth_request speaks to the gate): kept alive, split at every
+ * byte, headers as HTTP_* parameters, and hostile requests (a body, chunked,
+ * folded or oversize headers, a bad request line, '_' in a name). */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "web/fcgi_mux.h"
@@ -568,6 +574,216 @@ static void test_ceiling(const char *path, int lfd)
 	fcgi_mux_free(m);
 }
 
+/* --- HTTP ------------------------------------------------------------------- */
+
+/* Reads one HTTP answer's head (up to the blank line) into out; false on
+ * EOF before it. */
+static bool read_http_head(int fd, struct buf *out)
+{
+	out->len = 0;
+	while (!out->len || !memmem(out->data, out->len, "\r\n\r\n", 4)) {
+		char ch;
+		if (recv(fd, &ch, 1, 0) != 1)
+			return false;
+		buf_putc(out, ch);
+	}
+	buf_putc(out, '\0');
+	return true;
+}
+
+static void test_http(struct fcgi_mux *m)
+{
+	struct fcgi_mux_req *reqs[4];
+	struct buf head;
+	buf_init(&head);
+	const char *get = "GET /_lectern/gate HTTP/1.1\r\nHost: gate\r\n"
+	                  "Authorization: Bearer abc.def\r\nX-Request-ID: r1\r\n"
+	                  "X_Request_ID: forged\r\n\r\n";
+	int fd = client();
+	/* Split at every byte: the request comes out once it is whole. */
+	size_t len = strlen(get), n = 0;
+	for (size_t i = 0; i < len; i++) {
+		send_all(fd, get + i, 1);
+		n += fcgi_mux_poll(m, 0, reqs, 4);
+	}
+	if (n == 0)
+		n = turn(m, reqs, 4);
+	ok(n == 1, "an HTTP request sent byte by byte is whole");
+	if (n == 1) {
+		is_str(fcgi_mux_param(reqs[0], "REQUEST_METHOD"), "GET", "its method");
+		is_str(fcgi_mux_param(reqs[0], "REQUEST_URI"), "/_lectern/gate", "its target");
+		is_str(fcgi_mux_param(reqs[0], "HTTP_AUTHORIZATION"), "Bearer abc.def",
+		       "a header as HTTP_AUTHORIZATION");
+		is_str(fcgi_mux_param(reqs[0], "HTTP_X_REQUEST_ID"), "r1",
+		       "a name with '_' does not stand in for one with '-'");
+		answer_with(m, reqs[0], "Status: 204 No Content\r\nX-User-Id: u1\r\n\r\n");
+	}
+	ok(read_http_head(fd, &head), "an HTTP answer");
+	ok(strncmp(head.data ? head.data : "", "HTTP/1.1 204 No Content\r\n", 25) == 0,
+	   "its status line comes from Status:");
+	ok(head.data && strstr(head.data, "\r\nX-User-Id: u1\r\n"), "its headers");
+	ok(head.data && !strstr(head.data, "Content-Length") && !strstr(head.data, "Status:"),
+	   "a 204 gets no length and no Status header");
+	/* The same connection carries the next one; a body gets its length. */
+	const char *second = "GET /x HTTP/1.1\r\nHost: gate\r\n\r\n";
+	send_all(fd, second, strlen(second));
+	n = turn(m, reqs, 4);
+	ok(n == 1, "a second request on the kept-alive connection");
+	ok(n == 1 && !fcgi_mux_param(reqs[0], "HTTP_AUTHORIZATION"),
+	   "nothing carried over from the first");
+	if (n == 1)
+		answer_with(m, reqs[0],
+		            "Status: 401 Unauthorized\r\nX-Auth-Error: missing\r\n\r\nno");
+	ok(read_http_head(fd, &head) && strstr(head.data, "HTTP/1.1 401 Unauthorized\r\n") &&
+	       strstr(head.data, "Content-Length: 2\r\n"),
+	   "a 401 with its body's length");
+	char body[3] = {0};
+	ok(recv(fd, body, 2, MSG_WAITALL) == 2 && strcmp(body, "no") == 0, "and its body");
+	close(fd);
+
+	/* Connection: close and HTTP/1.0 end the connection after the answer. */
+	const char *closing[] = {"GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+	                         "GET / HTTP/1.0\r\n\r\n"};
+	for (size_t i = 0; i < 2; i++) {
+		fd = client();
+		send_all(fd, closing[i], strlen(closing[i]));
+		n = turn(m, reqs, 4);
+		if (n == 1)
+			answer_with(m, reqs[0], "Status: 204 No Content\r\n\r\n");
+		ok(n == 1 && read_http_head(fd, &head) && strstr(head.data, "Connection: close"),
+		   "%s: answered with Connection: close", i ? "HTTP/1.0" : "Connection: close");
+		idle(m, reqs, 4);
+		ok(closed_by_server(fd), "%s: then closed", i ? "HTTP/1.0" : "Connection: close");
+		close(fd);
+	}
+
+	/* Hostile requests close their own connection. */
+	struct buf big;
+	buf_init(&big);
+	buf_puts(&big, "GET / HTTP/1.1\r\nX-Big: ");
+	for (int i = 0; i < 120; i++)
+		buf_puts(&big, "0123456789");
+	buf_puts(&big, "\r\n\r\n");
+	buf_putc(&big, '\0');
+	const char *hostile[][2] = {
+	    {"a body", "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"},
+	    {"a chunked body", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+	    {"a folded header", "GET / HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n"},
+	    {"no version", "GET /\r\n\r\n"},
+	    {"HTTP/2.0", "GET / HTTP/2.0\r\n\r\n"},
+	    {"a lower-case method", "get / HTTP/1.1\r\n\r\n"},
+	    {"a control byte in a value", "GET / HTTP/1.1\r\nAuthorization: a\x01b\r\n\r\n"},
+	    {"a space in a name", "GET / HTTP/1.1\r\nX A: b\r\n\r\n"},
+	    {"a first byte that is neither protocol", "\x7fGET / HTTP/1.1\r\n\r\n"},
+	    {"headers over the ceiling", big.data},
+	};
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		fd = client();
+		send_all(fd, hostile[i][1], strlen(hostile[i][1]));
+		n = idle(m, reqs, 4);
+		ok(n == 0, "HTTP with %s: no request", hostile[i][0]);
+		ok(closed_by_server(fd), "HTTP with %s: closed", hostile[i][0]);
+		close(fd);
+	}
+	buf_clear(&big);
+	buf_clear(&head);
+}
+
+/* --- Timers ----------------------------------------------------------------- */
+
+enum { T_READ_MS = 200, T_IDLE_MS = 600 };
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Turns the loop for ms; returns the requests that came out. */
+static size_t spin(struct fcgi_mux *m, long ms, struct fcgi_mux_req **reqs, size_t max)
+{
+	size_t got = 0;
+	long long end = mono_ms() + ms;
+	while (mono_ms() < end && got < max)
+		got += fcgi_mux_poll(m, 10, reqs + got, max - got);
+	return got;
+}
+
+static unsigned long open_now(struct fcgi_mux *m)
+{
+	struct fcgi_mux_stats st;
+	fcgi_mux_stats(m, &st);
+	return st.open;
+}
+
+static void test_timers(int lfd)
+{
+	struct fcgi_mux *m = NULL;
+	struct fcgi_mux_limits lim = {.read_timeout_ms = T_READ_MS, .idle_timeout_ms = T_IDLE_MS};
+	struct fcgi_mux_req *reqs[4];
+	struct fcgi_mux_stats st;
+	struct buf b;
+	buf_init(&b);
+	request(&b, 1, true, "slow");
+	ok(fcgi_mux_new(lfd, &lim, &m) == ERR_OK,
+	   "a mux with a 200 ms read and 600 ms idle timeout");
+
+	/* Stalled: part of a record, then nothing. */
+	int fd = client();
+	send_all(fd, b.data, 13);
+	spin(m, 20, reqs, 4);
+	is_long(open_now(m), 1, "a peer that sent part of a record holds its connection for now");
+	is_long(spin(m, T_READ_MS * 3, reqs, 4), 0, "its request never comes out");
+	ok(closed_by_server(fd), "the stalled peer is closed after the read timeout");
+	is_long(open_now(m), 0, "and its slot is free");
+	fcgi_mux_stats(m, &st);
+	is_long(st.timed_out, 1, "counted as timed out");
+	close(fd);
+
+	/* Trickling: a byte now and then does not push the deadline back. */
+	fd = client();
+	bool closed = false;
+	for (size_t i = 0; i < b.len && !closed; i++) {
+		send_all(fd, b.data + i, 1);
+		spin(m, T_READ_MS / 4, reqs, 4);
+		closed = open_now(m) == 0;
+	}
+	ok(closed, "a peer trickling a byte every 50 ms is closed too");
+	close(fd);
+
+	/* Silent: connected, says nothing: the idle timeout, not the read one. */
+	fd = client();
+	spin(m, T_READ_MS + T_READ_MS / 2, reqs, 4);
+	is_long(open_now(m), 1, "a silent connection outlives the read timeout");
+	spin(m, T_IDLE_MS * 2, reqs, 4);
+	ok(closed_by_server(fd), "and is closed after the idle timeout");
+	close(fd);
+
+	/* A request out is the caller's time; its kept-alive connection then
+	 * goes quiet and is closed as idle. */
+	fd = client();
+	send_all(fd, b.data, b.len);
+	size_t n = turn(m, reqs, 4);
+	ok(n == 1, "a whole request comes out");
+	is_long(spin(m, T_IDLE_MS + T_READ_MS, reqs + 1, 3), 0, "nothing else meanwhile");
+	is_long(open_now(m), 1, "a request out is not timed");
+	if (n == 1)
+		answer_with(m, reqs[0], "Status: 204\r\n\r\n");
+	struct answer a;
+	read_answer(fd, &a);
+	is_long(a.end_status, 0, "answered late, it still gets its answer");
+	answer_free(&a);
+	spin(m, T_IDLE_MS * 2, reqs, 4);
+	ok(closed_by_server(fd), "the kept-alive connection is closed once idle");
+	close(fd);
+	fcgi_mux_stats(m, &st);
+	is_long(st.timed_out, 4, "four timeouts in all");
+	is_long(st.open, 0, "no connection left open");
+	fcgi_mux_free(m);
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	char dir[TESTENV_PATH_MAX];
@@ -592,8 +808,10 @@ int main(void)
 	test_management(m);
 	test_hostile(m);
 	test_gone(m);
+	test_http(m);
 	fcgi_mux_free(m);
 	test_ceiling(sock_path, lfd);
+	test_timers(lfd);
 	close(lfd);
 	unlink(sock_path);
 	testenv_remove_tree(dir);
