@@ -16,6 +16,7 @@
 #include "app/metrics.h"
 #include "app/ready.h"
 #include "core/log.h"
+#include "events/mq.h"
 #include "web/health.h"
 #include "web/prefork.h"
 #include "web/serve.h"
@@ -39,6 +40,7 @@ static struct {
 	long ready_timeout_ms;
 	const char *kafka_bootstrap;
 	const char *kafka_bootstrap_file;
+	const char *consumer_group;
 } S;
 
 static const struct cfg_var log_vars[] = {
@@ -75,6 +77,9 @@ static const struct cfg_var events_vars[] = {
      "host:port[,host:port...] of the Kafka brokers (checked by /health)", NULL},
     {"LECTERN_KAFKA_BOOTSTRAP_FILE", CFG_STRING, "", 0, 1024, 0, &S.kafka_bootstrap_file,
      "a file holding the bootstrap address, when LECTERN_KAFKA_BOOTSTRAP is empty", NULL},
+    {"LECTERN_CONSUMER_GROUP", CFG_STRING, "", 0, 100, 0, &S.consumer_group,
+     "the worker's Kafka consumer group, whose lag /metrics shows (default lectern-<service>)",
+     NULL},
 };
 
 /* Every settings table of this program, in the order --help lists them. */
@@ -260,22 +265,31 @@ static long long monotonic_ms(void)
 
 enum { KAFKA_PROBE_MS = 1000, KAFKA_ADDR_MAX = 1024 };
 
+/* The configured bootstrap list into line ("" when none is configured, or
+ * its file is missing or empty). */
+static void kafka_bootstrap(char line[KAFKA_ADDR_MAX])
+{
+	line[0] = '\0';
+	if (S.kafka_bootstrap && *S.kafka_bootstrap) {
+		snprintf(line, KAFKA_ADDR_MAX, "%s", S.kafka_bootstrap);
+	} else if (S.kafka_bootstrap_file && *S.kafka_bootstrap_file) {
+		FILE *f = fopen(S.kafka_bootstrap_file, "r");
+		if (!f)
+			return;
+		if (!fgets(line, KAFKA_ADDR_MAX, f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	line[strcspn(line, "\r\n \t")] = '\0';
+}
+
 /* The first broker of the configured bootstrap list into host and port;
  * false when none is configured (or its file is missing or empty). */
 static bool kafka_address(char *host, size_t host_len, char *port, size_t port_len)
 {
-	char line[KAFKA_ADDR_MAX] = "";
-	if (S.kafka_bootstrap && *S.kafka_bootstrap) {
-		snprintf(line, sizeof(line), "%s", S.kafka_bootstrap);
-	} else if (S.kafka_bootstrap_file && *S.kafka_bootstrap_file) {
-		FILE *f = fopen(S.kafka_bootstrap_file, "r");
-		if (!f)
-			return false;
-		if (!fgets(line, sizeof(line), f))
-			line[0] = '\0';
-		fclose(f);
-	}
-	line[strcspn(line, ",\r\n \t")] = '\0';
+	char line[KAFKA_ADDR_MAX];
+	kafka_bootstrap(line);
+	line[strcspn(line, ",")] = '\0';
 	char *h = line, *colon;
 	if (*h == '[') { /* [v6]:port */
 		char *close = strchr(h, ']');
@@ -398,6 +412,49 @@ static struct route pool_routes[SERVICE_ROUTES_MAX];
 static const char *route_names[SERVICE_ROUTES_MAX];
 static size_t pool_nroutes;
 
+enum { LAG_TIMEOUT_MS = 1000, LAG_TOPICS_MAX = 16 };
+
+/* lectern_consumer_lag: how far the service's worker is behind on each
+ * topic it consumes, asked of the broker at scrape time (the worker keeps
+ * its offsets there, not in the database). */
+static void consumer_lag(struct buf *out, const struct service_def *def)
+{
+	const char *names[LAG_TOPICS_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < def->nconsumers && n < LAG_TOPICS_MAX; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < n; k++)
+			seen |= strcmp(names[k], def->consumers[i].topic) == 0;
+		if (!seen)
+			names[n++] = def->consumers[i].topic;
+	}
+	char bootstrap[KAFKA_ADDR_MAX];
+	kafka_bootstrap(bootstrap);
+	if (n == 0 || !*bootstrap)
+		return;
+	char group[128];
+	if (S.consumer_group && *S.consumer_group)
+		snprintf(group, sizeof(group), "%s", S.consumer_group);
+	else
+		snprintf(group, sizeof(group), "lectern-%s", def->name);
+	long long lags[LAG_TOPICS_MAX];
+	struct mq_opts opts = {.bootstrap = bootstrap, .client_id = def->name};
+	bool up = mq_group_lag(&opts, group, names, n, LAG_TIMEOUT_MS, lags) == ERR_OK;
+	buf_printf(out,
+	           "# HELP lectern_consumer_lag_up Whether the broker told the lag below.\n"
+	           "# TYPE lectern_consumer_lag_up gauge\n"
+	           "lectern_consumer_lag_up{service=\"%s\"} %d\n",
+	           def->name, up ? 1 : 0);
+	if (!up)
+		return;
+	buf_puts(out, "# HELP lectern_consumer_lag Events published and not yet applied by the "
+	              "service's worker, by topic.\n# TYPE lectern_consumer_lag gauge\n");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(out,
+		           "lectern_consumer_lag{service=\"%s\",group=\"%s\",topic=\"%s\"} %lld\n",
+		           def->name, group, names[i], lags[i]);
+}
+
 /* GET /metrics: the pool's figures (app/metrics.h), to the host only. */
 static enum err service_metrics(struct http_req *req)
 {
@@ -406,6 +463,7 @@ static enum err service_metrics(struct http_req *req)
 	struct buf out;
 	buf_init(&out);
 	metrics_write(&out, C.def->name, route_names, C.db);
+	consumer_lag(&out, C.def);
 	enum err e = http_send_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	                             out.data ? out.data : "", out.len);
 	buf_clear(&out);

@@ -446,3 +446,85 @@ int mq_consumer_fd(const struct mq_consumer *c)
 {
 	return c->wake[0];
 }
+
+/* The partitions of topic, added to list; false when the broker does not
+ * answer. A topic the broker does not know yet adds none (no lag). */
+static bool mq_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                          rd_kafka_topic_partition_list_t *list)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t err =
+	    rkt ? rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) : RD_KAFKA_RESP_ERR__INVALID_ARG;
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warn("kafka: metadata of %s: %s", topic, rd_kafka_err2str(err));
+		if (rkt)
+			rd_kafka_topic_destroy(rkt);
+		return false;
+	}
+	for (int t = 0; t < md->topic_cnt; t++)
+		if (md->topics[t].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			for (int p = 0; p < md->topics[t].partition_cnt; p++)
+				rd_kafka_topic_partition_list_add(list, topic,
+				                                  md->topics[t].partitions[p].id);
+	rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	return true;
+}
+
+enum err mq_group_lag(const struct mq_opts *opts, const char *group, const char *const *topics,
+                      size_t ntopics, int timeout_ms, long long *lags)
+{
+	char errstr[MQ_ERRSTR_MAX];
+	rd_kafka_conf_t *conf = mq_conf(opts);
+	if (!conf)
+		return ERR_INVALID;
+	if (!mq_set(conf, "group.id", group) || !mq_set(conf, "enable.auto.commit", "false") ||
+	    !mq_set_extra(conf, opts->extra)) {
+		rd_kafka_conf_destroy(conf);
+		return ERR_INVALID;
+	}
+	/* A consumer that never subscribes: it reads the group's committed
+	 * offsets without joining it, so the worker is never rebalanced. */
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		log_error("kafka: cannot create a client for the lag: %s", errstr);
+		rd_kafka_conf_destroy(conf);
+		return ERR_INTERNAL;
+	}
+	enum err e = ERR_OK;
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+	for (size_t i = 0; i < ntopics && e == ERR_OK; i++)
+		if (!mq_partitions(rk, topics[i], timeout_ms, list))
+			e = ERR_UNAVAILABLE;
+	if (e == ERR_OK && list->cnt > 0) {
+		rd_kafka_resp_err_t err = rd_kafka_committed(rk, list, timeout_ms);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			log_warn("kafka: committed offsets of %s: %s", group,
+			         rd_kafka_err2str(err));
+			e = ERR_UNAVAILABLE;
+		}
+	}
+	for (size_t i = 0; i < ntopics; i++)
+		lags[i] = 0;
+	for (int k = 0; k < list->cnt && e == ERR_OK; k++) {
+		const rd_kafka_topic_partition_t *tp = &list->elems[k];
+		int64_t low = 0, high = 0;
+		rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+		    rk, tp->topic, tp->partition, &low, &high, timeout_ms);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			log_warn("kafka: offsets of %s/%d: %s", tp->topic, tp->partition,
+			         rd_kafka_err2str(err));
+			e = ERR_UNAVAILABLE;
+			break;
+		}
+		/* No commit yet: the group starts at the earliest message. */
+		int64_t at = tp->offset >= 0 ? tp->offset : low;
+		for (size_t i = 0; i < ntopics; i++)
+			if (strcmp(topics[i], tp->topic) == 0 && high > at)
+				lags[i] += high - at;
+	}
+	rd_kafka_topic_partition_list_destroy(list);
+	rd_kafka_destroy(rk);
+	return e;
+}

@@ -97,6 +97,13 @@ enum err mq_consumer_poll(struct mq_consumer *c, int timeout_ms, struct mq_messa
 void mq_message_free(struct mq_message *m);
 /* The value of header name of m, or NULL; *len gets its length. */
 const void *mq_message_header(const struct mq_message *m, const char *name, size_t *len);
+/* How far consumer group `group` is behind on each of topics: lags[i] gets
+ * the sum over topics[i]'s partitions of the newest offset minus the group's
+ * committed one (the oldest when it has none). Asks the broker with a client
+ * of its own, each call waiting at most timeout_ms; ERR_UNAVAILABLE when the
+ * broker does not answer. */
+enum err mq_group_lag(const struct mq_opts *opts, const char *group, const char *const *topics,
+                      size_t ntopics, int timeout_ms, long long *lags) MUST_CHECK;
 /* Commits m's offset + 1 for its partition (asynchronously: a lost commit
  * only redelivers, which consumers deduplicate). */
 enum err mq_commit(struct mq_consumer *c, const struct mq_message *m) MUST_CHECK;

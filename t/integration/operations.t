@@ -102,6 +102,44 @@ for my $svc (qw(quizzes chat tts stt)) {
 		"$svc: its health calls from /ready are counted");
 }
 
+# --- consumer lag: events the worker has not applied --------------------
+# The quiz worker is stopped (SIGSTOP); a document processed meanwhile
+# leaves document.processed events it has not read; once it runs again the
+# lag falls back to 0.
+sub lag {
+	my (undef, undef, $t) = scrape('quizzes');
+	return undef unless sample($t, 'lectern_consumer_lag_up', service => 'quiz');
+	return sample($t, 'lectern_consumer_lag', service => 'quiz', group => 'lectern-quiz',
+		topic => 'document.processed');
+}
+sub settle {
+	my ($want, $secs) = @_;
+	my $v;
+	for (1 .. $secs * 4) {
+		$v = lag();
+		return $v if defined $v && $want->($v);
+		select(undef, undef, undef, 0.25);
+	}
+	return $v;
+}
+my $lag0 = settle(sub { $_[0] == 0 }, 60);
+is($lag0, 0, 'consumer lag: the quiz worker is up to date');
+open(my $qw, '<', "$dir/run/quiz-worker.pid") or die "quiz-worker.pid: $!";
+my ($qpid) = <$qw> =~ /(\d+)/;
+close $qw;
+kill 'STOP', $qpid;
+my $bnd = 'lagBoundary42';
+my $upload = "--$bnd\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lag.md\"\r\n"
+	. "Content-Type: text/markdown\r\n\r\n# Lag\n\nA consumer group lags when events wait unread.\n\r\n--$bnd--\r\n";
+my ($ust) = $s->request(POST => '/api/v1/documents/upload?wait=25',
+	{ Authorization => "Bearer $token", 'Content-Type' => "multipart/form-data; boundary=$bnd" }, $upload);
+is($ust, 201, 'a document is processed while the quiz worker is stopped');
+my $lag1 = settle(sub { $_[0] >= 1 }, 30);
+ok(defined $lag1 && $lag1 >= 1, "consumer lag: document.processed waits for the quiz worker ($lag1)");
+kill 'CONT', $qpid;
+my $lag2 = settle(sub { $_[0] == 0 }, 90);
+is($lag2, 0, 'consumer lag: back to 0 once the worker runs again');
+
 # --- host only ------------------------------------------------------------
 # A non-loopback address of this host: the one a datagram would leave from
 # (nothing is sent), else the first one hostname lists.
