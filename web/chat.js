@@ -81,7 +81,18 @@ export async function chatPage(main, ctx, id) {
     return;
   }
   const session = sessions.find((s) => s.id === id);
-  pane.append(h('h2', session ? session.title : 'Chat'));
+  pane.append(h('div.chat-head', h('h2', session ? session.title : 'Chat'),
+    h('button.danger.small', {
+      type: 'button',
+      onclick: async () => {
+        if (!window.confirm('Delete this chat and its messages?')) return;
+        try {
+          await api.call('DELETE', `/api/v1/chat/sessions/${id}`);
+          announce('Chat deleted.');
+          ctx.go('/chat');
+        } catch (e) { announce(e.message); }
+      },
+    }, 'Delete chat')));
   const list = h('ol.messages', { 'aria-live': 'polite' });
   pane.append(list);
   try {

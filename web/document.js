@@ -41,6 +41,16 @@ export async function documentPage(main, ctx, id) {
       },
     }, 'Download'),
     ready ? h('a.button', { href: `#/quizzes/new?document=${id}` }, 'Make a quiz') : null,
+    doc.status === 'failed' ? h('button', {
+      type: 'button',
+      onclick: async () => {
+        try {
+          await api.call('POST', `/api/v1/documents/${id}/process`);
+          announce('Processing again.');
+          ctx.go(`/documents/${id}`);
+        } catch (e) { announce(e.message); }
+      },
+    }, 'Process again') : null,
     ready ? h('button', {
       type: 'button',
       onclick: async (e) => {
@@ -66,7 +76,23 @@ export async function documentPage(main, ctx, id) {
       const r = await api.call('GET', `/api/v1/documents/${id}/notes`);
       notes.lastChild.remove();
       if (!r.notes.length) notes.append(h('p.empty', 'No notes yet.'));
-      else notes.append(renderMarkdown(r.notes[0].content, 3));
+      else notes.append(renderMarkdown(r.notes[0].content, 3), h('p.meta', `Made ${formatTime(r.notes[0].created_at)} (${r.notes[0].generator})`));
+      notes.append(h('button', {
+        type: 'button',
+        onclick: async (e) => {
+          e.target.disabled = true;
+          e.target.textContent = 'Making new notes…';
+          try {
+            const x = await api.call('POST', `/api/v1/documents/${id}/regenerate-notes`);
+            announce(x.status === 'completed' ? 'New notes are ready.' : 'New notes are on their way.');
+            ctx.go(`/documents/${id}`);
+          } catch (ex) {
+            e.target.disabled = false;
+            e.target.textContent = 'Make new notes';
+            announce(ex.message);
+          }
+        },
+      }, 'Make new notes'));
     } catch (e) {
       notes.lastChild.replaceWith(errorBox(e));
     }

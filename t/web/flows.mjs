@@ -227,6 +227,22 @@ await step('upload a PDF', async () => {
   docId = (await row.locator('a.doc-name').getAttribute('href')).split('/').pop();
 });
 
+await step('drag and drop', async () => {
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['# Enzymes\n\nEnzymes are proteins that speed up chemical reactions in cells.\n'], 'enzymes.md', { type: 'text/markdown' }));
+    const drop = document.querySelector('.drop');
+    drop.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    drop.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  const row = page.locator('li.doc', { hasText: 'enzymes.md' });
+  await row.locator('.badge', { hasText: 'Ready' }).waitFor({ timeout: 60000 });
+  ok(true, 'a dropped file is uploaded and processed');
+  await row.getByRole('button', { name: 'Delete enzymes.md' }).click();
+  await row.waitFor({ state: 'detached' });
+  ok(true, 'and deleted again');
+});
+
 await step('upload hostile text', async () => {
   await page.setInputFiles('#file-input', { name: xssName, mimeType: 'text/plain', buffer: Buffer.from(xssText) });
   const row = page.locator('li.doc', { hasText: 'onerror' });
