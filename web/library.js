@@ -29,8 +29,8 @@ export async function libraryPage(main, ctx) {
   const input = h('input.visually-hidden', { type: 'file', id: 'file-input', accept: ACCEPT, multiple: true });
   const drop = h('div.drop', {},
     h('p', 'Drop PDF, Word, text, Markdown or image files here, or'),
-    h('label.button.primary', { for: 'file-input' }, 'Choose files'),
     input,
+    h('label.button.primary', { for: 'file-input' }, 'Choose files'),
     h('p.hint', 'Up to 25 MB each.'));
   const list = h('section', { 'aria-labelledby': 'docs-h' });
   main.append(h('section.card', { 'aria-label': 'Upload' }, drop, uploads), list);

@@ -56,10 +56,11 @@ export async function newQuizPage(main, ctx) {
     return;
   }
   if (!docs.length) {
-    main.append(h('p.empty', 'You need a processed document first. ', h('a', { href: '#/library' }, 'Upload one in your library.')));
-    return;
+    main.append(h('p.empty', 'No processed document in your library yet: ', h('a', { href: '#/library' }, 'upload one'), ', or make a quiz from a file below.'));
+    doc.append(h('option', { value: '' }, '(none yet)'));
   }
   for (const d of docs) doc.append(h('option', { value: d.id }, d.filename));
+  const file = h('input', { type: 'file', accept: '.pdf,.txt,.md,.docx,.png,.jpg,.jpeg' });
   if (ctx.params.get('document')) doc.value = ctx.params.get('document');
   const count = h('input', { type: 'number', min: '1', max: '50', value: '5', name: 'count', required: true });
   const difficulty = h('select', { name: 'difficulty' },
@@ -83,9 +84,22 @@ export async function newQuizPage(main, ctx) {
       submit.disabled = true;
       submit.textContent = 'Generating…';
       try {
-        const body = { document_id: doc.value, num_questions: n, difficulty: difficulty.value, types: chosen };
-        if (title.value.trim()) body.title = title.value.trim();
-        const quiz = await api.call('POST', '/api/v1/quizzes/generate', { json: body });
+        let quiz;
+        if (file.files[0]) {
+          // From a file: multipart, the file is read and not kept.
+          const form = new FormData();
+          form.append('file', file.files[0], file.files[0].name);
+          form.append('num_questions', String(n));
+          form.append('difficulty', difficulty.value);
+          form.append('types', chosen.join(','));
+          if (title.value.trim()) form.append('title', title.value.trim());
+          quiz = await api.upload('/api/v1/quizzes/generate', form, () => {});
+        } else {
+          if (!doc.value) throw new Error('Choose a document or a file.');
+          const body = { document_id: doc.value, num_questions: n, difficulty: difficulty.value, types: chosen };
+          if (title.value.trim()) body.title = title.value.trim();
+          quiz = await api.call('POST', '/api/v1/quizzes/generate', { json: body });
+        }
         announce(`Quiz ready: ${quiz.num_questions} questions.`);
         ctx.go(`/quizzes/${quiz.id}`);
       } catch (ex) {
@@ -94,7 +108,7 @@ export async function newQuizPage(main, ctx) {
         submit.textContent = 'Generate quiz';
       }
     },
-  }, field('Document', doc), h('div.row', field('Number of questions', count), field('Difficulty', difficulty)),
+  }, field('Document', doc), field('Or a file (read for this quiz, not kept)', file), h('div.row', field('Number of questions', count), field('Difficulty', difficulty)),
   h('fieldset', h('legend', 'Types of question'), types.map((t) => t.el)),
   field('Title (optional)', title), err, submit));
 }

@@ -151,6 +151,15 @@ await step('first page', async () => {
   ok(bytes > 0 && bytes < 150 * 1024, `first page transfer under 150 KB (${bytes} bytes)`);
   const js = await page.request.get(`${BASE}${await page.getAttribute('script[type=module]', 'src')}`, { headers: { 'Accept-Encoding': 'gzip' } });
   ok(/immutable/.test(js.headers()['cache-control'] || ''), 'versioned assets are cached for long', js.headers()['cache-control']);
+  for (const bad of ['/static/v1/../../etc/passwd', '/static/v1/%2e%2e/%2e%2e/etc/passwd', '/static/v1/..%2f..%2fetc%2fpasswd',
+    '/static/v1/missing.js', '/static/v1/.hidden', '/index.html/x', '/web/app.js']) {
+    const r = await page.request.get(`${BASE}${bad}`);
+    const type = r.headers()['content-type'] || '';
+    const body = await r.text();
+    ok(r.status() >= 400 && r.status() < 500 && type.includes('json') && !body.includes('root:'), `${bad} is a JSON ${r.status()}`, `${type} ${body.slice(0, 200)}`);
+  }
+  const api = await page.request.get(`${BASE}/api/v1/documents`);
+  ok(/default-src 'none'/.test(api.headers()['content-security-policy'] || ''), 'the API keeps its deny-all CSP');
   ok(await page.getByRole('heading', { name: 'Sign in' }).isVisible(), 'signed out: the sign-in page');
   await shot('01-sign-in');
   await axe('sign in');
@@ -381,6 +390,16 @@ await step('make and take a quiz', async () => {
   await axe('quiz history');
 });
 
+await step('a quiz from a file', async () => {
+  await page.goto(`${BASE}/#/quizzes/new`);
+  await page.getByRole('heading', { name: 'New quiz' }).waitFor();
+  await page.getByLabel(/Or a file/).setInputFiles({ name: 'course.md', mimeType: 'text/markdown', buffer: Buffer.from(COURSE) });
+  await page.getByLabel('Number of questions').fill('3');
+  await page.getByRole('button', { name: 'Generate quiz' }).click();
+  await page.getByRole('heading', { name: 'Quiz: course.md' }).waitFor();
+  ok(await page.locator('fieldset.question').count() === 3, 'a quiz is made from an uploaded file');
+});
+
 // --- chat ---------------------------------------------------------------------------------
 await step('ask about the document', async () => {
   await page.goto(`${BASE}/#/documents/${docId}`);
@@ -488,11 +507,16 @@ await step('keyboard only', async () => {
   await page.keyboard.press('Tab');
   const first = await page.evaluate(() => document.activeElement.textContent);
   ok(/Skip to content/.test(first), 'the first Tab reaches "Skip to content"');
+  let pickerFocus = false;
   let reached = false;
   for (let i = 0; i < 20 && !reached; i++) {
     await page.keyboard.press('Tab');
     reached = await page.evaluate(() => document.activeElement.classList.contains('doc-name'));
+    if (await page.evaluate(() => document.activeElement.id === 'file-input')) {
+      pickerFocus = await page.evaluate(() => getComputedStyle(document.querySelector('label[for=file-input]')).outlineStyle !== 'none');
+    }
   }
+  ok(pickerFocus, 'the file picker is reachable by Tab and shows its focus');
   ok(reached, 'a document link is reachable by Tab');
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   ok(outline !== 'none', `the focus is visible (${outline})`);
