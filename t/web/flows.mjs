@@ -398,6 +398,10 @@ await step('a quiz from a file', async () => {
   await page.getByRole('button', { name: 'Generate quiz' }).click();
   await page.getByRole('heading', { name: 'Quiz: course.md' }).waitFor();
   ok(await page.locator('fieldset.question').count() === 3, 'a quiz is made from an uploaded file');
+  ok(await page.locator('fieldset.question:visible').count() === 1, 'one question shows at first');
+  await page.getByLabel('Show all questions on one page').check();
+  ok(await page.locator('fieldset.question:visible').count() === 3, 'or all of them on one page');
+  ok(await page.getByRole('button', { name: 'Submit answers' }).isVisible(), 'with the submit button');
 });
 
 // --- chat ---------------------------------------------------------------------------------
