@@ -25,8 +25,9 @@ function messageFor(status, body, retryAfter) {
     return 'This part of Lectern is not available yet (the service answered 503). Try again later.';
   }
   if (status === 429) {
-    const wait = retryAfter ? ` Try again in ${retryAfter} seconds.` : '';
-    return ((body && body.message) || 'Too many requests.') + wait;
+    const said = (body && body.message) || 'Too many requests.';
+    if (!retryAfter) return said;
+    return `${said.replace(/[;,]?\s*try again later\.?$/i, '.')} Try again in ${retryAfter} seconds.`;
   }
   if (status === 0) return 'Lectern cannot be reached. Check your connection and try again.';
   return (body && (body.message || body.error)) || `The request failed (${status}).`;

@@ -537,6 +537,22 @@ await step('delete a document', async () => {
   ok(await page.locator('li.doc').count() === 1, 'the document is deleted');
 });
 
+await step('too many failed sign-ins', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  const who = `guesser-${Date.now()}@example.org`;
+  let text = '';
+  for (let i = 0; i < 12 && !/Try again in/.test(text); i++) {
+    await page.getByLabel('Email').fill(who);
+    await page.getByLabel('Password').fill(`wrong guess ${i}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).and(page.locator(':enabled')).waitFor();
+    text = await page.getByRole('alert').first().innerText();
+  }
+  ok(/Try again in \d+ seconds/.test(text), 'the failed-login limit says when to try again', text);
+  await shot('16-rate-limited');
+});
+
 ok(pageErrors.length === 0, 'no uncaught script error', pageErrors.join('\n'));
 ok(cspErrors.length === 0, 'no Content-Security-Policy violation', cspErrors.join('\n'));
 
