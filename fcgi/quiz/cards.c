@@ -341,12 +341,20 @@ enum err cards_settings_load(struct http_req *req, struct cards_settings *out)
 	return ERR_OK;
 }
 
+struct json_object *cards_retention_json(double r)
+{
+	char text[16];
+	snprintf(text, sizeof(text), "%.2f", r);
+	size_t n = strlen(text);
+	while (n > 1 && text[n - 1] == '0' && text[n - 2] != '.')
+		text[--n] = '\0';
+	return json_object_new_double_s(strtod(text, NULL), text);
+}
+
 static enum err settings_send(struct http_req *req, const struct cards_settings *s)
 {
 	struct json_object *o = json_object_new_object();
-	char r[16];
-	snprintf(r, sizeof(r), "%.2f", s->retention);
-	json_object_object_add(o, "desired_retention", json_object_new_double_s(s->retention, r));
+	json_object_object_add(o, "desired_retention", cards_retention_json(s->retention));
 	json_object_object_add(o, "timezone", json_object_new_string(s->timezone));
 	json_object_object_add(o, "new_per_day", json_object_new_int64(s->new_per_day));
 	json_object_object_add(o, "reviews_per_day", json_object_new_int64(s->reviews_per_day));

@@ -70,6 +70,8 @@ struct cards_settings {
 	long reviews_per_day;  /* reviews shown per day */
 };
 enum err cards_settings_load(struct http_req *req, struct cards_settings *out) MUST_CHECK;
+/* A retention (0.9) as a JSON number written without trailing zeros. */
+struct json_object *cards_retention_json(double r);
 
 /* Handlers (one route each). */
 enum err cards_create(struct http_req *req);

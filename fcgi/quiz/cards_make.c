@@ -140,7 +140,7 @@ enum err cards_from_document(struct http_req *req)
 	    service_db(), "cards_from_document",
 	    "INSERT INTO cards AS c (id, user_id, front, back, tags, document_id, source_sentence, "
 	    "origin, origin_key) SELECT gen_random_uuid(), $1, f.front, f.back, ARRAY['document', "
-	    "f.kind], $2, f.source, 'document', 'doc:' || $2 || ':' || md5(f.front) FROM "
+	    "f.kind], $2::uuid, f.source, 'document', 'doc:' || $2::text || ':' || md5(f.front) FROM "
 	    "(SELECT f.value AS front, b.value AS back, s.value AS source, k.value AS kind, f.n "
 	    "FROM jsonb_array_elements_text($3::jsonb) WITH ORDINALITY f(value, n) "
 	    "JOIN jsonb_array_elements_text($4::jsonb) WITH ORDINALITY b(value, n) USING (n) "

@@ -109,7 +109,7 @@ enum err cards_review(struct http_req *req)
 	PGresult *upd = NULL;
 	if (e == ERR_OK) {
 		const struct fsrs_outcome *o = &out[rating - 1];
-		char ss[32], sd[32], si[32], sr[8], sl[8], st[8];
+		char ss[32], sd[32], si[32], sr[8], sl[8], st[16];
 		snprintf(ss, sizeof(ss), "%.17g", o->card.stability);
 		snprintf(sd, sizeof(sd), "%.17g", o->card.difficulty);
 		snprintf(si, sizeof(si), "%.9f", o->interval_days);
@@ -190,7 +190,7 @@ enum err cards_stats(struct http_req *req)
 	    "WHERE user_id = $1 AND state = 'new')::text, "
 	    "(SELECT a FROM done)::text, (SELECT count(*) FROM log)::text, "
 	    "(SELECT count(*) FROM log WHERE state_before = 'review')::text, "
-	    "(SELECT round(avg((rating > 1)::int), 4) FROM log WHERE state_before = "
+	    "(SELECT round(avg((rating > 1)::int), 4)::float8 FROM log WHERE state_before = "
 	    "'review')::text, "
 	    "(SELECT count(*) FROM runs WHERE grp = (SELECT grp FROM runs WHERE d = (SELECT d "
 	    "FROM last)) AND (SELECT d FROM last) >= (now() AT TIME ZONE $2)::date - 1)::text, "
@@ -213,9 +213,7 @@ enum err cards_stats(struct http_req *req)
 	                       json_object_new_int64(strtol(v[4], NULL, 10)));
 	json_object_object_add(o, "retention",
 	                       v[5] ? json_object_new_double_s(strtod(v[5], NULL), v[5]) : NULL);
-	char r[16];
-	snprintf(r, sizeof(r), "%.2f", s.retention);
-	json_object_object_add(o, "desired_retention", json_object_new_double_s(s.retention, r));
+	json_object_object_add(o, "desired_retention", cards_retention_json(s.retention));
 	json_object_object_add(o, "streak", json_object_new_int64(strtol(v[6], NULL, 10)));
 	json_object_object_add(o, "cards", json_object_new_int64(strtol(v[7], NULL, 10)));
 	json_object_object_add(o, "new", json_object_new_int64(strtol(v[8], NULL, 10)));
