@@ -151,12 +151,12 @@ enum err cards_tags_param(struct http_req *req, const char **out)
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *t = json_object_array_get_idx(arr, i);
-		const char *s = json_object_is_type(t, json_type_string) ? json_object_get_string(t)
-		                                                          : NULL;
+		const char *s =
+		    json_object_is_type(t, json_type_string) ? json_object_get_string(t) : NULL;
 		size_t len = s ? (size_t)json_object_get_string_len(t) : 0;
 		if (!s || !cards_tag_ok(s, len)) {
-			http_error_detail(req, "tags",
-			                  "each tag is 1..64 characters without spaces or controls");
+			http_error_detail(
+			    req, "tags", "each tag is 1..64 characters without spaces or controls");
 			return http_error(req, ERR_INVALID, "Tag %zu is not a valid tag.", i + 1);
 		}
 		bool seen = false;
@@ -180,10 +180,11 @@ enum err cards_create(struct http_req *req)
 	const char *p[] = {id, req->user_id, http_param(req, "front"), http_param(req, "back"),
 	                   tags ? tags : "{}"};
 	PGresult *res = NULL;
-	e = db_exec_prepared(service_db(), "cards_insert",
-	                     "INSERT INTO cards AS c (id, user_id, front, back, tags, origin) VALUES "
-	                     "($1, $2, $3, $4, $5, 'manual') RETURNING " CARDS_SQL_COLUMNS,
-	                     5, p, &res);
+	e = db_exec_prepared(
+	    service_db(), "cards_insert",
+	    "INSERT INTO cards AS c (id, user_id, front, back, tags, origin) VALUES "
+	    "($1, $2, $3, $4, $5, 'manual') RETURNING " CARDS_SQL_COLUMNS,
+	    5, p, &res);
 	if (e != ERR_OK)
 		return e;
 	struct json_object *o = cards_json(res, 0);
@@ -249,10 +250,11 @@ enum err cards_list(struct http_req *req)
 		const char *count = NULL;
 		PQclear(res);
 		res = NULL;
-		e = db_row(service_db(),
-		           "SELECT count(*) FROM cards c WHERE c.user_id = $1 AND ($2::text IS NULL "
-		           "OR $2 = ANY (c.tags)) AND (NOT $3::bool OR c.due <= now())",
-		           3, q, req->pool, 1, &count);
+		e = db_row(
+		    service_db(),
+		    "SELECT count(*) FROM cards c WHERE c.user_id = $1 AND ($2::text IS NULL "
+		    "OR $2 = ANY (c.tags)) AND (NOT $3::bool OR c.due <= now())",
+		    3, q, req->pool, 1, &count);
 		if (e != ERR_OK)
 			return e;
 		total = strtoll(count, NULL, 10);
@@ -305,9 +307,9 @@ enum err cards_delete(struct http_req *req)
 	const char *id = http_param(req, "id");
 	const char *p[] = {id, req->user_id};
 	PGresult *res = NULL;
-	enum err e = db_exec_prepared(service_db(), "cards_delete",
-	                              "DELETE FROM cards WHERE id = $1 AND user_id = $2", 2, p,
-	                              &res);
+	enum err e =
+	    db_exec_prepared(service_db(), "cards_delete",
+	                     "DELETE FROM cards WHERE id = $1 AND user_id = $2", 2, p, &res);
 	if (e != ERR_OK)
 		return e;
 	long n = db_affected(res);
@@ -382,7 +384,8 @@ enum err cards_settings_update(struct http_req *req)
 		if (!(json_object_is_type(r, json_type_double) ||
 		      json_object_is_type(r, json_type_int)) ||
 		    !(x >= 0.70 - 1e-9 && x <= 0.97 + 1e-9)) {
-			http_error_detail(req, "desired_retention", "must be a number in 0.70..0.97");
+			http_error_detail(req, "desired_retention",
+			                  "must be a number in 0.70..0.97");
 			return http_error(req, ERR_INVALID,
 			                  "desired_retention must be a number from 0.70 to 0.97.");
 		}

@@ -26,17 +26,27 @@
 /* The columns of a card, in the order cards_json reads them. */
 #define CARDS_SQL_COLUMNS                                                                          \
 	"c.id, c.front, c.back, array_to_json(c.tags)::text, c.document_id, "                      \
-	"c.source_sentence, c.state, c.stability, c.difficulty, " CARDS_SQL_TIME(                 \
-	    "c.due") ", c.reps, c.lapses, " CARDS_SQL_TIME("c.created_at") ", " CARDS_SQL_TIME(    \
-	    "c.updated_at") ", " CARDS_SQL_TIME("c.last_review") ", c.origin"
+	"c.source_sentence, c.state, c.stability, c.difficulty, " CARDS_SQL_TIME(                  \
+	    "c.due") ", c.reps, c.lapses, " CARDS_SQL_TIME("c.created_at") ", " CARDS_SQL_TIME("c" \
+	                                                                                       "." \
+	                                                                                       "u" \
+	                                                                                       "p" \
+	                                                                                       "d" \
+	                                                                                       "a" \
+	                                                                                       "t" \
+	                                                                                       "e" \
+	                                                                                       "d" \
+	                                                                                       "_" \
+	                                                                                       "a" \
+	                                                                                       "t") ", " CARDS_SQL_TIME("c.last_review") ", c.origin"
 
 enum {
-	CARDS_FRONT_MAX = 2000,       /* characters of a card's front */
-	CARDS_BACK_MAX = 4000,        /* characters of its back */
-	CARDS_TAGS_MAX = 20,          /* tags of one card */
-	CARDS_TAG_MAX = 64,           /* characters of one tag */
-	CARDS_LIST_MAX = 100,         /* cards in one page of a list */
-	CARDS_DUE_MAX = 1000,         /* cards in one answer of /due */
+	CARDS_FRONT_MAX = 2000, /* characters of a card's front */
+	CARDS_BACK_MAX = 4000,  /* characters of its back */
+	CARDS_TAGS_MAX = 20,    /* tags of one card */
+	CARDS_TAG_MAX = 64,     /* characters of one tag */
+	CARDS_LIST_MAX = 100,   /* cards in one page of a list */
+	CARDS_DUE_MAX = 1000,   /* cards in one answer of /due */
 	CARDS_JSON_BODY_MAX = 64 * 1024,
 	CARDS_FROM_DOC_MAX = 100,     /* cards made from one document at once */
 	CARDS_IMPORT_MAX = 1 << 20,   /* bytes of an imported CSV */
@@ -64,10 +74,10 @@ bool cards_tag_ok(const char *tag, size_t len);
 
 /* The learner's settings (defaults when there is no row). */
 struct cards_settings {
-	double retention;      /* desired retention, 0.70..0.97 */
-	const char *timezone;  /* IANA name ("Europe/Paris"); pool-owned */
-	long new_per_day;      /* new cards shown per day */
-	long reviews_per_day;  /* reviews shown per day */
+	double retention;     /* desired retention, 0.70..0.97 */
+	const char *timezone; /* IANA name ("Europe/Paris"); pool-owned */
+	long new_per_day;     /* new cards shown per day */
+	long reviews_per_day; /* reviews shown per day */
 };
 enum err cards_settings_load(struct http_req *req, struct cards_settings *out) MUST_CHECK;
 /* A retention (0.9) as a JSON number written without trailing zeros. */
@@ -98,27 +108,27 @@ extern const struct param_spec cards_create_params[], cards_list_params[], cards
     cards_from_document_params[], cards_export_params[];
 
 /* The routes, to append to the service's table (literal paths before {id}). */
-#define CARDS_ROUTES                                                                               \
-	{"GET", CARDS_PREFIX "/due", cards_due, cards_due_params, 0, ROUTE_AUTH},                  \
-	    {"GET", CARDS_PREFIX "/stats", cards_stats, NULL, 0, ROUTE_AUTH},                      \
-	    {"GET", CARDS_PREFIX "/settings", cards_settings_get, NULL, 0, ROUTE_AUTH},            \
-	    {"PATCH", CARDS_PREFIX "/settings", cards_settings_update, cards_settings_params,      \
-	     CARDS_JSON_BODY_MAX, ROUTE_AUTH | ROUTE_JSON},                                        \
-	    {"GET", CARDS_PREFIX "/export", cards_export, cards_export_params, 0, ROUTE_AUTH},     \
-	    {"POST", CARDS_PREFIX "/import", cards_import, NULL, CARDS_IMPORT_MAX,                 \
-	     ROUTE_AUTH | ROUTE_STREAM},                                                           \
-	    {"POST", CARDS_PREFIX "/from-document", cards_from_document,                          \
-	     cards_from_document_params, CARDS_JSON_BODY_MAX, ROUTE_AUTH | ROUTE_JSON},            \
-	    {"POST", CARDS_PREFIX, cards_create, cards_create_params, CARDS_JSON_BODY_MAX,         \
-	     ROUTE_AUTH | ROUTE_JSON},                                                             \
-	    {"GET", CARDS_PREFIX, cards_list, cards_list_params, 0, ROUTE_AUTH},                   \
-	    {"GET", CARDS_PREFIX "/{id}", cards_get, cards_id_params, 0, ROUTE_AUTH},              \
-	    {"PATCH", CARDS_PREFIX "/{id}", cards_update, cards_update_params,                     \
-	     CARDS_JSON_BODY_MAX, ROUTE_AUTH | ROUTE_JSON},                                        \
-	    {"DELETE", CARDS_PREFIX "/{id}", cards_delete, cards_id_params, 0, ROUTE_AUTH},        \
-	{                                                                                          \
-		"POST", CARDS_PREFIX "/{id}/review", cards_review, cards_review_params,            \
-		    CARDS_JSON_BODY_MAX, ROUTE_AUTH | ROUTE_JSON                                   \
-	}
+/* clang-format off */
+#define CARDS_ROUTES \
+	{"GET", CARDS_PREFIX "/due", cards_due, cards_due_params, 0, ROUTE_AUTH}, \
+	{"GET", CARDS_PREFIX "/stats", cards_stats, NULL, 0, ROUTE_AUTH}, \
+	{"GET", CARDS_PREFIX "/settings", cards_settings_get, NULL, 0, ROUTE_AUTH}, \
+	{"PATCH", CARDS_PREFIX "/settings", cards_settings_update, cards_settings_params, \
+	 CARDS_JSON_BODY_MAX, ROUTE_AUTH | ROUTE_JSON}, \
+	{"GET", CARDS_PREFIX "/export", cards_export, cards_export_params, 0, ROUTE_AUTH}, \
+	{"POST", CARDS_PREFIX "/import", cards_import, NULL, CARDS_IMPORT_MAX, \
+	 ROUTE_AUTH | ROUTE_STREAM}, \
+	{"POST", CARDS_PREFIX "/from-document", cards_from_document, cards_from_document_params, \
+	 CARDS_JSON_BODY_MAX, ROUTE_AUTH | ROUTE_JSON}, \
+	{"POST", CARDS_PREFIX, cards_create, cards_create_params, CARDS_JSON_BODY_MAX, \
+	 ROUTE_AUTH | ROUTE_JSON}, \
+	{"GET", CARDS_PREFIX, cards_list, cards_list_params, 0, ROUTE_AUTH}, \
+	{"GET", CARDS_PREFIX "/{id}", cards_get, cards_id_params, 0, ROUTE_AUTH}, \
+	{"PATCH", CARDS_PREFIX "/{id}", cards_update, cards_update_params, CARDS_JSON_BODY_MAX, \
+	 ROUTE_AUTH | ROUTE_JSON}, \
+	{"DELETE", CARDS_PREFIX "/{id}", cards_delete, cards_id_params, 0, ROUTE_AUTH}, \
+	{"POST", CARDS_PREFIX "/{id}/review", cards_review, cards_review_params, \
+	 CARDS_JSON_BODY_MAX, ROUTE_AUTH | ROUTE_JSON}
+/* clang-format on */
 
 #endif

@@ -54,11 +54,12 @@ enum err cards_export(struct http_req *req)
 	snprintf(max, sizeof(max), "%d", CARDS_EXPORT_MAX);
 	const char *p[] = {req->user_id, http_param(req, "tag"), max};
 	PGresult *res = NULL;
-	enum err e = db_exec_prepared(service_db(), "cards_export",
-	                              "SELECT front, back, array_to_string(tags, ' ') FROM cards "
-	                              "WHERE user_id = $1 AND ($2::text IS NULL OR $2 = ANY (tags)) "
-	                              "ORDER BY created_at, id LIMIT $3",
-	                              3, p, &res);
+	enum err e =
+	    db_exec_prepared(service_db(), "cards_export",
+	                     "SELECT front, back, array_to_string(tags, ' ') FROM cards "
+	                     "WHERE user_id = $1 AND ($2::text IS NULL OR $2 = ANY (tags)) "
+	                     "ORDER BY created_at, id LIMIT $3",
+	                     3, p, &res);
 	if (e != ERR_OK)
 		return e;
 	struct buf b;
@@ -81,9 +82,9 @@ enum err cards_export(struct http_req *req)
 		buf_puts(&b, eol);
 	}
 	PQclear(res);
-	e = http_add_header(req, "Content-Disposition",
-	                    http_content_disposition(req->pool, anki ? "lectern-cards.txt"
-	                                                             : "lectern-cards.csv"));
+	e = http_add_header(
+	    req, "Content-Disposition",
+	    http_content_disposition(req->pool, anki ? "lectern-cards.txt" : "lectern-cards.csv"));
 	char count[24];
 	snprintf(count, sizeof(count), "%d", n);
 	if (e == ERR_OK)
@@ -230,7 +231,8 @@ enum err cards_import(struct http_req *req)
 		unsigned fl = VALID_TEXT_NO_CONTROL | VALID_TEXT_NEWLINES;
 		if (!valid_text(fields[0], lens[0], 1, CARDS_FRONT_MAX, fl, NULL) ||
 		    !valid_text(fields[1], lens[1], 1, CARDS_BACK_MAX, fl, NULL)) {
-			e = bad_row(req, row, "front and back are 1..2000 and 1..4000 characters of text");
+			e = bad_row(req, row,
+			            "front and back are 1..2000 and 1..4000 characters of text");
 			break;
 		}
 		if (++rows > CARDS_IMPORT_ROWS_MAX) {
@@ -242,10 +244,14 @@ enum err cards_import(struct http_req *req)
 		while (e == ERR_OK && *s) {
 			size_t n = strcspn(s, " ");
 			if (n > 0) {
-				if (!cards_tag_ok(s, n) || json_object_array_length(t) >= CARDS_TAGS_MAX)
-					e = bad_row(req, row, "tags are at most 20 words of 1..64 characters");
+				if (!cards_tag_ok(s, n) ||
+				    json_object_array_length(t) >= CARDS_TAGS_MAX)
+					e = bad_row(
+					    req, row,
+					    "tags are at most 20 words of 1..64 characters");
 				else
-					json_object_array_add(t, json_object_new_string_len(s, (int)n));
+					json_object_array_add(
+					    t, json_object_new_string_len(s, (int)n));
 			}
 			s += n + (s[n] == ' ');
 		}
@@ -263,8 +269,10 @@ enum err cards_import(struct http_req *req)
 		    "INSERT INTO cards (id, user_id, front, back, tags, origin, created_at) SELECT "
 		    "gen_random_uuid(), $1, f.value, b.value, ARRAY(SELECT "
 		    "jsonb_array_elements_text(t.value)), 'import', now() + f.n * interval '1 "
-		    "microsecond' FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY f(value, n) "
-		    "JOIN jsonb_array_elements_text($3::jsonb) WITH ORDINALITY b(value, n) USING (n) "
+		    "microsecond' FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY "
+		    "f(value, n) "
+		    "JOIN jsonb_array_elements_text($3::jsonb) WITH ORDINALITY b(value, n) USING "
+		    "(n) "
 		    "JOIN jsonb_array_elements($4::jsonb) WITH ORDINALITY t(value, n) USING (n)",
 		    4, p, &res);
 	}
@@ -277,7 +285,7 @@ enum err cards_import(struct http_req *req)
 	PQclear(res);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "imported", json_object_new_int64(n));
-	json_object_object_add(o, "message",
-	                       json_object_new_string(n ? "Cards imported." : "No cards to import."));
+	json_object_object_add(
+	    o, "message", json_object_new_string(n ? "Cards imported." : "No cards to import."));
 	return http_send_json(req, 201, o);
 }

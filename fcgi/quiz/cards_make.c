@@ -41,8 +41,7 @@ static void add(struct made *m, const char *front, const char *back, const char 
 }
 
 /* Key terms that the text defines, best first, at most max. */
-static enum err terms(struct pool *pool, const struct replica_doc *doc, size_t max,
-                      struct made *m)
+static enum err terms(struct pool *pool, const struct replica_doc *doc, size_t max, struct made *m)
 {
 	struct doc d;
 	struct doc_sentence *s = NULL;
@@ -66,8 +65,7 @@ static enum err terms(struct pool *pool, const struct replica_doc *doc, size_t m
 }
 
 /* Cloze cards from the key sentences, at most max. */
-static enum err clozes(struct pool *pool, const struct replica_doc *doc, size_t max,
-                       struct made *m)
+static enum err clozes(struct pool *pool, const struct replica_doc *doc, size_t max, struct made *m)
 {
 	if (max == 0)
 		return ERR_OK;
@@ -140,7 +138,8 @@ enum err cards_from_document(struct http_req *req)
 	    service_db(), "cards_from_document",
 	    "INSERT INTO cards AS c (id, user_id, front, back, tags, document_id, source_sentence, "
 	    "origin, origin_key) SELECT gen_random_uuid(), $1, f.front, f.back, ARRAY['document', "
-	    "f.kind], $2::uuid, f.source, 'document', 'doc:' || $2::text || ':' || md5(f.front) FROM "
+	    "f.kind], $2::uuid, f.source, 'document', 'doc:' || $2::text || ':' || md5(f.front) "
+	    "FROM "
 	    "(SELECT f.value AS front, b.value AS back, s.value AS source, k.value AS kind, f.n "
 	    "FROM jsonb_array_elements_text($3::jsonb) WITH ORDINALITY f(value, n) "
 	    "JOIN jsonb_array_elements_text($4::jsonb) WITH ORDINALITY b(value, n) USING (n) "
@@ -177,7 +176,8 @@ static enum err unlink_document(struct db *db, const char *document_id, const ch
 	                     "document_id = $1",
 	                     1, p, NULL);
 	if (e == ERR_OK)
-		log_info("cards: document %s deleted, its cards kept without the link", document_id);
+		log_info("cards: document %s deleted, its cards kept without the link",
+		         document_id);
 	return e;
 }
 

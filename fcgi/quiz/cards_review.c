@@ -91,10 +91,11 @@ enum err cards_review(struct http_req *req)
 	e = cards_load(req, id, true, &res);
 	if (e == ERR_OK) {
 		const char *p[] = {id};
-		e = db_row(service_db(),
-		           "SELECT coalesce(extract(epoch FROM now() - last_review) / 86400, 0)::text "
-		           "FROM cards WHERE id = $1",
-		           1, p, req->pool, 1, &elapsed);
+		e = db_row(
+		    service_db(),
+		    "SELECT coalesce(extract(epoch FROM now() - last_review) / 86400, 0)::text "
+		    "FROM cards WHERE id = $1",
+		    1, p, req->pool, 1, &elapsed);
 	}
 	const char *before = res ? db_value(res, 0, 6) : NULL;
 	if (e == ERR_OK) {
@@ -126,13 +127,14 @@ enum err cards_review(struct http_req *req)
 		    "RETURNING " CARDS_SQL_COLUMNS,
 		    7, p, &upd);
 		if (e == ERR_OK) {
-			const char *q[] = {id,     req->user_id, sr, before, elapsed ? elapsed : "0",
-			                   ss,     sd,           si};
-			e = db_exec_prepared(service_db(), "cards_log",
-			                     "INSERT INTO card_reviews (card_id, user_id, rating, "
-			                     "state_before, elapsed_days, stability, difficulty, "
-			                     "interval_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-			                     8, q, NULL);
+			const char *q[] = {id, req->user_id, sr, before, elapsed ? elapsed : "0",
+			                   ss, sd,           si};
+			e = db_exec_prepared(
+			    service_db(), "cards_log",
+			    "INSERT INTO card_reviews (card_id, user_id, rating, "
+			    "state_before, elapsed_days, stability, difficulty, "
+			    "interval_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+			    8, q, NULL);
 		}
 	}
 	if (res)

@@ -1,9 +1,10 @@
 /* lectern-quiz and lectern-quiz-worker: quizzes generated from the
- * learner's documents, taken and graded (docs/api.md, "Quizzes"). This file
- * is the service's descriptor; handlers are in generate.c, upload.c,
- * quizzes.c and submit.c, and the flashcards' in cards*.c (cards.h). The worker keeps the document replica from
- * document.processed and document.deleted (events/replica.h) and relays the
- * outbox (quiz.requested, quiz.generated). */
+ * learner's documents, taken and graded (docs/api.md, "Quizzes"), and
+ * flashcards (docs/api.md, "Flashcards"). This file is the service's
+ * descriptor; handlers are in generate.c, upload.c, quizzes.c and submit.c,
+ * and the flashcards' in cards*.c (cards.h). The worker keeps the document
+ * replica from document.processed and document.deleted (events/replica.h)
+ * and relays the outbox (quiz.requested, quiz.generated). */
 #include <stdio.h>
 #include <stdlib.h>
 

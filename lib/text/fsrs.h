@@ -29,9 +29,9 @@
 #include <stdbool.h>
 
 enum {
-	FSRS_WEIGHTS = 19,          /* w0..w18 of FSRS-5 */
-	FSRS_MAX_DAYS = 36500,      /* longest interval */
-	FSRS_RELEARN_MINUTES = 10   /* an "again" card comes back this soon */
+	FSRS_WEIGHTS = 19,        /* w0..w18 of FSRS-5 */
+	FSRS_MAX_DAYS = 36500,    /* longest interval */
+	FSRS_RELEARN_MINUTES = 10 /* an "again" card comes back this soon */
 };
 
 enum fsrs_rating { FSRS_AGAIN = 1, FSRS_HARD = 2, FSRS_GOOD = 3, FSRS_EASY = 4 };
