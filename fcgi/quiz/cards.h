@@ -46,7 +46,7 @@ enum {
 	CARDS_TAGS_MAX = 20,    /* tags of one card */
 	CARDS_TAG_MAX = 64,     /* characters of one tag */
 	CARDS_LIST_MAX = 100,   /* cards in one page of a list */
-	CARDS_DUE_MAX = 1000,   /* cards in one answer of /due */
+	CARDS_DUE_MAX = 100,    /* cards in one answer of /due */
 	CARDS_JSON_BODY_MAX = 64 * 1024,
 	CARDS_FROM_DOC_MAX = 100,     /* cards made from one document at once */
 	CARDS_IMPORT_MAX = 1 << 20,   /* bytes of an imported CSV */

@@ -21,30 +21,30 @@
  * within what is left of today's limits, oldest due first. */
 enum err cards_due(struct http_req *req)
 {
-	struct cards_settings s;
-	enum err e = cards_settings_load(req, &s);
-	if (e != ERR_OK)
-		return e;
-	char snew[24], srev[24], slimit[24];
-	snprintf(snew, sizeof(snew), "%ld", s.new_per_day);
-	snprintf(srev, sizeof(srev), "%ld", s.reviews_per_day);
+	char slimit[24];
 	snprintf(slimit, sizeof(slimit), "%ld", http_param_int(req, "limit"));
-	const char *p[] = {req->user_id, s.timezone, snew, srev, slimit};
+	const char *p[] = {req->user_id, slimit};
 	PGresult *res = NULL;
-	e = db_exec_prepared(
+	/* One round trip: the settings (or their defaults), today's counts, then
+	 * the two index walks. */
+	enum err e = db_exec_prepared(
 	    service_db(), "cards_due",
-	    "WITH done AS (SELECT count(*) FILTER (WHERE state_before = 'new') AS n, "
+	    "WITH s AS (SELECT coalesce(max(timezone), 'UTC') AS tz, coalesce(max(new_per_day), "
+	    "20) AS np, coalesce(max(reviews_per_day), 200) AS rp FROM card_settings WHERE "
+	    "user_id = $1), "
+	    "done AS (SELECT count(*) FILTER (WHERE state_before = 'new') AS n, "
 	    "count(*) FILTER (WHERE state_before <> 'new') AS r FROM card_reviews WHERE "
-	    "user_id = $1 AND reviewed_at >= " CARDS_SQL_TODAY "), "
+	    "user_id = $1 AND reviewed_at >= (SELECT date_trunc('day', now() AT TIME ZONE tz) AT "
+	    "TIME ZONE tz FROM s)), "
 	    "seen AS (SELECT * FROM cards c WHERE c.user_id = $1 AND c.state <> 'new' AND "
-	    "c.due <= now() ORDER BY c.due, c.id LIMIT least($5::int, greatest(0, $4::int - "
-	    "(SELECT r FROM done)))), "
+	    "c.due <= now() ORDER BY c.due, c.id LIMIT least($2::int, greatest(0, (SELECT rp "
+	    "FROM s) - (SELECT r FROM done)))), "
 	    "fresh AS (SELECT * FROM cards c WHERE c.user_id = $1 AND c.state = 'new' AND "
-	    "c.due <= now() ORDER BY c.created_at, c.id LIMIT least($5::int, greatest(0, "
-	    "$3::int - (SELECT n FROM done)))) "
+	    "c.due <= now() ORDER BY c.created_at, c.id LIMIT least($2::int, greatest(0, (SELECT "
+	    "np FROM s) - (SELECT n FROM done)))) "
 	    "SELECT " CARDS_SQL_COLUMNS " FROM (SELECT * FROM seen UNION ALL SELECT * FROM "
-	    "fresh) c ORDER BY c.due, c.created_at, c.id LIMIT $5",
-	    5, p, &res);
+	    "fresh) c ORDER BY c.due, c.created_at, c.id LIMIT $2",
+	    2, p, &res);
 	if (e != ERR_OK)
 		return e;
 	struct json_object *arr = json_object_new_array();

@@ -26,7 +26,7 @@ const struct param_spec cards_update_params[] = {
     {NULL, 0, 0, false, 0, 0, NULL, NULL},
 };
 const struct param_spec cards_due_params[] = {
-    {"limit", PARAM_QUERY, PARAM_INT, false, 1, CARDS_DUE_MAX, NULL, "100"},
+    {"limit", PARAM_QUERY, PARAM_INT, false, 1, CARDS_DUE_MAX, NULL, "20"},
     {NULL, 0, 0, false, 0, 0, NULL, NULL},
 };
 const struct param_spec cards_review_params[] = {
