@@ -109,8 +109,12 @@ bool cards_tag_ok(const char *tag, size_t len)
 {
 	if (!valid_text(tag, len, 1, CARDS_TAG_MAX, VALID_TEXT_NO_CONTROL, NULL))
 		return false;
+	/* No quote, '&', '<', '>' or formula start, so that an export never
+	 * needs to quote or guard one (cards_io.c). */
+	if (strchr("=+-@", tag[0]))
+		return false;
 	for (size_t i = 0; i < len; i++)
-		if (tag[i] == ' ')
+		if (strchr(" \"&<>", tag[i]))
 			return false;
 	return true;
 }

@@ -64,7 +64,8 @@ enum err cards_load(struct http_req *req, const char *id, bool lock, PGresult **
 enum err cards_not_found(struct http_req *req);
 /* Checks the optional `tags` member of the body: an array of at most
  * CARDS_TAGS_MAX distinct tags of 1..CARDS_TAG_MAX characters without
- * spaces or control characters. *out is a Postgres array literal
+ * spaces, control characters, '"', '&', '<' or '>', not starting with '=',
+ * '+', '-' or '@'. *out is a Postgres array literal
  * (pool-owned), NULL when the member is absent. ERR_INVALID with a detail. */
 enum err cards_tags_param(struct http_req *req, const char **out) MUST_CHECK;
 /* A Postgres text[] literal of tags (each already valid). Pool-owned. */

@@ -2,13 +2,19 @@
  *
  * Export (?format=anki, the default) is Anki's plain-text note format
  * (File > Import in Anki 2.1.55 or later): header lines naming the tab
- * separator, the Basic note type, the deck "Lectern" and the tags column,
- * then one note a line: front, back, tags separated by spaces. ?format=csv
- * is RFC 4180 CSV with the header front,back,tags, which import reads
- * back. In both, a field that holds a tab, a line break or a quote is
- * quoted (quotes doubled), and a field that a spreadsheet would run as a
- * formula (starting with =, +, -, @, tab or CR) gets a leading apostrophe
- * (OWASP's CSV injection advice); import drops that apostrophe again.
+ * separator, HTML fields, the Basic note type, the deck "Lectern" and the
+ * tags column, then one note a line: front, back, tags separated by spaces.
+ * The fields are HTML, so nothing ever needs CSV quoting: &, <, >, " and
+ * tab are character references, a line break is <br>, and a first
+ * character that a spreadsheet would start a formula with (=, +, -, @) is
+ * a character reference too (&#61;), which Anki shows as the character and
+ * a spreadsheet as inert text (CSV injection). Tags cannot hold any of
+ * these (cards_tag_ok).
+ *
+ * ?format=csv is RFC 4180 CSV with the header front,back,tags, which import
+ * reads back: a field holding a comma, a quote or a line break is quoted
+ * (quotes doubled), and a field starting with =, +, -, @, tab or CR gets a
+ * leading apostrophe (OWASP's CSV injection advice), which import drops.
  *
  * Import takes text/csv of at most CARDS_IMPORT_MAX bytes and
  * CARDS_IMPORT_ROWS_MAX rows: front,back[,tags] per row, an optional
@@ -29,6 +35,7 @@ static bool formula_start(char c)
 	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
+/* A CSV field (format=csv). */
 static void put_field(struct buf *b, const char *s, char sep)
 {
 	bool quote = strchr(s, sep) || strchr(s, '"') || strchr(s, '\n') || strchr(s, '\r') ||
@@ -46,7 +53,36 @@ static void put_field(struct buf *b, const char *s, char sep)
 		buf_putc(b, '"');
 }
 
-/* The tags of a card (array_to_string(tags, ' ')). */
+/* An HTML field of Anki's format (format=anki); tags are written as they are. */
+static void put_html(struct buf *b, const char *s, bool html)
+{
+	if (!html) {
+		buf_puts(b, s);
+		return;
+	}
+	for (const char *c = s; *c; c++) {
+		if (c == s && formula_start(*c) && *c != '\t' && *c != '\r')
+			buf_printf(b, "&#%d;", *c);
+		else if (*c == '&')
+			buf_puts(b, "&amp;");
+		else if (*c == '<')
+			buf_puts(b, "&lt;");
+		else if (*c == '>')
+			buf_puts(b, "&gt;");
+		else if (*c == '"')
+			buf_puts(b, "&quot;");
+		else if (*c == '\t')
+			buf_puts(b, "&#9;");
+		else if (*c == '\n')
+			buf_puts(b, "<br>");
+		else if (*c == '\r')
+			buf_puts(b, c[1] == '\n' ? "" : "<br>");
+		else
+			buf_putc(b, *c);
+	}
+}
+
+/* GET /cards/export?format=anki|csv[&tag=]: oldest card first. */
 enum err cards_export(struct http_req *req)
 {
 	bool anki = strcmp(http_param(req, "format"), "anki") == 0;
@@ -67,7 +103,7 @@ enum err cards_export(struct http_req *req)
 	char sep = anki ? '\t' : ',';
 	const char *eol = anki ? "\n" : "\r\n";
 	if (anki)
-		buf_puts(&b, "#separator:tab\n#html:false\n#notetype:Basic\n#deck:Lectern\n"
+		buf_puts(&b, "#separator:tab\n#html:true\n#notetype:Basic\n#deck:Lectern\n"
 		             "#columns:Front\tBack\tTags\n#tags column:3\n");
 	else
 		buf_puts(&b, "front,back,tags\r\n");
@@ -77,7 +113,10 @@ enum err cards_export(struct http_req *req)
 			if (col)
 				buf_putc(&b, sep);
 			const char *v = db_value(res, i, col);
-			put_field(&b, v ? v : "", sep);
+			if (anki)
+				put_html(&b, v ? v : "", col < 2);
+			else
+				put_field(&b, v ? v : "", sep);
 		}
 		buf_puts(&b, eol);
 	}

