@@ -405,6 +405,11 @@ is(scalar(@$page), 2, 'limit and offset');
 like($h->{link} // '', qr/rel="next".*rel="prev"/, 'Link next and prev');
 ($st, undef, my $tagged) = call(GET => "$base?tag=limit", auth($alice));
 is(scalar(@$tagged), 4, '?tag=');
+($st, undef, my $due_list) = call(GET => "$base?due=true&limit=100", auth($alice));
+my $iso_now = strftime('%Y-%m-%dT%H:%M:%S', gmtime(time + 1));
+ok(@$due_list > 0 && !grep({ $_->{due} gt $iso_now } @$due_list), '?due=true lists only cards due now (' . scalar(@$due_list) . ')');
+($st, undef, undef, my $bob_export) = call(GET => "$base/export", auth($bob));
+is(scalar(grep { !/^#/ } split /\n/, $bob_export), 0, "bob's export holds none of alice's cards");
 for my $qs ('limit=0', 'limit=101', 'offset=-1', 'due=maybe') {
 	($st) = call(GET => "$base?$qs", auth($alice));
 	is($st, 400, "list with $qs answers 400");
