@@ -1,12 +1,14 @@
 /* lectern-quiz and lectern-quiz-worker: quizzes generated from the
- * learner's documents, taken and graded (docs/api.md, "Quizzes"). This file
- * is the service's descriptor; handlers are in generate.c, upload.c,
- * quizzes.c and submit.c. The worker keeps the document replica from
- * document.processed and document.deleted (events/replica.h) and relays the
- * outbox (quiz.requested, quiz.generated). */
+ * learner's documents, taken and graded (docs/api.md, "Quizzes"), and
+ * flashcards (docs/api.md, "Flashcards"). This file is the service's
+ * descriptor; handlers are in generate.c, upload.c, quizzes.c and submit.c,
+ * and the flashcards' in cards*.c (cards.h). The worker keeps the document
+ * replica from document.processed and document.deleted (events/replica.h)
+ * and relays the outbox (quiz.requested, quiz.generated). */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cards.h"
 #include "events/replica.h"
 #include "quiz.h"
 
@@ -77,11 +79,13 @@ static struct route quiz_routes[] = {
     {"DELETE", "/{id}", quiz_delete, id_params, 0, ROUTE_AUTH},
     {"POST", "/{id}/submit", quiz_submit, id_params, QUIZ_JSON_BODY_MAX, ROUTE_AUTH | ROUTE_JSON},
     {"GET", "/{id}/results", quiz_results, id_params, 0, ROUTE_AUTH},
+    CARDS_ROUTES,
 };
 
-static const char *const quiz_prefixes[] = {"/api/v1/quizzes", NULL};
+/* Flashcards (cards.h) keep their whole path: "" strips nothing. */
+static const char *const quiz_prefixes[] = {"/api/v1/quizzes", "", NULL};
 
-static const struct consumer_handler quiz_consumers[] = {REPLICA_HANDLERS(NULL)};
+static const struct consumer_handler quiz_consumers[] = {REPLICA_HANDLERS(&cards_replica_hooks)};
 
 /* Derived settings: the body limit, the extraction limits. */
 static enum err quiz_configure(void)
