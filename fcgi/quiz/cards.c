@@ -7,7 +7,9 @@
 
 #include "app/service.h"
 #include "core/log.h"
+#include "data/row.h"
 #include "events/event.h"
+#include "web/page.h"
 #include "web/valid.h"
 
 enum {
@@ -28,12 +30,6 @@ enum {
 	COL_LAST_REVIEW,
 	COL_ORIGIN
 };
-
-static struct json_object *str_or_null(const PGresult *res, int row, int col)
-{
-	const char *v = db_value(res, row, col);
-	return v ? json_object_new_string(v) : NULL;
-}
 
 /* A float column rounded to 4 decimals, as a JSON number. */
 static struct json_object *number(const PGresult *res, int row, int col)
@@ -57,23 +53,23 @@ struct json_object *cards_json(const PGresult *res, int row)
 	const char *id = db_value(res, row, COL_ID);
 	json_object_object_add(o, "card_id", json_object_new_string(id));
 	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "front", str_or_null(res, row, COL_FRONT));
-	json_object_object_add(o, "back", str_or_null(res, row, COL_BACK));
+	json_object_object_add(o, "front", row_str(res, row, COL_FRONT));
+	json_object_object_add(o, "back", row_str(res, row, COL_BACK));
 	const char *tags = db_value(res, row, COL_TAGS);
 	struct json_object *t = tags ? http_json_parse(tags, strlen(tags)) : NULL;
 	json_object_object_add(o, "tags", t ? t : json_object_new_array());
-	json_object_object_add(o, "document_id", str_or_null(res, row, COL_DOCUMENT));
-	json_object_object_add(o, "source_sentence", str_or_null(res, row, COL_SOURCE));
-	json_object_object_add(o, "origin", str_or_null(res, row, COL_ORIGIN));
-	json_object_object_add(o, "state", str_or_null(res, row, COL_STATE));
+	json_object_object_add(o, "document_id", row_str(res, row, COL_DOCUMENT));
+	json_object_object_add(o, "source_sentence", row_str(res, row, COL_SOURCE));
+	json_object_object_add(o, "origin", row_str(res, row, COL_ORIGIN));
+	json_object_object_add(o, "state", row_str(res, row, COL_STATE));
 	json_object_object_add(o, "stability", number(res, row, COL_STABILITY));
 	json_object_object_add(o, "difficulty", number(res, row, COL_DIFFICULTY));
-	json_object_object_add(o, "due", str_or_null(res, row, COL_DUE));
+	json_object_object_add(o, "due", row_str(res, row, COL_DUE));
 	json_object_object_add(o, "reps", json_object_new_int(col_int(res, row, COL_REPS)));
 	json_object_object_add(o, "lapses", json_object_new_int(col_int(res, row, COL_LAPSES)));
-	json_object_object_add(o, "last_review", str_or_null(res, row, COL_LAST_REVIEW));
-	json_object_object_add(o, "created_at", str_or_null(res, row, COL_CREATED));
-	json_object_object_add(o, "updated_at", str_or_null(res, row, COL_UPDATED));
+	json_object_object_add(o, "last_review", row_str(res, row, COL_LAST_REVIEW));
+	json_object_object_add(o, "created_at", row_str(res, row, COL_CREATED));
+	json_object_object_add(o, "updated_at", row_str(res, row, COL_UPDATED));
 	return o;
 }
 
@@ -207,24 +203,6 @@ enum err cards_get(struct http_req *req)
 	return http_send_json(req, 200, o);
 }
 
-/* Adds the Link header of a page of the list (RFC 8288). */
-static enum err list_links(struct http_req *req, long limit, long offset, long long total)
-{
-	struct buf b;
-	buf_init(&b);
-	if (offset + limit < total)
-		buf_printf(&b, "<%s?limit=%ld&offset=%ld>; rel=\"next\"", CARDS_PREFIX, limit,
-		           offset + limit);
-	if (offset > 0) {
-		long prev = offset - limit > 0 ? offset - limit : 0;
-		buf_printf(&b, "%s<%s?limit=%ld&offset=%ld>; rel=\"prev\"", b.len ? ", " : "",
-		           CARDS_PREFIX, limit, prev);
-	}
-	enum err e = b.len ? http_add_header(req, "Link", b.data) : ERR_OK;
-	buf_clear(&b);
-	return e;
-}
-
 /* GET /cards: newest first; ?tag= keeps cards with that tag, ?due=true
  * those due now (with no daily limit: that is /due). */
 enum err cards_list(struct http_req *req)
@@ -267,11 +245,7 @@ enum err cards_list(struct http_req *req)
 	for (int i = 0; i < n; i++)
 		json_object_array_add(arr, cards_json(res, i));
 	PQclear(res);
-	char stotal[24];
-	snprintf(stotal, sizeof(stotal), "%lld", total);
-	e = http_add_header(req, "X-Total-Count", stotal);
-	if (e == ERR_OK)
-		e = list_links(req, limit, offset, total);
+	e = http_page_headers(req, CARDS_PREFIX, limit, offset, total);
 	if (e != ERR_OK) {
 		json_object_put(arr);
 		return e;
