@@ -1,11 +1,13 @@
 /* http: request accessors, parameter validation and response writing. */
 #include "web/http.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "core/log.h"
 #include "web/valid.h"
@@ -633,6 +635,14 @@ enum err http_stream_write(struct http_req *req, const void *data, size_t len)
 		return ERR_UNAVAILABLE;
 	}
 	return ERR_OK;
+}
+
+void http_stream_abort(struct http_req *req)
+{
+	/* No FastCGI end-of-request can reach nginx through a shut socket. */
+	if (req->fcgx != NULL && req->fcgx->ipcFd >= 0 &&
+	    shutdown(req->fcgx->ipcFd, SHUT_RDWR) != 0)
+		log_warn("aborting the stream: %s", strerror(errno));
 }
 
 /* RFC 5987 attr-char: left as it is in filename*=. */
