@@ -69,6 +69,7 @@ static bool append(struct transcribe_audio *a, const int16_t *s, size_t n)
 
 struct decoder {
 	AVFormatContext *fmt;
+	AVIOContext *pb; /* ours: a failed open frees fmt, never pb */
 	AVCodecContext *dec;
 	SwrContext *swr;
 	AVFrame *frame;
@@ -129,8 +130,9 @@ static enum err open_decoder(struct decoder *d, int fd, struct fd_reader *r, str
 		av_free(buffer);
 		return extract_fail(o, ERR_TOO_LARGE, "the audio needs more memory than allowed");
 	}
-	d->fmt->pb = avio_alloc_context(buffer, AVIO_BUFFER, 0, r, read_packet, NULL, seek_packet);
-	if (d->fmt->pb == NULL) {
+	d->pb = avio_alloc_context(buffer, AVIO_BUFFER, 0, r, read_packet, NULL, seek_packet);
+	d->fmt->pb = d->pb;
+	if (d->pb == NULL) {
 		av_free(buffer);
 		return extract_fail(o, ERR_TOO_LARGE, "the audio needs more memory than allowed");
 	}
@@ -222,13 +224,10 @@ enum err transcribe_decode(int fd, const struct extract_limits *l, struct transc
 	av_frame_free(&d.frame);
 	swr_free(&d.swr);
 	avcodec_free_context(&d.dec);
-	if (d.fmt != NULL) {
-		AVIOContext *pb = d.fmt->pb;
-		avformat_close_input(&d.fmt);
-		if (pb != NULL) {
-			av_freep(&pb->buffer);
-			avio_context_free(&pb);
-		}
+	avformat_close_input(&d.fmt);
+	if (d.pb != NULL) {
+		av_freep(&d.pb->buffer); /* FFmpeg may have replaced the one we gave */
+		avio_context_free(&d.pb);
 	}
 	return e;
 }

@@ -69,6 +69,36 @@ static void ssml_ok(void)
 	pool_free(p);
 }
 
+/* Found by t/fuzz/ssml: nested prosody multiplied past what one may ask
+ * for (8 nested x-slow made audio 256 times longer); a break of "nanms"
+ * cast NaN to long. */
+static void ssml_fuzz_findings(void)
+{
+	struct pool *p = pool_new();
+	struct tts_script s;
+	const char *problem = NULL;
+	static const struct {
+		const char *xml;
+		double rate;
+	} nested[] = {
+	    {"<speak><prosody rate=\"x-fast\"><prosody rate=\"200%\">Fast.</prosody></prosody>"
+	     "</speak>",
+	     2.0},
+	    {"<speak><prosody rate=\"x-slow\"><prosody rate=\"x-slow\"><prosody rate=\"50%\">"
+	     "Slow.</prosody></prosody></prosody></speak>",
+	     0.5},
+	    {"<speak><prosody rate=\"200%\"><prosody rate=\"x-slow\">Even.</prosody></prosody>"
+	     "</speak>",
+	     1.0},
+	};
+	for (size_t k = 0; k < sizeof(nested) / sizeof(*nested); k++) {
+		enum err e = tts_script_ssml(p, nested[k].xml, strlen(nested[k].xml), &s, &problem);
+		ok(e == ERR_OK && s.n >= 1 && s.segs[0].rate == nested[k].rate,
+		   "SSML: nested prosody rates stay within 0.5..2.0 (%g)", nested[k].rate);
+	}
+	pool_free(p);
+}
+
 static void ssml_bad(const char *x, const char *name)
 {
 	struct pool *p = pool_new();
@@ -110,6 +140,9 @@ static void ssml_hostile(void)
 		memcpy(deep + n, "<s>", 3);
 	deep[n] = '\0';
 	ssml_bad(deep, "deep nesting");
+	ssml_bad("<speak><break time=\"nanms\"/>Hi</speak>", "a break of nan ms");
+	ssml_bad("<speak><break time=\"nans\"/>Hi</speak>", "a break of nan s");
+	ssml_bad("<speak><break time=\"infs\"/>Hi</speak>", "a break of inf s");
 }
 
 /* Synthesises text with voice id into a temporary file; returns its bytes'
@@ -270,6 +303,7 @@ int main(void)
 {
 	plain();
 	ssml_ok();
+	ssml_fuzz_findings();
 	ssml_hostile();
 	engines();
 	streaming();
