@@ -99,6 +99,20 @@ static void ssml_fuzz_findings(void)
 	pool_free(p);
 }
 
+/* Found by t/fuzz/ssml: a run of control bytes (vertical tabs) became a
+ * piece of blank text, counted as characters to speak. */
+static void plain_controls(void)
+{
+	struct pool *p = pool_new();
+	struct tts_script s;
+	tts_script_plain(p, "Hello there. \v\v\f\x01\x02 \v", &s);
+	ok(s.n == 1 && strcmp(s.segs[0].text, "Hello there.") == 0,
+	   "plain: control bytes alone are no sentence (%zu pieces)", s.n);
+	tts_script_plain(p, "\v\f\x01", &s);
+	is_long(s.characters, 0, "plain: only control bytes is nothing to speak");
+	pool_free(p);
+}
+
 static void ssml_bad(const char *x, const char *name)
 {
 	struct pool *p = pool_new();
@@ -304,6 +318,7 @@ int main(void)
 	plain();
 	ssml_ok();
 	ssml_fuzz_findings();
+	plain_controls();
 	ssml_hostile();
 	engines();
 	streaming();
