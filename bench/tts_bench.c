@@ -47,7 +47,7 @@ enum { RUNS_MAX = 50 };
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 5;
+	int runs = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 5;
 	if (runs < 1 || runs > RUNS_MAX)
 		runs = 5;
 	if (tts_voices_init() != ERR_OK) {
@@ -57,8 +57,12 @@ int main(int argc, char **argv)
 	static const char sentence[] =
 	    "The theory of plate tectonics explains how the outer shell of the planet moves. ";
 	char text[1001] = "";
-	while (strlen(text) + sizeof(sentence) - 1 < sizeof(text))
-		strcat(text, sentence);
+	size_t len = 0;
+	while (len + sizeof(sentence) - 1 < sizeof(text)) {
+		memcpy(text + len, sentence, sizeof(sentence) - 1);
+		len += sizeof(sentence) - 1;
+	}
+	text[len] = '\0';
 	struct tts_limits l = {600, 600000, 1024, 3600};
 	static const char *const voices[] = {"Joanna", "kal16", "Brian"};
 	printf("%-8s %-4s %8s %9s %9s %9s %9s\n", "voice", "fmt", "audio s", "RTF wall", "RTF cpu",

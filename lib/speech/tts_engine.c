@@ -117,9 +117,13 @@ static cst_voice *flite_voice(const char *name)
 	return register_cmu_us_slt(NULL);
 }
 
-/* The sample rate of a flite voice: synthesise nothing much and look. */
+/* The sample rate of a flite voice: the one its registration declares, or
+ * (a voice without) synthesise nothing much and look. */
 static long flite_rate(cst_voice *v)
 {
+	int declared = get_param_int(v->features, "sample_rate", 0);
+	if (declared > 0)
+		return declared;
 	cst_wave *w = flite_text_to_wave("a", v);
 	long rate = w ? w->sample_rate : 16000;
 	delete_wave(w);
