@@ -144,7 +144,10 @@ struct synth {
 };
 
 /* The tap of a streamed synthesis: the first chunk sends the status and
- * headers (no Content-Length, nginx passes each chunk on unbuffered). */
+ * headers (no Content-Length). nginx keeps its buffering: it passes each
+ * chunk on as its buffers fill and holds what a slow client has not read
+ * yet (in a temporary file), so the engine never waits for the client and
+ * its wall-clock limit is the synthesis's alone. */
 static enum err stream_chunk(void *arg, const void *data, size_t len)
 {
 	struct synth *s = arg;
@@ -156,8 +159,6 @@ static enum err stream_chunk(void *arg, const void *data, size_t len)
 			                    pool_printf(req->pool, TTS_AUDIO_URL "%s", s->id));
 		if (e == ERR_OK)
 			e = http_add_header(req, "X-Cache", "miss");
-		if (e == ERR_OK)
-			e = http_add_header(req, "X-Accel-Buffering", "no");
 		if (e == ERR_OK)
 			e = http_stream_begin(req, 200, tts_format_content_type(s->format));
 		s->streamed = req->status != 0;
