@@ -16,7 +16,10 @@
 
 enum {
 	AVIO_BUFFER = 64 * 1024,
-	OUT_CHUNK = 8192 /* samples converted per swr_convert call */
+	OUT_CHUNK = 8192, /* samples converted per swr_convert call */
+	RATE_MIN = 1000,  /* Hz: the sample rates of real recordings */
+	RATE_MAX = 384000,
+	CHANNELS_MAX = 64
 };
 
 /* The demuxers of the accepted containers (FFmpeg's names). */
@@ -69,6 +72,7 @@ static bool append(struct transcribe_audio *a, const int16_t *s, size_t n)
 
 struct decoder {
 	AVFormatContext *fmt;
+	AVIOContext *pb; /* ours: a failed open frees fmt, never pb */
 	AVCodecContext *dec;
 	SwrContext *swr;
 	AVFrame *frame;
@@ -129,8 +133,9 @@ static enum err open_decoder(struct decoder *d, int fd, struct fd_reader *r, str
 		av_free(buffer);
 		return extract_fail(o, ERR_TOO_LARGE, "the audio needs more memory than allowed");
 	}
-	d->fmt->pb = avio_alloc_context(buffer, AVIO_BUFFER, 0, r, read_packet, NULL, seek_packet);
-	if (d->fmt->pb == NULL) {
+	d->pb = avio_alloc_context(buffer, AVIO_BUFFER, 0, r, read_packet, NULL, seek_packet);
+	d->fmt->pb = d->pb;
+	if (d->pb == NULL) {
 		av_free(buffer);
 		return extract_fail(o, ERR_TOO_LARGE, "the audio needs more memory than allowed");
 	}
@@ -156,6 +161,14 @@ static enum err open_decoder(struct decoder *d, int fd, struct fd_reader *r, str
 		return extract_fail(o, ERR_INVALID, "the audio's codec could not be opened");
 	if (d->dec->sample_rate <= 0 || d->dec->ch_layout.nb_channels <= 0)
 		return extract_fail(o, ERR_INVALID, "the audio has no sample rate or channels");
+	/* A header may claim any rate: a resampler from 1 GHz takes seconds and
+	 * gigabytes to build (found by t/fuzz/audio_decode). */
+	if (d->dec->sample_rate < RATE_MIN || d->dec->sample_rate > RATE_MAX ||
+	    d->dec->ch_layout.nb_channels > CHANNELS_MAX)
+		return extract_fail(o, ERR_INVALID,
+		                    "the audio's sample rate (%d Hz) or channels (%d) are not "
+		                    "supported",
+		                    d->dec->sample_rate, d->dec->ch_layout.nb_channels);
 	AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO, in_layout;
 	if (d->dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
 		av_channel_layout_default(&in_layout, d->dec->ch_layout.nb_channels);
@@ -222,13 +235,10 @@ enum err transcribe_decode(int fd, const struct extract_limits *l, struct transc
 	av_frame_free(&d.frame);
 	swr_free(&d.swr);
 	avcodec_free_context(&d.dec);
-	if (d.fmt != NULL) {
-		AVIOContext *pb = d.fmt->pb;
-		avformat_close_input(&d.fmt);
-		if (pb != NULL) {
-			av_freep(&pb->buffer);
-			avio_context_free(&pb);
-		}
+	avformat_close_input(&d.fmt);
+	if (d.pb != NULL) {
+		av_freep(&d.pb->buffer); /* FFmpeg may have replaced the one we gave */
+		avio_context_free(&d.pb);
 	}
 	return e;
 }

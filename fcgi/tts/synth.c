@@ -1,7 +1,8 @@
 /* synth: POST /synthesize. The same text, voice, format and speed for the
  * same user is answered from the stored audio; anything new is spoken in
- * the engine's sandboxed child, encoded into a temporary file, stored, and
- * answered with its bytes (through nginx) or the JSON form. */
+ * the engine's sandboxed child and encoded into a temporary file, and its
+ * bytes are streamed to the client chunk by chunk as they are encoded
+ * (the JSON form waits for the end); then the file is stored. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,7 +139,34 @@ struct synth {
 	const struct tts_script *script;
 	const char *key, *source;
 	char id[EVENT_ID_LEN + 1], task[EVENT_ID_LEN + 1];
+	struct http_req *req;
+	bool streamed; /* the response went out with the first bytes */
 };
+
+/* The tap of a streamed synthesis: the first chunk sends the status and
+ * headers (no Content-Length). nginx keeps its buffering: it passes each
+ * chunk on as its buffers fill and holds what a slow client has not read
+ * yet (in a temporary file), so the engine never waits for the client and
+ * its wall-clock limit is the synthesis's alone. */
+static enum err stream_chunk(void *arg, const void *data, size_t len)
+{
+	struct synth *s = arg;
+	struct http_req *req = s->req;
+	if (!s->streamed) {
+		enum err e = http_add_header(req, "X-Task-Id", s->task);
+		if (e == ERR_OK)
+			e = http_add_header(req, "Location",
+			                    pool_printf(req->pool, TTS_AUDIO_URL "%s", s->id));
+		if (e == ERR_OK)
+			e = http_add_header(req, "X-Cache", "miss");
+		if (e == ERR_OK)
+			e = http_stream_begin(req, 200, tts_format_content_type(s->format));
+		s->streamed = req->status != 0;
+		if (e != ERR_OK)
+			return e;
+	}
+	return http_stream_write(req, data, len);
+}
 
 static enum err record(struct http_req *req, const char *topic, struct json_object *payload)
 {
@@ -180,9 +208,16 @@ static const char *failure(enum err e)
 	}
 }
 
-/* Speaks into a temporary file and stores it; the row and the completed
- * event go in one transaction. *raced: an identical request stored first. */
-static enum err speak(struct http_req *req, struct synth *s, bool *raced)
+static const char insert_sql[] =
+    "INSERT INTO audio (id, task_id, user_id, request_key, voice_id, format, speed, "
+    "characters, duration_ms, sample_rate, size, storage_key, text_preview, document_id, "
+    "part) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+    "ON CONFLICT (user_id, request_key) DO NOTHING";
+
+/* Speaks into a temporary file (and the response, when stream) and stores
+ * it; the row and the completed event go in one transaction. *raced: an
+ * identical request stored first. */
+static enum err speak(struct http_req *req, struct synth *s, bool stream, bool *raced)
 {
 	struct tts_limits lim = {tts_cfg.cpu_seconds, tts_cfg.wall_ms, tts_cfg.memory_mb,
 	                         tts_cfg.max_seconds};
@@ -193,7 +228,9 @@ static enum err speak(struct http_req *req, struct synth *s, bool *raced)
 		log_error("tts: no temporary file");
 		return ERR_INTERNAL;
 	}
-	enum err e = tts_synthesize(s->voice, s->script, s->speed, s->format, &lim, f, &r);
+	struct tts_tap tap = {stream_chunk, s};
+	enum err e = tts_synthesize(s->voice, s->script, s->speed, s->format, &lim, f,
+	                            stream ? &tap : NULL, &r);
 	if (e == ERR_OK)
 		e = store_key(req->pool, TTS_SERVICE, req->user_id, s->id,
 		              pool_printf(req->pool, "audio.%s", tts_format_name(s->format)),
@@ -209,6 +246,14 @@ static enum err speak(struct http_req *req, struct synth *s, bool *raced)
 		if (record(req, "audio.generation.completed",
 		           completed(req, s, "failed", 0, failure(e))) != ERR_OK)
 			log_warn("tts: the failure of task %s was not recorded", s->task);
+		/* Part of the audio went out: the client must not take it
+		 * for the whole, so the response ends without its end. */
+		if (s->streamed) {
+			log_warn("tts: task %s failed after streaming began: %s", s->task,
+			         failure(e));
+			http_stream_abort(req);
+			return e;
+		}
 		if (e == ERR_TOO_LARGE || e == ERR_TIMEOUT)
 			return http_error(req, e, "The %s.", failure(e));
 		return e;
@@ -238,21 +283,25 @@ static enum err speak(struct http_req *req, struct synth *s, bool *raced)
 	PGresult *res = NULL;
 	e = db_begin(service_db());
 	if (e == ERR_OK)
-		e = db_exec_prepared(
-		    service_db(), "tts_insert",
-		    "INSERT INTO audio (id, task_id, user_id, request_key, voice_id, "
-		    "format, speed, characters, duration_ms, sample_rate, size, "
-		    "storage_key, text_preview, document_id, part) VALUES ($1, $2, $3, "
-		    "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
-		    "ON CONFLICT (user_id, request_key) DO NOTHING",
-		    15, params, &res);
+		e = db_exec_prepared(service_db(), "tts_insert", insert_sql, 15, params, &res);
 	*raced = e == ERR_OK && db_affected(res) == 0;
 	PQclear(res);
+	res = NULL;
+	/* A streamed response already named this id in Location: it is kept,
+	 * under a key no request makes (the identical one is the cache). */
+	if (*raced && s->streamed) {
+		params[3] = pool_printf(req->pool, "%s:%s", s->key, s->id);
+		e = db_exec_prepared(service_db(), "tts_insert", insert_sql, 15, params, &res);
+		*raced = e == ERR_OK && db_affected(res) == 0;
+		PQclear(res);
+	}
 	if (e == ERR_OK && !*raced)
 		e = outbox_record(service_db(), "audio.generation.completed", TTS_SERVICE,
 		                  req->user_id,
 		                  completed(req, s, "completed", r.duration_ms, NULL));
 	e = db_end(service_db(), e);
+	if (e != ERR_OK && s->streamed)
+		http_stream_abort(req); /* its Location would name nothing */
 	if ((e != ERR_OK || *raced) && store_delete(service_store(), skey) != ERR_OK)
 		log_warn("tts: the audio %s was left in the store", skey);
 	if (e == ERR_OK && !*raced)
@@ -278,7 +327,7 @@ static const char *request_key(struct http_req *req, const struct synth *s)
 
 enum err tts_synthesize_route(struct http_req *req)
 {
-	struct synth s = {0};
+	struct synth s = {.req = req};
 	struct tts_script script;
 	enum err e = read_speed(req, &s.speed);
 	if (e == ERR_OK)
@@ -315,7 +364,9 @@ enum err tts_synthesize_route(struct http_req *req)
 	e = record(req, "audio.generation.requested", p);
 	bool raced = false;
 	if (e == ERR_OK)
-		e = speak(req, &s, &raced);
+		e = speak(req, &s, !json, &raced);
+	if (s.streamed) /* the client has the audio and its headers */
+		return e;
 	if (e == ERR_OK)
 		e = raced ? load_by(req, "tts_by_key", "request_key", s.key, &res)
 		          : load_by(req, "tts_by_id", "id", s.id, &res);

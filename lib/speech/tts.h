@@ -7,7 +7,8 @@
  * extraction sandbox's seccomp filter (extract/extract_sandbox.h); the
  * child sends 16-bit mono PCM through a pipe sentence by sentence, and the
  * parent encodes it as it comes (WAV, MP3 with LAME, Ogg Vorbis) into a
- * file: the whole audio is never in memory. */
+ * file and, chunk by chunk, to an optional tap (the service streams the
+ * response with it): the whole audio is never in memory. */
 #ifndef LECTERN_TTS_H
 #define LECTERN_TTS_H
 
@@ -102,11 +103,23 @@ struct tts_result {
 	long long bytes; /* written to out */
 };
 
-/* Speaks script with voice at speed (0.5..2.0) into out as format.
- * ERR_TIMEOUT when a time limit ran out, ERR_TOO_LARGE past max_seconds,
- * ERR_INTERNAL when the engine or the encoder failed (logged). */
+/* Where encoded audio goes besides the file, as it is made: write gets the
+ * bytes each chunk of samples added (a sentence, or up to TTS_CHUNK_MAX
+ * samples), in order. A WAV's header goes out first with its sizes unknown
+ * (0xFFFFFFFF, as streamed WAV has them); only the file gets the real ones.
+ * Once write fails it is not called again; the synthesis goes on into the
+ * file. */
+struct tts_tap {
+	enum err (*write)(void *arg, const void *data, size_t len);
+	void *arg;
+};
+
+/* Speaks script with voice at speed (0.5..2.0) into out as format, and to
+ * tap when it is not NULL. ERR_TIMEOUT when a time limit ran out,
+ * ERR_TOO_LARGE past max_seconds, ERR_INTERNAL when the engine or the
+ * encoder failed (logged); the tap may have had part of the audio then. */
 enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *script,
                         double speed, enum tts_format format, const struct tts_limits *limits,
-                        FILE *out, struct tts_result *res) MUST_CHECK;
+                        FILE *out, const struct tts_tap *tap, struct tts_result *res) MUST_CHECK;
 
 #endif

@@ -1,5 +1,6 @@
 /* tts_encode: 16-bit mono PCM to WAV, MP3 (LAME, 48 kbit/s CBR) or Ogg
- * Vorbis (quality 0.3), written as the samples arrive. */
+ * Vorbis (quality 0.3), written as the samples arrive, into the file and,
+ * one call per encoded chunk, to the tap (a streamed response). */
 #include <lame/lame.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,9 @@ enum { WAV_HEADER = 44, MP3_KBPS = 48, MP3_QUALITY = 7 };
 struct tts_encoder {
 	enum tts_format format;
 	FILE *out;
+	const struct tts_tap *tap; /* NULL: none */
+	bool tap_off;              /* its write failed: no more calls */
+	struct buf pending;        /* bytes of the current chunk for the tap */
 	long rate;
 	unsigned long long samples;
 	/* mp3 */
@@ -44,12 +48,34 @@ static void le16(unsigned char *p, uint16_t v)
 	p[1] = (unsigned char)(v >> 8);
 }
 
-static bool wav_header(struct tts_encoder *enc)
+/* Everything encoded goes through here: the file, and the tap's chunk. */
+static bool emit(struct tts_encoder *enc, const void *data, size_t len)
 {
-	unsigned char h[WAV_HEADER];
-	uint32_t data = (uint32_t)(enc->samples * 2);
+	if (fwrite(data, 1, len, enc->out) != len)
+		return false;
+	if (enc->tap != NULL && !enc->tap_off)
+		buf_append(&enc->pending, data, len);
+	return true;
+}
+
+/* Hands the chunk to the tap; one failure (the client left) ends the tap,
+ * not the synthesis. */
+static void tap_flush(struct tts_encoder *enc)
+{
+	if (enc->pending.len > 0 && !enc->tap_off &&
+	    enc->tap->write(enc->tap->arg, enc->pending.data, enc->pending.len) != ERR_OK)
+		enc->tap_off = true;
+	enc->pending.len = 0;
+}
+
+/* The header with the sizes of the samples so far; known false: the sizes
+ * are not known yet (0xFFFFFFFF, what streamed WAV uses), rewritten into
+ * the file at the end. */
+static void wav_header(const struct tts_encoder *enc, bool known, unsigned char h[WAV_HEADER])
+{
+	uint32_t data = known ? (uint32_t)(enc->samples * 2) : UINT32_MAX;
 	memcpy(h, "RIFF", 4);
-	le32(h + 4, 36 + data);
+	le32(h + 4, known ? 36 + data : UINT32_MAX);
 	memcpy(h + 8, "WAVEfmt ", 8);
 	le32(h + 16, 16);
 	le16(h + 20, 1); /* PCM */
@@ -60,16 +86,30 @@ static bool wav_header(struct tts_encoder *enc)
 	le16(h + 34, 16);
 	memcpy(h + 36, "data", 4);
 	le32(h + 40, data);
-	return fwrite(h, 1, sizeof(h), enc->out) == sizeof(h);
+}
+
+static bool wav_start(struct tts_encoder *enc)
+{
+	unsigned char h[WAV_HEADER];
+	wav_header(enc, false, h);
+	return emit(enc, h, sizeof(h));
+}
+
+/* The real sizes, in the file only (the tap has had its header). */
+static bool wav_finish(struct tts_encoder *enc)
+{
+	unsigned char h[WAV_HEADER];
+	wav_header(enc, true, h);
+	return fseek(enc->out, 0, SEEK_SET) == 0 &&
+	       fwrite(h, 1, sizeof(h), enc->out) == sizeof(h) && fseek(enc->out, 0, SEEK_END) == 0;
 }
 
 static bool ogg_pages(struct tts_encoder *enc, bool flush)
 {
 	ogg_page og;
 	while (flush ? ogg_stream_flush(&enc->os, &og) : ogg_stream_pageout(&enc->os, &og)) {
-		if (fwrite(og.header, 1, (size_t)og.header_len, enc->out) !=
-		        (size_t)og.header_len ||
-		    fwrite(og.body, 1, (size_t)og.body_len, enc->out) != (size_t)og.body_len)
+		if (!emit(enc, og.header, (size_t)og.header_len) ||
+		    !emit(enc, og.body, (size_t)og.body_len))
 			return false;
 	}
 	return true;
@@ -125,13 +165,16 @@ static bool lame_start(struct tts_encoder *enc)
 	return lame_init_params(enc->lame) >= 0;
 }
 
-struct tts_encoder *tts_encoder_new(enum tts_format format, long sample_rate, FILE *out)
+struct tts_encoder *tts_encoder_new(enum tts_format format, long sample_rate, FILE *out,
+                                    const struct tts_tap *tap)
 {
 	struct tts_encoder *enc = xcalloc(1, sizeof(*enc));
 	enc->format = format;
 	enc->out = out;
+	enc->tap = tap;
+	buf_init(&enc->pending);
 	enc->rate = sample_rate;
-	bool ok = format == TTS_WAV   ? wav_header(enc)
+	bool ok = format == TTS_WAV   ? wav_start(enc)
 	          : format == TTS_MP3 ? lame_start(enc)
 	                              : vorbis_start(enc);
 	if (!ok) {
@@ -145,7 +188,7 @@ struct tts_encoder *tts_encoder_new(enum tts_format format, long sample_rate, FI
 
 static bool mp3_out(struct tts_encoder *enc, int n)
 {
-	return n >= 0 && fwrite(enc->mp3buf, 1, (size_t)n, enc->out) == (size_t)n;
+	return n >= 0 && emit(enc, enc->mp3buf, (size_t)n);
 }
 
 /* LAME's own bound for one call's output. */
@@ -158,9 +201,8 @@ static void mp3_room(struct tts_encoder *enc, size_t n)
 	}
 }
 
-bool tts_encoder_write(struct tts_encoder *enc, const int16_t *pcm, size_t n)
+static bool encode(struct tts_encoder *enc, const int16_t *pcm, size_t n)
 {
-	enc->samples += n;
 	switch (enc->format) {
 	case TTS_WAV: {
 		unsigned char b[2 * 1024];
@@ -168,7 +210,7 @@ bool tts_encoder_write(struct tts_encoder *enc, const int16_t *pcm, size_t n)
 			size_t k = 0;
 			for (; k < sizeof(b) / 2 && i < n; k++, i++)
 				le16(b + 2 * k, (uint16_t)pcm[i]);
-			if (fwrite(b, 2, k, enc->out) != k)
+			if (!emit(enc, b, 2 * k))
 				return false;
 		}
 		return true;
@@ -188,13 +230,21 @@ bool tts_encoder_write(struct tts_encoder *enc, const int16_t *pcm, size_t n)
 	return false;
 }
 
+bool tts_encoder_write(struct tts_encoder *enc, const int16_t *pcm, size_t n)
+{
+	enc->samples += n;
+	bool ok = encode(enc, pcm, n);
+	if (ok)
+		tap_flush(enc);
+	return ok;
+}
+
 bool tts_encoder_finish(struct tts_encoder *enc)
 {
 	bool ok = true;
 	switch (enc->format) {
 	case TTS_WAV:
-		ok = fseek(enc->out, 0, SEEK_SET) == 0 && wav_header(enc) &&
-		     fseek(enc->out, 0, SEEK_END) == 0;
+		ok = wav_finish(enc);
 		break;
 	case TTS_MP3:
 		mp3_room(enc, 0);
@@ -205,6 +255,8 @@ bool tts_encoder_finish(struct tts_encoder *enc)
 		ok = vorbis_drain(enc) && ogg_pages(enc, true);
 		break;
 	}
+	if (ok)
+		tap_flush(enc);
 	ok = fflush(enc->out) == 0 && ok;
 	tts_encoder_free(enc);
 	return ok;
@@ -217,6 +269,7 @@ void tts_encoder_free(struct tts_encoder *enc)
 	if (enc->lame != NULL)
 		lame_close(enc->lame);
 	free(enc->mp3buf);
+	buf_clear(&enc->pending);
 	if (enc->vorbis_ready) {
 		ogg_stream_clear(&enc->os);
 		vorbis_block_clear(&enc->vb);

@@ -23,10 +23,11 @@ struct tts_hello {
 _Noreturn void tts_child_run(const struct tts_voice *voice, const struct tts_script *script,
                              double speed, const struct tts_limits *limits);
 
-/* An encoder writing one format into a FILE as samples arrive. */
+/* An encoder writing one format into a FILE (and tap) as samples arrive. */
 struct tts_encoder;
-/* NULL when the encoder could not start (logged). */
-struct tts_encoder *tts_encoder_new(enum tts_format format, long sample_rate, FILE *out);
+/* NULL when the encoder could not start (logged); tap may be NULL. */
+struct tts_encoder *tts_encoder_new(enum tts_format format, long sample_rate, FILE *out,
+                                    const struct tts_tap *tap);
 /* Encodes n mono samples; false on a write or encoder failure. */
 bool tts_encoder_write(struct tts_encoder *enc, const int16_t *pcm, size_t n);
 /* Flushes and finishes the file (WAV's sizes, MP3's last frame, Ogg's end

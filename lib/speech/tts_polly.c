@@ -143,12 +143,12 @@ static enum err speak(const struct tts_voice *v, const char *ssml, struct pcm_si
 
 enum err tts_polly_synthesize(const struct tts_voice *voice, const struct tts_script *script,
                               double speed, enum tts_format format, const struct tts_limits *limits,
-                              FILE *out, struct tts_result *res)
+                              FILE *out, const struct tts_tap *tap, struct tts_result *res)
 {
 	if (polly == NULL)
 		return ERR_UNAVAILABLE;
 	res->sample_rate = POLLY_RATE;
-	struct pcm_sink s = {tts_encoder_new(format, POLLY_RATE, out), res,
+	struct pcm_sink s = {tts_encoder_new(format, POLLY_RATE, out, tap), res,
 	                     (long long)limits->max_seconds * POLLY_RATE, 0, false};
 	if (s.enc == NULL)
 		return ERR_INTERNAL;

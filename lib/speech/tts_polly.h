@@ -22,6 +22,7 @@ enum err tts_polly_voices(void) MUST_CHECK;
  * limits->max_seconds, ERR_INTERNAL when encoding failed. */
 enum err tts_polly_synthesize(const struct tts_voice *voice, const struct tts_script *script,
                               double speed, enum tts_format format, const struct tts_limits *limits,
-                              FILE *out, struct tts_result *res) MUST_CHECK;
+                              FILE *out, const struct tts_tap *tap,
+                              struct tts_result *res) MUST_CHECK;
 
 #endif

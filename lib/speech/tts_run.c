@@ -109,7 +109,7 @@ static int read_full(int fd, void *dst, size_t n, long long deadline)
 
 /* Reads the child's answer into the encoder. */
 static enum err pump(int fd, enum tts_format format, const struct tts_limits *l, FILE *out,
-                     struct tts_result *res, long long deadline)
+                     const struct tts_tap *tap, struct tts_result *res, long long deadline)
 {
 	struct tts_hello hello;
 	int r = read_full(fd, &hello, sizeof(hello), deadline);
@@ -119,7 +119,7 @@ static enum err pump(int fd, enum tts_format format, const struct tts_limits *l,
 	    hello.sample_rate > 96000)
 		return ERR_INTERNAL;
 	res->sample_rate = hello.sample_rate;
-	struct tts_encoder *enc = tts_encoder_new(format, hello.sample_rate, out);
+	struct tts_encoder *enc = tts_encoder_new(format, hello.sample_rate, out, tap);
 	if (enc == NULL)
 		return ERR_INTERNAL;
 	static int16_t pcm[TTS_CHUNK_MAX];
@@ -161,11 +161,11 @@ static enum err pump(int fd, enum tts_format format, const struct tts_limits *l,
 
 enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *script,
                         double speed, enum tts_format format, const struct tts_limits *limits,
-                        FILE *out, struct tts_result *res)
+                        FILE *out, const struct tts_tap *tap, struct tts_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	if (voice->engine == TTS_POLLY)
-		return tts_polly_synthesize(voice, script, speed, format, limits, out, res);
+		return tts_polly_synthesize(voice, script, speed, format, limits, out, tap, res);
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		log_error("tts: pipe: %s", strerror(errno));
@@ -185,7 +185,7 @@ enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *
 	}
 	close(fds[1]);
 	long long deadline = now_ms() + limits->wall_ms;
-	enum err e = pump(fds[0], format, limits, out, res, deadline);
+	enum err e = pump(fds[0], format, limits, out, tap, res, deadline);
 	close(fds[0]);
 	if (e != ERR_OK)
 		kill(pid, SIGKILL);

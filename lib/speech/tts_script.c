@@ -22,10 +22,11 @@ static void push(struct pool *pool, struct tts_script *s, const char *text, doub
 	s->segs[s->n++] = (struct tts_seg){text, pause_ms, rate, spell};
 }
 
+/* Spaces and control bytes only (controls are spoken as spaces). */
 static bool blank(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+		if ((unsigned char)p[i] > ' ')
 			return false;
 	return true;
 }

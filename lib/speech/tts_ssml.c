@@ -6,12 +6,15 @@
  * the tree is walked against a fixed list of elements and attributes. */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "speech/tts.h"
 
 enum { SSML_DEPTH_MAX = 32, P_PAUSE_MS = 400, S_PAUSE_MS = 150 };
+#define RATE_MIN 0.5 /* prosody's x-slow and 50% */
+#define RATE_MAX 2.0 /* 200% */
 
 struct walk {
 	struct pool *pool;
@@ -56,7 +59,7 @@ static long parse_time(const char *t)
 {
 	char *end = NULL;
 	double v = strtod(t, &end);
-	if (end == t || v < 0)
+	if (end == t || !(v >= 0) || isinf(v)) /* "nan" and "inf" parse too */
 		return -1;
 	if (strcmp(end, "ms") == 0)
 		return v > TTS_PAUSE_MAX_MS ? TTS_PAUSE_MAX_MS : (long)v;
@@ -141,7 +144,12 @@ static bool walk(struct walk *w, const xmlNode *first, double rate, bool spell, 
 				w->problem = "prosody takes rate: x-slow..x-fast or 50%..200%";
 				return false;
 			}
-			if (!walk(w, n->children, rate * v, spell, depth + 1))
+			/* Nested rates multiply, within what one may ask for. */
+			double nested = rate * v;
+			nested = nested < RATE_MIN   ? RATE_MIN
+			         : nested > RATE_MAX ? RATE_MAX
+			                             : nested;
+			if (!walk(w, n->children, nested, spell, depth + 1))
 				return false;
 		} else if (name_is(n, "say-as")) {
 			const char *as = attr(n, "interpret-as");

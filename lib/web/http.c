@@ -1,11 +1,14 @@
 /* http: request accessors, parameter validation and response writing. */
 #include "web/http.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "web/valid.h"
@@ -633,6 +636,23 @@ enum err http_stream_write(struct http_req *req, const void *data, size_t len)
 		return ERR_UNAVAILABLE;
 	}
 	return ERR_OK;
+}
+
+void http_stream_abort(struct http_req *req)
+{
+	/* Without fastcgi_keep_conn nginx takes a bare end of the connection
+	 * for the end of the response, so it gets a record of FastCGI version
+	 * 0, which it refuses as an upstream error: after the headers that
+	 * closes the client's connection mid-body. Then the socket is shut so
+	 * no end-of-request follows. */
+	static const unsigned char bad_record[8] = {0};
+	if (req->fcgx == NULL || req->fcgx->ipcFd < 0)
+		return;
+	(void)FCGX_FFlush(req->fcgx->out);
+	if (write(req->fcgx->ipcFd, bad_record, sizeof(bad_record)) !=
+	        (ssize_t)sizeof(bad_record) ||
+	    shutdown(req->fcgx->ipcFd, SHUT_RDWR) != 0)
+		log_warn("aborting the stream: %s", strerror(errno));
 }
 
 /* RFC 5987 attr-char: left as it is in filename*=. */

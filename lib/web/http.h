@@ -185,6 +185,10 @@ enum err http_stream_begin(struct http_req *req, int status, const char *content
 /* Writes and flushes a piece of a streamed body; ERR_UNAVAILABLE (logged)
  * when the client is gone. */
 enum err http_stream_write(struct http_req *req, const void *data, size_t len) MUST_CHECK;
+/* Ends a streamed response that failed part way without its end: nginx
+ * closes the client's connection mid-body, so the client cannot take the
+ * part for the whole. Nothing more can be written for req. */
+void http_stream_abort(struct http_req *req);
 /* The Content-Disposition value for filename: `attachment; filename="..."`
  * with an ASCII fallback (quotes, backslashes, '%', controls and non-ASCII
  * become '_') and `filename*=UTF-8''...` percent-encoded (RFC 6266, 5987).

@@ -8,6 +8,7 @@ use strict;
 use warnings;
 
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
 use Time::HiRes qw(time);
@@ -123,6 +124,70 @@ diag(sprintf('cache hit through nginx: %.1f ms', $hit_ms));
 is($hd->{'x-cache'}, 'miss', 'another speed is another synthesis');
 ($s, $hd) = synth($bob, { text => $para, voice_id => 'Joanna', format => 'mp3' });
 is($hd->{'x-cache'}, 'miss', "another user's identical text is theirs alone");
+
+# --- streaming -------------------------------------------------------------------
+# A long synthesis answers with its first audio while the rest is still being
+# spoken: the client reads the headers and the first bytes of four minutes of
+# audio (seconds of synthesis), and the synthesis is not in the library yet
+# (its row is written after the last sentence); then it reads the rest, and
+# the stored copy has the same audio.
+{
+	my ($host, $port) = $stack->http_url =~ m{^http://([^:/]+):(\d+)};
+	my $long_text = join(' ', map { "Sentence number $_ of a long reading, spoken one after another." } 1 .. 60);
+	my $body = $json->encode({ text => $long_text, voice_id => 'Joanna', format => 'wav' });
+	my $sock = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port) or die "connect: $!";
+	binmode $sock;
+	print $sock "POST $base/synthesize HTTP/1.1\r\nHost: $host\r\nAuthorization: Bearer $alice\r\n"
+		. "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body";
+	my $in = '';
+	while ($in !~ /\r\n\r\n/) {
+		my $n = sysread($sock, $in, 4096, length $in);
+		last unless $n;
+	}
+	my ($head, $rest) = split /\r\n\r\n/, $in, 2;
+	my %sh = map { /^([^:]+):\s*(.*)$/ ? (lc $1 => $2) : () } split /\r\n/, $head;
+	like($head, qr{^HTTP/1\.1 200}, 'stream: 200');
+	is($sh{'content-type'}, 'audio/wav', 'stream: Content-Type');
+	is($sh{'transfer-encoding'}, 'chunked', 'stream: chunked, as it is made');
+	ok(!defined $sh{'content-length'}, 'stream: no Content-Length');
+	is($sh{'x-cache'}, 'miss', 'stream: X-Cache miss');
+	like($sh{'x-task-id'} // '', $uuid_re, 'stream: X-Task-Id');
+	like($sh{location} // '', qr{^/api/v1/tts/audio/[0-9a-f-]{36}$}, 'stream: Location');
+	while (length($rest) < 200) {
+		my $n = sysread($sock, $rest, 4096, length $rest);
+		last unless $n;
+	}
+	ok(length($rest) >= 200, 'stream: the first audio arrived');
+	my ($ls, undef, $lj) = $stack->request(GET => "$base/audio?limit=100", auth($alice));
+	ok($ls == 200 && !grep({ $_->{task_id} eq ($sh{'x-task-id'} // '') } @$lj),
+		'stream: ... while the synthesis is still going (not in the library yet)');
+	while (1) {
+		my $n = sysread($sock, $rest, 65536, length $rest);
+		last unless $n;
+	}
+	close $sock;
+	# De-chunk.
+	my ($audio, $ended) = ('', 0);
+	while ($rest =~ /\G([0-9a-fA-F]+)\r\n/gc) {
+		my $size = hex $1;
+		if ($size == 0) {
+			$ended = 1;
+			last;
+		}
+		$audio .= substr($rest, pos($rest), $size);
+		pos($rest) += $size + 2;
+	}
+	ok($ended, 'stream: ends with its last chunk');
+	like($audio, qr/^RIFF\xff\xff\xff\xffWAVE/, 'stream: a WAV header with its sizes unknown');
+	my ($rate, $len) = decode($audio, 'wav');
+	is($rate, 16000, 'stream: decodes at 16 kHz');
+	ok($len > 60, "stream: all of it (${len}s)");
+	my ($gs, undef, undef, $stored) = $stack->request(GET => $sh{location}, auth($alice));
+	is($gs, 200, 'stream: stored at its Location');
+	ok(length($stored) == length($audio) && substr($stored, 44) eq substr($audio, 44),
+		'stream: the stored audio is the streamed audio');
+	is(unpack('V', substr($stored, 40, 4)), length($stored) - 44, 'stream: the stored WAV has its real size');
+}
 
 # --- the JSON form --------------------------------------------------------------
 ($s, $hd, $j) = synth($alice, { text => 'The JSON form.', voice => 'Matthew', format => 'ogg', response => 'json' });

@@ -1,5 +1,6 @@
 /* lib/speech: scripts from plain text and SSML (hostile XML included), the
  * engines in their child, each encoder's output, and the limits. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +69,50 @@ static void ssml_ok(void)
 	pool_free(p);
 }
 
+/* Found by t/fuzz/ssml: nested prosody multiplied past what one may ask
+ * for (8 nested x-slow made audio 256 times longer); a break of "nanms"
+ * cast NaN to long. */
+static void ssml_fuzz_findings(void)
+{
+	struct pool *p = pool_new();
+	struct tts_script s;
+	const char *problem = NULL;
+	static const struct {
+		const char *xml;
+		double rate;
+	} nested[] = {
+	    {"<speak><prosody rate=\"x-fast\"><prosody rate=\"200%\">Fast.</prosody></prosody>"
+	     "</speak>",
+	     2.0},
+	    {"<speak><prosody rate=\"x-slow\"><prosody rate=\"x-slow\"><prosody rate=\"50%\">"
+	     "Slow.</prosody></prosody></prosody></speak>",
+	     0.5},
+	    {"<speak><prosody rate=\"200%\"><prosody rate=\"x-slow\">Even.</prosody></prosody>"
+	     "</speak>",
+	     1.0},
+	};
+	for (size_t k = 0; k < sizeof(nested) / sizeof(*nested); k++) {
+		enum err e = tts_script_ssml(p, nested[k].xml, strlen(nested[k].xml), &s, &problem);
+		ok(e == ERR_OK && s.n >= 1 && s.segs[0].rate == nested[k].rate,
+		   "SSML: nested prosody rates stay within 0.5..2.0 (%g)", nested[k].rate);
+	}
+	pool_free(p);
+}
+
+/* Found by t/fuzz/ssml: a run of control bytes (vertical tabs) became a
+ * piece of blank text, counted as characters to speak. */
+static void plain_controls(void)
+{
+	struct pool *p = pool_new();
+	struct tts_script s;
+	tts_script_plain(p, "Hello there. \v\v\f\x01\x02 \v", &s);
+	ok(s.n == 1 && strcmp(s.segs[0].text, "Hello there.") == 0,
+	   "plain: control bytes alone are no sentence (%zu pieces)", s.n);
+	tts_script_plain(p, "\v\f\x01", &s);
+	is_long(s.characters, 0, "plain: only control bytes is nothing to speak");
+	pool_free(p);
+}
+
 static void ssml_bad(const char *x, const char *name)
 {
 	struct pool *p = pool_new();
@@ -109,6 +154,9 @@ static void ssml_hostile(void)
 		memcpy(deep + n, "<s>", 3);
 	deep[n] = '\0';
 	ssml_bad(deep, "deep nesting");
+	ssml_bad("<speak><break time=\"nanms\"/>Hi</speak>", "a break of nan ms");
+	ssml_bad("<speak><break time=\"nans\"/>Hi</speak>", "a break of nan s");
+	ssml_bad("<speak><break time=\"infs\"/>Hi</speak>", "a break of inf s");
 }
 
 /* Synthesises text with voice id into a temporary file; returns its bytes'
@@ -120,7 +168,7 @@ static enum err speak(const char *id, const char *text, enum tts_format f, doubl
 	struct tts_script s;
 	tts_script_plain(p, text, &s);
 	FILE *out = tmpfile();
-	enum err e = tts_synthesize(tts_voice_find(id), &s, speed, f, l, out, r);
+	enum err e = tts_synthesize(tts_voice_find(id), &s, speed, f, l, out, NULL, r);
 	memset(head, 0, 5);
 	rewind(out);
 	if (fread(head, 1, 4, out) != 4)
@@ -172,11 +220,107 @@ static void engines(void)
 	        "the wall clock stops a synthesis");
 }
 
+/* A tap that keeps what it is given; fail_at: the call that fails (0: none). */
+struct tap_log {
+	struct buf bytes;
+	size_t calls, first, fail_at;
+};
+
+static enum err tap_keep(void *arg, const void *data, size_t len)
+{
+	struct tap_log *t = arg;
+	if (++t->calls == t->fail_at)
+		return ERR_UNAVAILABLE;
+	if (t->calls == 1)
+		t->first = len;
+	buf_append(&t->bytes, data, len);
+	return ERR_OK;
+}
+
+/* The whole file of a synthesis with a tap. */
+static enum err tapped(enum tts_format f, struct tap_log *t, struct buf *file, struct tts_result *r)
+{
+	const char *text = "The first sentence is spoken. The second one follows it. "
+	                   "A third closes the paragraph.";
+	struct pool *p = pool_new();
+	struct tts_script s;
+	tts_script_plain(p, text, &s);
+	FILE *out = tmpfile();
+	struct tts_tap tap = {tap_keep, t};
+	enum err e = tts_synthesize(tts_voice_find("Joanna"), &s, 1.0, f, &limits, out, &tap, r);
+	rewind(out);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), out)) > 0)
+		buf_append(file, chunk, n);
+	fclose(out);
+	pool_free(p);
+	return e;
+}
+
+/* The tap gets the audio sentence by sentence, the same bytes as the file
+ * (a WAV's header says "size unknown"), and a failing tap stops only itself. */
+static void streaming(void)
+{
+	for (int f = TTS_MP3; f <= TTS_OGG; f++) {
+		const char *name = tts_format_name((enum tts_format)f);
+		struct tap_log t = {.calls = 0};
+		struct buf file;
+		buf_init(&t.bytes);
+		buf_init(&file);
+		struct tts_result r;
+		ok(tapped((enum tts_format)f, &t, &file, &r) == ERR_OK, "tap %s: synthesised",
+		   name);
+		ok(t.calls >= 3, "tap %s: one call per sentence at least (%zu)", name, t.calls);
+		ok(t.first > 0 && t.first < file.len / 2,
+		   "tap %s: the first chunk (%zu bytes) comes before most of the audio (%zu)", name,
+		   t.first, file.len);
+		ok(t.bytes.len == file.len, "tap %s: as many bytes as the file (%zu, %zu)", name,
+		   t.bytes.len, file.len);
+		if (f == TTS_WAV && t.bytes.len >= 44 && file.len >= 44) {
+			ok(memcmp(t.bytes.data + 4, "\xff\xff\xff\xff", 4) == 0 &&
+			       memcmp(t.bytes.data + 40, "\xff\xff\xff\xff", 4) == 0,
+			   "tap wav: the streamed header leaves the sizes unknown");
+			uint32_t data = (uint32_t)(unsigned char)file.data[40] |
+			                (uint32_t)(unsigned char)file.data[41] << 8 |
+			                (uint32_t)(unsigned char)file.data[42] << 16 |
+			                (uint32_t)(unsigned char)file.data[43] << 24;
+			is_long(data, r.samples * 2,
+			        "tap wav: the file's header has the real size");
+			ok(memcmp(t.bytes.data + 44, file.data + 44, file.len - 44) == 0,
+			   "tap wav: the same samples");
+		} else {
+			ok(t.bytes.len == file.len &&
+			       memcmp(t.bytes.data, file.data, file.len) == 0,
+			   "tap %s: the same bytes as the file", name);
+		}
+		size_t whole = file.len;
+		buf_clear(&t.bytes);
+		buf_clear(&file);
+		/* The client leaves after the first chunk: the file is still whole. */
+		struct tap_log gone = {.fail_at = 2};
+		struct buf file2;
+		buf_init(&gone.bytes);
+		buf_init(&file2);
+		struct tts_result r2;
+		ok(tapped((enum tts_format)f, &gone, &file2, &r2) == ERR_OK,
+		   "tap %s: a failing tap does not stop the synthesis", name);
+		ok(gone.calls == 2, "tap %s: ... and is not called again (%zu)", name, gone.calls);
+		ok(r2.samples == r.samples && file2.len == whole,
+		   "tap %s: ... and the file has all the audio", name);
+		buf_clear(&gone.bytes);
+		buf_clear(&file2);
+	}
+}
+
 int main(void)
 {
 	plain();
 	ssml_ok();
+	ssml_fuzz_findings();
+	plain_controls();
 	ssml_hostile();
 	engines();
+	streaming();
 	return tap_done();
 }
