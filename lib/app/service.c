@@ -12,6 +12,7 @@
 #include "web/health.h"
 #include "web/prefork.h"
 #include "web/serve.h"
+#include "web/waiters.h"
 
 /* --- Settings every program declares once ------------------------------- */
 
@@ -21,6 +22,8 @@ static struct {
 	int log_level; /* enum log_level */
 	const char *listen;
 	long workers;
+	long waiting_max; /* -1: half of workers */
+	long jobs_per_user;
 	const char *db_dsn;
 	long db_timeout_ms;
 	const char *redis_url;
@@ -39,6 +42,16 @@ static const struct cfg_var pool_vars[] = {
      "address to listen on when no socket is inherited: unix:/path or 127.0.0.1:PORT", NULL},
     {"LECTERN_WORKERS", CFG_INT, "4", 1, PREFORK_CHILDREN_MAX, 0, &S.workers,
      "processes that serve requests", NULL},
+    {"LECTERN_WAITING_MAX", CFG_INT, "-1", -1, PREFORK_CHILDREN_MAX, 0, &S.waiting_max,
+     "processes that may wait for a job at once (an upload's wait; one per user); "
+     "-1: half of LECTERN_WORKERS",
+     NULL},
+};
+static const struct cfg_var job_vars[] = {
+    {"LECTERN_JOBS_PER_USER", CFG_INT, "100", 0, 1000000, 0, &S.jobs_per_user,
+     "unfinished jobs one user may have queued or running; more are refused with 429 "
+     "(0: no bound)",
+     NULL},
 };
 static const struct cfg_var db_vars[] = {
     {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &S.db_dsn,
@@ -71,8 +84,10 @@ static void tables_collect(const struct service_def *def, bool worker, struct se
 	tables_add(ts, (struct cfg_table){"logging", log_vars, CFG_COUNT(log_vars)});
 	if (!worker)
 		tables_add(ts, (struct cfg_table){"serving", pool_vars, CFG_COUNT(pool_vars)});
-	if ((def->clients & SERVICE_DB) || worker)
+	if ((def->clients & SERVICE_DB) || worker) {
 		tables_add(ts, (struct cfg_table){"database", db_vars, CFG_COUNT(db_vars)});
+		tables_add(ts, (struct cfg_table){"jobs", job_vars, CFG_COUNT(job_vars)});
+	}
 	if (def->clients & SERVICE_CACHE)
 		tables_add(ts, (struct cfg_table){"redis", cache_vars, CFG_COUNT(cache_vars)});
 	if (def->clients & SERVICE_STORE)
@@ -117,6 +132,7 @@ static enum err load_settings(const struct service_def *def, const struct servic
 		return e;
 	if ((def->clients & SERVICE_STORE) && store_config_check(&S.store) != ERR_OK)
 		return ERR_INVALID;
+	job_set_owner_limit(S.jobs_per_user);
 	/* The S3 backend signs with the same AWS settings. */
 	S.store.aws = S.aws;
 	if (def->workers_max && S.workers > def->workers_max) {
@@ -282,10 +298,25 @@ static void pool_process_done(void)
 	clients_close();
 }
 
+/* The request in hand: whose wait job_wait's gate admits. */
+static const struct http_req *pool_req;
+
+static void pool_before_request(struct http_req *req)
+{
+	pool_req = req;
+}
+
+static bool pool_wait_take(void)
+{
+	return waiters_take(pool_req ? pool_req->user_id : NULL);
+}
+
 /* A handler that left its transaction open would poison every later
  * request of this process: end it here, and say so, since it is a bug. */
 static void pool_after_request(struct http_req *req)
 {
+	waiters_release();
+	pool_req = NULL;
 	if (C.db && db_in_transaction(C.db)) {
 		log_error("bug: %s %s left a transaction open; rolled back", req->method,
 		          req->route ? req->route->pattern : req->uri);
@@ -343,6 +374,11 @@ static int run_pool(const struct service_def *def)
 		snprintf(api_prefix, sizeof(api_prefix), "/api/v1/%s", def->name);
 		prefixes[0] = api_prefix;
 	}
+	/* Waits for jobs hold a process each: at most this many at once. */
+	long waiting = S.waiting_max >= 0 ? S.waiting_max : S.workers / 2;
+	if (waiters_init(waiting > S.workers ? S.workers : waiting) != ERR_OK)
+		return 1;
+	job_set_wait_gate(pool_wait_take, waiters_release);
 	const struct service svc = {
 	    .name = def->name,
 	    .prefixes = def->prefixes ? def->prefixes : prefixes,
@@ -350,7 +386,7 @@ static int run_pool(const struct service_def *def)
 	    .nroutes = def->nroutes + 1,
 	    .worker_init = pool_process_init,
 	    .worker_done = pool_process_done,
-	    .before = NULL,
+	    .before = pool_before_request,
 	    .after = pool_after_request,
 	};
 	return serve_run(&svc, &opts);
