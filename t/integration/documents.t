@@ -10,11 +10,11 @@ use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless);
 
 for my $tool (qw(kcat psql)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
-		plan skip_all => "$tool is not installed";
+		prerequisite(0, "$tool is not installed");
 	}
 }
 
@@ -406,7 +406,7 @@ is_deeply([map { $_->{payload}{chunk}{index} } @chunks], [0 .. $#chunks], 'index
 # A second stack whose worker asks t/llm-peer.py (a chat-completions test
 # server) for the notes, grounded in the document's text.
 SKIP: {
-	skip('/usr/bin/python3 is missing', 5) unless -x '/usr/bin/python3';
+	skip_unless(-x '/usr/bin/python3', '/usr/bin/python3 is missing', 5);
 	my $port_file = "$files/llm.port";
 	my $peer = fork() // die "fork: $!";
 	if ($peer == 0) {
