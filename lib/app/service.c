@@ -106,7 +106,7 @@ static void tables_collect(const struct service_def *def, bool worker, struct se
 
 static void usage(const char *program, const struct service_tables *ts)
 {
-	printf("Usage: %s [--help | --print-config]\n\n"
+	printf("Usage: %s [--help | --print-config | --print-routes]\n\n"
 	       "Settings come from the environment (NAME, or NAME_FILE naming a file that holds "
 	       "the value):\n",
 	       program);
@@ -429,6 +429,27 @@ static bool named_worker(const char *argv0)
 	return n >= k && strcmp(base + n - k, "worker") == 0;
 }
 
+/* --print-routes: "METHOD PATH" per route and URI prefix, GET /health
+ * first, as the pool would serve them (t/integration/openapi.t checks each
+ * against docs/openapi.json). Needs no settings. */
+static void print_routes(const struct service_def *def)
+{
+	char api_prefix[SERVICE_NAME_MAX + 16];
+	const char *own[] = {api_prefix, NULL};
+	snprintf(api_prefix, sizeof(api_prefix), "/api/v1/%s", def->name);
+	const char *const *prefixes = def->prefixes ? def->prefixes : own;
+	for (size_t p = 0; prefixes[p] && def->nroutes; p++) {
+		printf("GET %s/health\n", prefixes[p]);
+		for (size_t i = 0; i < def->nroutes; i++) {
+			const char *pattern = def->routes[i].pattern;
+			/* The bare prefix is the path "/". */
+			bool bare = strcmp(pattern, "/") == 0 && prefixes[p][0];
+			printf("%s %s%s\n", def->routes[i].method, prefixes[p],
+			       bare ? "" : pattern);
+		}
+	}
+}
+
 int service_main(const struct service_def *def, int argc, char **argv)
 {
 	C.def = def;
@@ -443,6 +464,10 @@ int service_main(const struct service_def *def, int argc, char **argv)
 	bool print = argc > 1 && strcmp(argv[1], "--print-config") == 0;
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		usage(program, &ts);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--print-routes") == 0) {
+		print_routes(def);
 		return 0;
 	}
 	if (argc > 1 && !print) {
