@@ -148,6 +148,10 @@ long job_reap(struct db *db)
 	return n;
 }
 
+/* Unfinished: what jobs_owner_open indexes. */
+#define JOB_OPEN "state IN ('queued', 'running')"
+/* Due jobs looked at per owner (more than one: the first may be locked). */
+#define JOB_HEADS "3"
 /* Queued and due, or running with a lease that passed and attempts left. */
 #define JOB_DUE                                                                                    \
 	"((state = 'queued' AND run_after <= now()) OR (state = 'running' AND "                    \
@@ -179,17 +183,28 @@ enum err job_claim(struct db *db, const char *const *kinds, size_t nkinds, const
 	const char *p[] = {arr.data, worker, lease};
 	/* Due jobs are ranked by their owner's running jobs plus their place
 	 * in that owner's queue, then by how long ago the owner last had a
-	 * job started (round robin among owners), then by age. The lock is
-	 * taken on jobs itself with the due conditions repeated there, so a
-	 * job another worker claimed meanwhile is re-checked (or skipped),
-	 * never claimed twice. */
+	 * job started (round robin among owners), then by age. Only the first
+	 * few due jobs of each owner are looked at: the owners are found by
+	 * skipping through the index (one probe per owner, not a scan of every
+	 * queued job), so a claim costs the number of owners, not of jobs.
+	 * The lock is taken on jobs itself with the due conditions repeated
+	 * there, so a job another worker claimed meanwhile is re-checked (or
+	 * skipped), never claimed twice. */
 	enum err e = db_exec_prepared(
 	    db, "job_claim",
-	    "WITH busy AS (SELECT coalesce(owner, '') AS o, count(*) AS n FROM jobs "
+	    "WITH RECURSIVE owners AS ("
+	    "(SELECT owner AS o FROM jobs WHERE " JOB_OPEN " AND owner IS NOT NULL "
+	    "ORDER BY owner LIMIT 1) UNION ALL SELECT (SELECT owner FROM jobs WHERE " JOB_OPEN
+	    " AND owner > w.o ORDER BY owner LIMIT 1) FROM owners w WHERE w.o IS NOT NULL), "
+	    "busy AS (SELECT coalesce(owner, '') AS o, count(*) AS n FROM jobs "
 	    "WHERE state = 'running' AND lease_until >= now() GROUP BY 1), "
-	    "due AS (SELECT id, run_after, coalesce(owner, '') AS o, row_number() OVER "
-	    "(PARTITION BY coalesce(owner, '') ORDER BY run_after, id) AS pos FROM jobs "
-	    "WHERE kind = ANY($1::text[]) AND " JOB_DUE "), "
+	    "due AS (SELECT f.id, f.run_after, w.o, row_number() OVER (PARTITION BY w.o "
+	    "ORDER BY f.run_after, f.id) AS pos FROM owners w CROSS JOIN LATERAL "
+	    "(SELECT id, run_after FROM jobs WHERE owner = w.o AND kind = ANY($1::text[]) "
+	    "AND " JOB_DUE " ORDER BY run_after, id LIMIT " JOB_HEADS ") f "
+	    "UNION ALL SELECT id, run_after, '', row_number() OVER (ORDER BY run_after, id) "
+	    "FROM (SELECT id, run_after FROM jobs WHERE owner IS NULL AND kind = ANY($1::text[]) "
+	    "AND " JOB_DUE " ORDER BY run_after, id LIMIT " JOB_HEADS ") n), "
 	    "pick AS (SELECT j.id, d.o FROM jobs j JOIN due d ON d.id = j.id "
 	    "LEFT JOIN busy b ON b.o = d.o LEFT JOIN job_owners s ON s.owner = d.o "
 	    "WHERE " JOB_DUE_J " ORDER BY coalesce(b.n, 0) + d.pos, "

@@ -96,8 +96,12 @@ sub sql {
 }
 
 my $tool = "$build/t/events/tool";
-is(system($tool, 'schema', "$src/sql/common/001-events.sql"), 0, 'event tables created');
-is(system($tool, 'schema', "$src/sql/common/001-events.sql"), 0, 'the schema file runs twice (idempotent)');
+# Every shared migration, in order (the jobs' owners come from 003).
+for my $sql (sort glob("$src/sql/common/*.sql")) {
+	my $name = $sql =~ s{.*/}{}r;
+	is(system($tool, 'schema', $sql), 0, "$name applied");
+	is(system($tool, 'schema', $sql), 0, "$name runs twice (idempotent)");
+}
 
 spawn('broker', {}, "$build/lectern-broker", '--bootstrap-file', $bsfile);
 ok(wait_until('bootstrap file', sub { -s $bsfile }), 'broker wrote its bootstrap file');
