@@ -54,6 +54,13 @@ void tap_diag(const char *fmt, ...)
 
 void tap_skip_all(const char *why)
 {
+	/* In CI everything a test needs is installed by the project itself
+	 * (tools/packages.txt, npm ci): a missing piece is a failure there. */
+	const char *ci = getenv("CI");
+	if (ci && strcmp(ci, "true") == 0) {
+		printf("not ok 1 - skipped with CI=true: %s\n1..1\n", why);
+		exit(1);
+	}
 	printf("1..0 # SKIP %s\n", why);
 	exit(0);
 }

@@ -172,7 +172,21 @@ static enum err queue(struct http_req *req, const char *kind, const char *id, co
 		json_object_object_add(in, "note_id", json_object_new_string(note_id));
 	const char *text = pool_strdup(req->pool, http_json_text(in, NULL));
 	json_object_put(in);
-	return job_add(service_db(), NULL, kind, text, DOCS_JOB_ATTEMPTS, job_id);
+	enum err e =
+	    job_add_owned(service_db(), NULL, kind, req->user_id, text, DOCS_JOB_ATTEMPTS, job_id);
+	return e == ERR_RATE_LIMITED ? docs_queue_full(req) : e;
+}
+
+enum err docs_queue_full(struct http_req *req)
+{
+	char retry[32];
+	snprintf(retry, sizeof(retry), "%d", JOB_RETRY_AFTER_S);
+	if (http_add_header(req, "Retry-After", retry) != ERR_OK)
+		return ERR_INTERNAL;
+	return http_error(req, ERR_RATE_LIMITED,
+	                  "You have %ld documents waiting to be processed; try again when some "
+	                  "are done.",
+	                  job_owner_limit());
 }
 
 enum err docs_process(struct http_req *req)

@@ -61,6 +61,8 @@ struct json_object *docs_note_json(const PGresult *res, int row);
 enum err docs_load(struct http_req *req, const char *id, PGresult **out) MUST_CHECK;
 
 /* Handlers (one route each). */
+/* 429 with Retry-After: the user's queue of jobs is full. */
+enum err docs_queue_full(struct http_req *req);
 enum err docs_upload(struct http_req *req);
 enum err docs_list(struct http_req *req);
 enum err docs_get(struct http_req *req);

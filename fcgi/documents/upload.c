@@ -44,8 +44,8 @@ static enum err record(struct http_req *req, const char *id, const char *filenam
 		    "file_size, sha256, storage_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 		    8, params, NULL);
 	if (e == ERR_OK)
-		e = job_add(service_db(), NULL, DOCS_JOB_PROCESS, input_text, DOCS_JOB_ATTEMPTS,
-		            job_id);
+		e = job_add_owned(service_db(), NULL, DOCS_JOB_PROCESS, req->user_id, input_text,
+		                  DOCS_JOB_ATTEMPTS, job_id);
 	if (e == ERR_OK)
 		e = outbox_record(service_db(), "document.uploaded", DOCS_SERVICE, req->user_id,
 		                  payload);
@@ -63,6 +63,13 @@ enum err docs_upload(struct http_req *req)
 		                  "The body must be multipart/form-data with a `file` part.");
 	if (e != ERR_OK)
 		return http_error(req, e, "The multipart boundary is missing or not valid.");
+
+	/* A full queue refuses before the body is read into the store. */
+	e = job_owner_room(service_db(), req->user_id);
+	if (e == ERR_RATE_LIMITED)
+		return docs_queue_full(req);
+	if (e != ERR_OK)
+		return e;
 
 	static const char *const file_parts[] = {"file", NULL};
 	struct upload *u =
@@ -121,6 +128,8 @@ enum err docs_upload(struct http_req *req)
 	if (body != ERR_OK || e != ERR_OK) {
 		if (store_delete(service_store(), key) != ERR_OK)
 			log_warn("upload: could not remove %s after a failed upload", key);
+		if (body == ERR_OK && e == ERR_RATE_LIMITED)
+			return docs_queue_full(req);
 		return body != ERR_OK ? upload_error(u) : e;
 	}
 	log_info("uploaded document %s (%s, %lld bytes)", id, extract_type_name(type), info.size);

@@ -41,8 +41,8 @@ static enum err record(struct http_req *req, const char *id, const char *languag
 		                     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
 		                     7, params, NULL);
 	if (e == ERR_OK)
-		e = job_add(service_db(), id, STT_JOB_TRANSCRIBE, input_text, STT_JOB_ATTEMPTS,
-		            job_id);
+		e = job_add_owned(service_db(), id, STT_JOB_TRANSCRIBE, req->user_id, input_text,
+		                  STT_JOB_ATTEMPTS, job_id);
 	if (e == ERR_OK)
 		e = outbox_record(service_db(), "audio.transcription.requested", STT_SERVICE,
 		                  req->user_id, payload);

@@ -20,6 +20,7 @@
 #include "web/health.h"
 #include "web/prefork.h"
 #include "web/serve.h"
+#include "web/waiters.h"
 
 /* --- Settings every program declares once ------------------------------- */
 
@@ -29,6 +30,8 @@ static struct {
 	int log_level; /* enum log_level */
 	const char *listen;
 	long workers;
+	long waiting_max; /* -1: half of workers */
+	long jobs_per_user;
 	const char *db_dsn;
 	long db_timeout_ms;
 	const char *redis_url;
@@ -52,10 +55,20 @@ static const struct cfg_var pool_vars[] = {
      "address to listen on when no socket is inherited: unix:/path or 127.0.0.1:PORT", NULL},
     {"LECTERN_WORKERS", CFG_INT, "4", 1, PREFORK_CHILDREN_MAX, 0, &S.workers,
      "processes that serve requests", NULL},
+    {"LECTERN_WAITING_MAX", CFG_INT, "-1", -1, PREFORK_CHILDREN_MAX, 0, &S.waiting_max,
+     "processes that may wait for a job at once (an upload's wait; one per user); "
+     "-1: half of LECTERN_WORKERS",
+     NULL},
     {"LECTERN_READY_URLS", CFG_STRING, "", 0, 4096, 0, &S.ready_urls,
      "name=url,... of every service's health: this pool then answers GET /ready", NULL},
     {"LECTERN_READY_TIMEOUT_MS", CFG_INT, "2000", 100, 60000, 0, &S.ready_timeout_ms,
      "how long GET /ready waits for each service's health", NULL},
+};
+static const struct cfg_var job_vars[] = {
+    {"LECTERN_JOBS_PER_USER", CFG_INT, "100", 0, 1000000, 0, &S.jobs_per_user,
+     "unfinished jobs one user may have queued or running; more are refused with 429 "
+     "(0: no bound)",
+     NULL},
 };
 static const struct cfg_var db_vars[] = {
     {"LECTERN_DB_DSN", CFG_STRING, NULL, 1, 1024, CFG_REQUIRED | CFG_SECRET, &S.db_dsn,
@@ -102,8 +115,10 @@ static void tables_collect(const struct service_def *def, bool worker, struct se
 		tables_add(ts, (struct cfg_table){"serving", pool_vars, CFG_COUNT(pool_vars)});
 	if (!worker && !def->serve)
 		tables_add(ts, (struct cfg_table){"events", events_vars, CFG_COUNT(events_vars)});
-	if ((def->clients & SERVICE_DB) || worker)
+	if ((def->clients & SERVICE_DB) || worker) {
 		tables_add(ts, (struct cfg_table){"database", db_vars, CFG_COUNT(db_vars)});
+		tables_add(ts, (struct cfg_table){"jobs", job_vars, CFG_COUNT(job_vars)});
+	}
 	if (def->clients & SERVICE_CACHE)
 		tables_add(ts, (struct cfg_table){"redis", cache_vars, CFG_COUNT(cache_vars)});
 	if (def->clients & SERVICE_STORE)
@@ -122,7 +137,7 @@ static void tables_collect(const struct service_def *def, bool worker, struct se
 
 static void usage(const char *program, const struct service_tables *ts)
 {
-	printf("Usage: %s [--help | --print-config]\n\n"
+	printf("Usage: %s [--help | --print-config | --print-routes]\n\n"
 	       "Settings come from the environment (NAME, or NAME_FILE naming a file that holds "
 	       "the value):\n",
 	       program);
@@ -148,6 +163,7 @@ static enum err load_settings(const struct service_def *def, const struct servic
 		return e;
 	if ((def->clients & SERVICE_STORE) && store_config_check(&S.store) != ERR_OK)
 		return ERR_INVALID;
+	job_set_owner_limit(S.jobs_per_user);
 	/* The S3 backend signs with the same AWS settings. */
 	S.store.aws = S.aws;
 	if (def->workers_max && S.workers > def->workers_max) {
@@ -493,10 +509,25 @@ static void pool_process_done(void)
 	clients_close();
 }
 
+/* The request in hand: whose wait job_wait's gate admits. */
+static const struct http_req *pool_req;
+
+static void pool_before_request(struct http_req *req)
+{
+	pool_req = req;
+}
+
+static bool pool_wait_take(void)
+{
+	return waiters_take(pool_req ? pool_req->user_id : NULL);
+}
+
 /* A handler that left its transaction open would poison every later
  * request of this process: end it here, and say so, since it is a bug. */
 static void pool_after_request(struct http_req *req)
 {
+	waiters_release();
+	pool_req = NULL;
 	if (C.db && db_in_transaction(C.db)) {
 		log_error("bug: %s %s left a transaction open; rolled back", req->method,
 		          req->route ? req->route->pattern : req->uri);
@@ -566,6 +597,11 @@ static int run_pool(const struct service_def *def)
 		snprintf(api_prefix, sizeof(api_prefix), "/api/v1/%s", def->name);
 		prefixes[0] = api_prefix;
 	}
+	/* Waits for jobs hold a process each: at most this many at once. */
+	long waiting = S.waiting_max >= 0 ? S.waiting_max : S.workers / 2;
+	if (waiters_init(waiting > S.workers ? S.workers : waiting) != ERR_OK)
+		return 1;
+	job_set_wait_gate(pool_wait_take, waiters_release);
 	const struct service svc = {
 	    .name = def->name,
 	    .prefixes = def->prefixes ? def->prefixes : prefixes,
@@ -573,7 +609,7 @@ static int run_pool(const struct service_def *def)
 	    .nroutes = pool_nroutes,
 	    .worker_init = pool_process_init,
 	    .worker_done = pool_process_done,
-	    .before = NULL,
+	    .before = pool_before_request,
 	    .after = pool_after_request,
 	    .done = pool_request_done,
 	};
@@ -617,6 +653,27 @@ static bool named_worker(const char *argv0)
 	return n >= k && strcmp(base + n - k, "worker") == 0;
 }
 
+/* --print-routes: "METHOD PATH" per route and URI prefix, GET /health
+ * first, as the pool would serve them (t/integration/openapi.t checks each
+ * against docs/openapi.json). Needs no settings. */
+static void print_routes(const struct service_def *def)
+{
+	char api_prefix[SERVICE_NAME_MAX + 16];
+	const char *own[] = {api_prefix, NULL};
+	snprintf(api_prefix, sizeof(api_prefix), "/api/v1/%s", def->name);
+	const char *const *prefixes = def->prefixes ? def->prefixes : own;
+	for (size_t p = 0; prefixes[p] && def->nroutes; p++) {
+		printf("GET %s/health\n", prefixes[p]);
+		for (size_t i = 0; i < def->nroutes; i++) {
+			const char *pattern = def->routes[i].pattern;
+			/* The bare prefix is the path "/". */
+			bool bare = strcmp(pattern, "/") == 0 && prefixes[p][0];
+			printf("%s %s%s\n", def->routes[i].method, prefixes[p],
+			       bare ? "" : pattern);
+		}
+	}
+}
+
 int service_main(const struct service_def *def, int argc, char **argv)
 {
 	C.def = def;
@@ -631,6 +688,10 @@ int service_main(const struct service_def *def, int argc, char **argv)
 	bool print = argc > 1 && strcmp(argv[1], "--print-config") == 0;
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		usage(program, &ts);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--print-routes") == 0) {
+		print_routes(def);
 		return 0;
 	}
 	if (argc > 1 && !print) {

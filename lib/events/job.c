@@ -40,30 +40,93 @@ static bool job_id_norm(const char *id, char out[EVENT_ID_LEN + 1])
 	return true;
 }
 
-enum err job_add(struct db *db, const char *id, const char *kind, const char *input_json,
-                 long max_attempts, char out_id[EVENT_ID_LEN + 1])
+static long job_limit = JOB_OWNER_LIMIT_DEFAULT;
+
+void job_set_owner_limit(long limit)
 {
-	char idbuf[EVENT_ID_LEN + 1], attempts[32];
+	job_limit = limit > 0 ? limit : 0;
+}
+
+long job_owner_limit(void)
+{
+	return job_limit;
+}
+
+/* The owner as SQL sees it: the one named, else the input's user_id. */
+#define JOB_OWNER_SQL "coalesce($1::text, $2::jsonb->>'user_id')"
+
+enum err job_owner_room(struct db *db, const char *owner)
+{
+	char limit[32];
+	const char *v[1];
+	if (!owner || job_limit == 0)
+		return ERR_OK;
+	snprintf(limit, sizeof(limit), "%ld", job_limit);
+	const char *p[] = {owner, limit};
+	struct pool *pool = pool_new();
+	enum err e = db_row(db,
+	                    "SELECT count(*) < $2::int FROM jobs WHERE owner = $1 AND "
+	                    "state IN ('queued', 'running')",
+	                    2, p, pool, 1, v);
+	if (e == ERR_OK && v[0][0] != 't')
+		e = ERR_RATE_LIMITED;
+	pool_free(pool);
+	return e;
+}
+
+enum err job_add_owned(struct db *db, const char *id, const char *kind, const char *owner,
+                       const char *input_json, long max_attempts, char out_id[EVENT_ID_LEN + 1])
+{
+	char idbuf[EVENT_ID_LEN + 1], attempts[32], limit[32];
+	PGresult *res = NULL;
 	if (id ? !job_id_norm(id, idbuf) : (event_uuid(idbuf), false))
 		return ERR_INVALID;
 	if (!job_kind_ok(kind) || max_attempts < 1 || max_attempts > 100) {
 		log_error("job: bad kind or max_attempts");
 		return ERR_INVALID;
 	}
+	const char *input = input_json ? input_json : "{}";
 	snprintf(attempts, sizeof(attempts), "%ld", max_attempts);
-	const char *p[] = {idbuf, kind, input_json ? input_json : "{}", attempts};
-	enum err e = db_exec_prepared(db, "job_add",
-	                              "INSERT INTO jobs (id, kind, input, max_attempts) "
-	                              "VALUES ($1, $2, $3::jsonb, $4::int)",
-	                              4, p, NULL);
-	if (!e) {
-		const char *np[] = {kind};
-		e = db_exec_prepared(db, "job_add_notify",
-		                     "SELECT pg_notify('" JOB_NEW_CHANNEL "', $1)", 1, np, NULL);
+	snprintf(limit, sizeof(limit), "%ld", job_limit);
+	/* One owner's adds take turns (until the transaction ends), so that
+	 * two at once cannot both see room for one more. */
+	const char *lp[] = {owner, input};
+	enum err e = ERR_OK;
+	if (job_limit > 0 && db_in_transaction(db))
+		e = db_exec_prepared(
+		    db, "job_add_lock",
+		    "SELECT pg_advisory_xact_lock(2116, hashtext(coalesce(" JOB_OWNER_SQL ", '')))",
+		    2, lp, NULL);
+	const char *p[] = {owner, input, idbuf, kind, attempts, limit};
+	if (e == ERR_OK)
+		e = db_exec_prepared(
+		    db, "job_add",
+		    "INSERT INTO jobs (id, kind, owner, input, max_attempts) "
+		    "SELECT $3, $4, o.owner, $2::jsonb, $5::int FROM (SELECT " JOB_OWNER_SQL
+		    " AS owner) o WHERE o.owner IS NULL OR $6::int = 0 OR "
+		    "(SELECT count(*) FROM jobs WHERE owner = o.owner AND "
+		    "state IN ('queued', 'running')) < $6::int",
+		    6, p, &res);
+	if (e)
+		return e;
+	long n = db_affected(res);
+	PQclear(res);
+	if (n == 0) {
+		log_info("job: %s refused: its owner has %ld unfinished jobs", kind, job_limit);
+		return ERR_RATE_LIMITED;
 	}
+	const char *np[] = {kind};
+	e = db_exec_prepared(db, "job_add_notify", "SELECT pg_notify('" JOB_NEW_CHANNEL "', $1)", 1,
+	                     np, NULL);
 	if (!e && out_id)
 		memcpy(out_id, idbuf, sizeof(idbuf));
 	return e;
+}
+
+enum err job_add(struct db *db, const char *id, const char *kind, const char *input_json,
+                 long max_attempts, char out_id[EVENT_ID_LEN + 1])
+{
+	return job_add_owned(db, id, kind, NULL, input_json, max_attempts, out_id);
 }
 
 long job_reap(struct db *db)
@@ -84,6 +147,18 @@ long job_reap(struct db *db)
 		log_warn("job: %ld jobs failed for good after their worker was lost", n);
 	return n;
 }
+
+/* Unfinished: what jobs_owner_open indexes. */
+#define JOB_OPEN "state IN ('queued', 'running')"
+/* Due jobs looked at per owner (more than one: the first may be locked). */
+#define JOB_HEADS "3"
+/* Queued and due, or running with a lease that passed and attempts left. */
+#define JOB_DUE                                                                                    \
+	"((state = 'queued' AND run_after <= now()) OR (state = 'running' AND "                    \
+	"lease_until < now() AND attempts < max_attempts))"
+#define JOB_DUE_J                                                                                  \
+	"((j.state = 'queued' AND j.run_after <= now()) OR (j.state = 'running' AND "              \
+	"j.lease_until < now() AND j.attempts < j.max_attempts))"
 
 enum err job_claim(struct db *db, const char *const *kinds, size_t nkinds, const char *worker,
                    long lease_ms, struct pool *pool, struct job *out)
@@ -106,15 +181,41 @@ enum err job_claim(struct db *db, const char *const *kinds, size_t nkinds, const
 	buf_putc(&arr, '}');
 	snprintf(lease, sizeof(lease), "%ld", lease_ms);
 	const char *p[] = {arr.data, worker, lease};
+	/* Due jobs are ranked by their owner's running jobs plus their place
+	 * in that owner's queue, then by how long ago the owner last had a
+	 * job started (round robin among owners), then by age. Only the first
+	 * few due jobs of each owner are looked at: the owners are found by
+	 * skipping through the index (one probe per owner, not a scan of every
+	 * queued job), so a claim costs the number of owners, not of jobs.
+	 * The lock is taken on jobs itself with the due conditions repeated
+	 * there, so a job another worker claimed meanwhile is re-checked (or
+	 * skipped), never claimed twice. */
 	enum err e = db_exec_prepared(
 	    db, "job_claim",
+	    "WITH RECURSIVE owners AS ("
+	    "(SELECT owner AS o FROM jobs WHERE " JOB_OPEN " AND owner IS NOT NULL "
+	    "ORDER BY owner LIMIT 1) UNION ALL SELECT (SELECT owner FROM jobs WHERE " JOB_OPEN
+	    " AND owner > w.o ORDER BY owner LIMIT 1) FROM owners w WHERE w.o IS NOT NULL), "
+	    "busy AS (SELECT coalesce(owner, '') AS o, count(*) AS n FROM jobs "
+	    "WHERE state = 'running' AND lease_until >= now() GROUP BY 1), "
+	    "due AS (SELECT f.id, f.run_after, w.o, row_number() OVER (PARTITION BY w.o "
+	    "ORDER BY f.run_after, f.id) AS pos FROM owners w CROSS JOIN LATERAL "
+	    "(SELECT id, run_after FROM jobs WHERE owner = w.o AND kind = ANY($1::text[]) "
+	    "AND " JOB_DUE " ORDER BY run_after, id LIMIT " JOB_HEADS ") f "
+	    "UNION ALL SELECT id, run_after, '', row_number() OVER (ORDER BY run_after, id) "
+	    "FROM (SELECT id, run_after FROM jobs WHERE owner IS NULL AND kind = ANY($1::text[]) "
+	    "AND " JOB_DUE " ORDER BY run_after, id LIMIT " JOB_HEADS ") n), "
+	    "pick AS (SELECT j.id, d.o FROM jobs j JOIN due d ON d.id = j.id "
+	    "LEFT JOIN busy b ON b.o = d.o LEFT JOIN job_owners s ON s.owner = d.o "
+	    "WHERE " JOB_DUE_J " ORDER BY coalesce(b.n, 0) + d.pos, "
+	    "s.last_started NULLS FIRST, d.run_after, d.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED), "
+	    "served AS (INSERT INTO job_owners (owner, last_started) "
+	    "SELECT o, clock_timestamp() FROM pick ON CONFLICT (owner) "
+	    "DO UPDATE SET last_started = excluded.last_started) "
 	    "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $2, "
 	    "lease_until = now() + make_interval(secs => $3::bigint / 1000.0), "
 	    "started_at = now(), updated_at = now() "
-	    "WHERE id = (SELECT id FROM jobs WHERE kind = ANY($1::text[]) AND "
-	    "((state = 'queued' AND run_after <= now()) OR "
-	    "(state = 'running' AND lease_until < now() AND attempts < max_attempts)) "
-	    "ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "WHERE id = (SELECT id FROM pick) "
 	    "RETURNING id, kind, attempts, max_attempts, input::text",
 	    3, p, &res);
 	buf_clear(&arr);
@@ -286,6 +387,17 @@ enum err job_get(struct db *db, const char *id, struct pool *pool, struct job_st
 	return ERR_OK;
 }
 
+static struct {
+	bool (*take)(void);
+	void (*give)(void);
+} job_gate;
+
+void job_set_wait_gate(bool (*take)(void), void (*give)(void))
+{
+	job_gate.take = take;
+	job_gate.give = give;
+}
+
 static bool job_finished(const struct job_status *s)
 {
 	return strcmp(s->state, "completed") == 0 || strcmp(s->state, "failed") == 0;
@@ -315,6 +427,13 @@ enum err job_wait(struct db *db, const char *id, long timeout_ms, struct pool *p
 	if (db_in_transaction(db)) {
 		log_error("job_wait inside a transaction: the notification could never arrive");
 		return ERR_INTERNAL;
+	}
+	/* Refused a wait: look once (the loop below) and answer at once. */
+	bool admitted = false;
+	if (timeout_ms > 0 && job_gate.take) {
+		admitted = job_gate.take();
+		if (!admitted)
+			timeout_ms = 0;
 	}
 	long long deadline = job_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	unsigned long generation = 0;
@@ -361,5 +480,7 @@ out:
 		if (db_exec(db, "UNLISTEN " JOB_CHANNEL, 0, NULL, NULL) == ERR_OK)
 			job_notified(db_conn(db), "");
 	}
+	if (admitted && job_gate.give)
+		job_gate.give();
 	return e;
 }

@@ -6,7 +6,15 @@
  * attempt number is the lease's fencing token: a worker that lost its lease
  * can no longer complete, fail or renew the job. Failures are retried with
  * exponential backoff until max_attempts. Completion and final failure send
- * pg_notify('job_done', id), which job_wait listens for. */
+ * pg_notify('job_done', id), which job_wait listens for.
+ *
+ * Fairness: a job has an owner (a user id). A claim takes the next job of
+ * the owner with the fewest jobs running, and among equals of the one who
+ * has waited longest since a job of theirs last started (round robin; each
+ * owner's jobs in their own order), so one user's thousand jobs never stand
+ * in front of another user's one. Each owner may
+ * have at most job_owner_limit unfinished (queued or running) jobs: job_add
+ * refuses more with ERR_RATE_LIMITED (429). */
 #ifndef LECTERN_JOB_H
 #define LECTERN_JOB_H
 
@@ -27,7 +35,9 @@ enum {
 	JOB_KINDS_MAX = 16,     /* kinds one claim asks for */
 	JOB_ERROR_MAX = 1024,   /* stored error text */
 	JOB_BACKOFF_BASE_S = 5, /* first retry after this; doubles */
-	JOB_BACKOFF_MAX_S = 600
+	JOB_BACKOFF_MAX_S = 600,
+	JOB_OWNER_LIMIT_DEFAULT = 100, /* unfinished jobs of one owner */
+	JOB_RETRY_AFTER_S = 10         /* Retry-After of a refusal: about one job's time */
 };
 
 /* A claimed job; strings are in the pool given to job_claim. */
@@ -52,9 +62,28 @@ struct job_status {
 /* Queues a job. id may be NULL (a new UUID) or the caller's (a task id);
  * input_json is a JSON object text; max_attempts 1..100. Call it in the
  * transaction that stores the job's input (workers are woken at its
- * commit). The id goes to out_id. */
+ * commit; the owner's bound is exact only then). The id goes to out_id.
+ * The owner is the input's "user_id" member when it has one (else none).
+ * ERR_RATE_LIMITED when the owner already has job_owner_limit unfinished
+ * jobs (answer 429 with Retry-After: JOB_RETRY_AFTER_S). */
 enum err job_add(struct db *db, const char *id, const char *kind, const char *input_json,
                  long max_attempts, char out_id[EVENT_ID_LEN + 1]) MUST_CHECK;
+/* As job_add with the owner named (a user id; NULL: the input's user_id). */
+enum err job_add_owned(struct db *db, const char *id, const char *kind, const char *owner,
+                       const char *input_json, long max_attempts,
+                       char out_id[EVENT_ID_LEN + 1]) MUST_CHECK;
+/* ERR_RATE_LIMITED when owner's queue is full (a cheap early check before
+ * a request does costly work; job_add checks again). */
+enum err job_owner_room(struct db *db, const char *owner) MUST_CHECK;
+/* The bound of every owner's unfinished jobs (0: none); the process's
+ * settings set it once (LECTERN_JOBS_PER_USER). */
+void job_set_owner_limit(long limit);
+long job_owner_limit(void);
+/* A prefork process that waits in job_wait serves nobody else meanwhile, so
+ * a pool admits waits through a gate: take() says whether this wait may
+ * block (else job_wait looks once and answers ERR_TIMEOUT at once), give()
+ * ends an admitted wait. Unset (workers, tools): every wait is admitted. */
+void job_set_wait_gate(bool (*take)(void), void (*give)(void));
 /* Marks running jobs whose lease passed and that have no attempt left as
  * failed (and notifies). Returns how many. */
 long job_reap(struct db *db);

@@ -775,6 +775,14 @@ void http_send_error(struct http_req *req, enum err e)
 	                       req->request_id ? json_object_new_string(req->request_id) : NULL);
 	if (e == ERR_INVALID && req->error_details)
 		json_object_object_add(o, "details", json_object_get(req->error_details));
+	/* Every 429 says when to come back (the contract); a handler that
+	 * knows better adds its own first. */
+	bool retry_after = false;
+	for (const struct http_header *h = req->headers; h; h = h->next)
+		retry_after |= strcasecmp(h->name, "Retry-After") == 0;
+	if (status == 429 && !retry_after &&
+	    http_add_header(req, "Retry-After", HTTP_RETRY_AFTER_DEFAULT) != ERR_OK)
+		log_warn("could not add Retry-After");
 	enum err w = http_send_json(req, status, o);
 	(void)w; /* a failed write is logged inside; nothing more to do */
 }

@@ -205,6 +205,8 @@ void http_error_detail(struct http_req *req, const char *field, const char *prob
  * default sentence so internals never reach clients; details go out with
  * ERR_INVALID only. */
 void http_send_error(struct http_req *req, enum err e);
+/* Retry-After (seconds) of a 429 whose handler named none. */
+#define HTTP_RETRY_AFTER_DEFAULT "10"
 
 /* --- JSON helpers ------------------------------------------------------- */
 

@@ -9,7 +9,7 @@ use JSON::PP;
 use MIME::Base64 qw(encode_base64url decode_base64url);
 use Test::More;
 
-use Lectern::Test qw(start_stack);
+use Lectern::Test qw(start_stack skip_unless);
 
 my $stack = start_stack();
 my $json = JSON::PP->new->canonical;
@@ -73,7 +73,7 @@ like($claims->{jti} // '', $uuid_re, 'jti is a UUID');
 
 # An independent checker (PyJWT) accepts it.
 SKIP: {
-	skip 'no /usr/bin/python3 with jwt', 1 unless system('/usr/bin/python3 -c "import jwt" 2>/dev/null') == 0;
+	skip_unless(system('/usr/bin/python3 -c "import jwt" 2>/dev/null') == 0, 'no /usr/bin/python3 with jwt', 1);
 	my $py = q{import jwt,sys; print(jwt.decode(sys.argv[1], sys.argv[2], algorithms=["HS256"], audience="lectern-api", issuer="lectern")["email"])};
 	my $out = `/usr/bin/python3 -c '$py' '$ada->{token}' '$secret' 2>&1`;
 	chomp $out;

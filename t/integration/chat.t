@@ -13,11 +13,11 @@ use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-use Lectern::Test qw(start_stack src_dir wait_until text_pdf);
+use Lectern::Test qw(start_stack src_dir prerequisite skip_unless wait_until text_pdf);
 
 for my $tool (qw(kcat psql curl)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
-		plan skip_all => "$tool is not installed";
+		prerequisite(0, "$tool is not installed");
 	}
 }
 

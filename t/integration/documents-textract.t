@@ -13,11 +13,11 @@ use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless);
 
 my $python = '/usr/bin/python3';
-plan skip_all => 'python3-botocore is not installed'
-	unless -x $python && system($python, '-c', 'import botocore') == 0;
+prerequisite(-x $python && system($python, '-c', 'import botocore') == 0,
+	'python3-botocore is not installed');
 
 my $dir = tempdir('lectern-docs-textract-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 is(system(build_dir() . '/t/documents/gen', $dir), 0, 't/documents/gen wrote the test documents');
@@ -204,7 +204,7 @@ my %file = map { $_ => slurp("$dir/$_") } qw(text.png text.jpg one.pdf utf8.txt 
 # after the stack, with those keys, on a port chosen before.
 SKIP: {
 	my $s3rver = $ENV{LECTERN_S3RVER} // src_dir() . '/t/node_modules/.bin/s3rver';
-	skip 'the S3 lab needs s3rver (npm ci in t/)', 5 unless -x $s3rver;
+	skip_unless(-x $s3rver, 'the S3 lab needs s3rver (npm ci in t/)', 5);
 	my ($tport) = Lectern::Test::free_ports(1);
 	my $stack = start_stack(s3 => 1, env => {
 		LECTERN_EXTRACT_ENGINE        => 'textract',

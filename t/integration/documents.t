@@ -10,11 +10,11 @@ use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir start_llm_peer);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless start_llm_peer);
 
 for my $tool (qw(kcat psql)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
-		plan skip_all => "$tool is not installed";
+		prerequisite(0, "$tool is not installed");
 	}
 }
 
@@ -406,7 +406,7 @@ is_deeply([map { $_->{payload}{chunk}{index} } @chunks], [0 .. $#chunks], 'index
 # A second stack whose worker asks t/llm-peer.py (a chat-completions test
 # server) for the notes, grounded in the document's text.
 SKIP: {
-	skip('/usr/bin/python3 is missing', 5) unless -x '/usr/bin/python3';
+	skip_unless(-x '/usr/bin/python3', '/usr/bin/python3 is missing', 5);
 	my ($peer, $llm_url) = start_llm_peer($files, 'test-llm-key');
 	(my $port = $llm_url) =~ s{^http://127\.0\.0\.1:(\d+)/v1$}{$1};
 	my $llm = start_stack(env => { LECTERN_LLM_BASE_URL => $llm_url,

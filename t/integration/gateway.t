@@ -5,7 +5,7 @@ use warnings;
 use Test::More;
 use IO::Socket::INET;
 use JSON::PP;
-use Lectern::Test qw(start_stack src_dir);
+use Lectern::Test qw(start_stack src_dir skip_unless);
 
 my $stack = start_stack();
 
@@ -227,7 +227,7 @@ for my $path ('/api/v1/documents/', '/api/v1/quizzes', '/api/v1/chat/sessions', 
 # service's route as JSON 503, and rate-limit headers come with it.
 SKIP: {
 	my ($status, $session) = $stack->register('gateway-test@example.com', 'correct horse battery', 'Gate Keeper');
-	skip("lectern-auth is not running (register answered $status)", 9) unless $status == 201 && ref $session eq 'HASH';
+	skip_unless($status == 201 && ref $session eq 'HASH', "lectern-auth is not running (register answered $status)", 9);
 	my $auth = { Authorization => "Bearer $session->{token}" };
 	# A pool that is down: the tts pool is stopped for this check.
 	my $pidfile = $stack->dir . '/run/tts.pid';
@@ -255,7 +255,7 @@ SKIP: {
 # Last, since it stops the stack's Redis.
 SKIP: {
 	my ($status, $session) = $stack->login('gateway-test@example.com', 'correct horse battery');
-	skip("lectern-auth is not running (login answered $status)", 7) unless $status == 200 && ref $session eq 'HASH';
+	skip_unless($status == 200 && ref $session eq 'HASH', "lectern-auth is not running (login answered $status)", 7);
 	system(src_dir() . '/tools/lab-redis', 'stop', $stack->dir . '/redis');
 	my @r = $stack->request(GET => '/api/v1/auth/me', { Authorization => "Bearer $session->{token}" });
 	is_json_error(@r, 503, 'unavailable', 'Redis down: a valid token gets a JSON 503');

@@ -6,16 +6,17 @@ use strict;
 use warnings;
 use Test::More;
 
+use Lectern::Test qw(prerequisite);
+
 my $builddir = $ENV{LECTERN_BUILDDIR} // '.';
 my $tool = "$builddir/t/token-tool";
 my $python = '/usr/bin/python3';
 
-plan skip_all => "$tool not built" unless -x $tool;
-plan skip_all => "$python not found (Debian package python3)" unless -x $python;
+prerequisite(-x $tool, "$tool not built");
+prerequisite(-x $python, "$python not found (Debian package python3)");
 {
 	local $ENV{PYTHONPATH};
-	plan skip_all => 'PyJWT missing (Debian package python3-jwt)'
-		if system($python, '-c', 'import jwt') != 0;
+	prerequisite(system($python, '-c', 'import jwt') == 0, 'PyJWT missing (Debian package python3-jwt)');
 }
 
 my $iss = 'lectern';

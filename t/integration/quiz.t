@@ -11,11 +11,11 @@ use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless);
 
 for my $tool (qw(kcat)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
-		plan skip_all => "$tool is not installed";
+		prerequisite(0, "$tool is not installed");
 	}
 }
 

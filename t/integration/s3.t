@@ -14,15 +14,17 @@ use HTTP::Tiny;
 use POSIX qw(:sys_wait_h);
 use Test::More;
 
-my $src = $ENV{LECTERN_SRCDIR} or plan skip_all => 'LECTERN_SRCDIR is not set';
-my $build = $ENV{LECTERN_BUILDDIR} or plan skip_all => 'LECTERN_BUILDDIR is not set';
+use Lectern::Test qw(prerequisite);
+
+my $src = $ENV{LECTERN_SRCDIR};
+my $build = $ENV{LECTERN_BUILDDIR};
+prerequisite($src && $build, 'LECTERN_SRCDIR and LECTERN_BUILDDIR are not set (make check sets them)');
 my $python = '/usr/bin/python3';
 
 my ($s3rver) = grep { defined && -x } ($ENV{LECTERN_S3RVER}, "$src/t/node_modules/.bin/s3rver",
 	map { "$_/s3rver" } split /:/, $ENV{PATH} // '');
-plan skip_all => 's3rver not found (npm ci --prefix t, or set LECTERN_S3RVER)' unless $s3rver;
-plan skip_all => 'python3-botocore is not installed'
-	unless system($python, '-c', 'import botocore') == 0;
+prerequisite($s3rver, 's3rver not found (npm ci --prefix t, or set LECTERN_S3RVER)');
+prerequisite(system($python, '-c', 'import botocore') == 0, 'python3-botocore is not installed');
 
 my $dir = tempdir('lectern-s3-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my @children;

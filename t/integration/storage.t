@@ -14,14 +14,13 @@ use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite);
 
 my $python = '/usr/bin/python3';
 my $s3rver = $ENV{LECTERN_S3RVER} // src_dir() . '/t/node_modules/.bin/s3rver';
-plan skip_all => 's3rver not found (npm ci --prefix t, or set LECTERN_S3RVER)' unless -x $s3rver;
-plan skip_all => 'python3-botocore is not installed'
-	unless system($python, '-c', 'import botocore') == 0;
-plan skip_all => 'psql is not installed' if system('command -v psql >/dev/null 2>&1') != 0;
+prerequisite(-x $s3rver, 's3rver not found (npm ci --prefix t, or set LECTERN_S3RVER)');
+prerequisite(system($python, '-c', 'import botocore') == 0, 'python3-botocore is not installed');
+prerequisite(system('command -v psql >/dev/null 2>&1') == 0, 'psql is not installed');
 
 my $files = tempdir('lectern-storage-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 is(system(build_dir() . '/t/documents/gen', $files), 0, 't/documents/gen wrote the test documents');

@@ -9,11 +9,14 @@ use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h);
 use Test::More;
 
-my $src = $ENV{LECTERN_SRCDIR} or plan skip_all => 'LECTERN_SRCDIR is not set';
-my $build = $ENV{LECTERN_BUILDDIR} or plan skip_all => 'LECTERN_BUILDDIR is not set';
+use Lectern::Test qw(prerequisite);
+
+my $src = $ENV{LECTERN_SRCDIR};
+my $build = $ENV{LECTERN_BUILDDIR};
+prerequisite($src && $build, 'LECTERN_SRCDIR and LECTERN_BUILDDIR are not set (make check sets them)');
 my $python = '/usr/bin/python3';
-plan skip_all => 'python3-botocore is not installed'
-	unless -x $python && system($python, '-c', 'import botocore') == 0;
+prerequisite(-x $python && system($python, '-c', 'import botocore') == 0,
+	'python3-botocore is not installed');
 
 my $dir = tempdir('lectern-textract-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my ($key, $secret, $token) = ('AKIDLECTERNTEXTRACT', 'textract-test-secret/+y', 'textract-token');

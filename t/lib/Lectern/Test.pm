@@ -25,9 +25,38 @@ use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
 
-our @EXPORT_OK = qw(start_stack free_ports src_dir build_dir wait_until start_llm_peer multipart_body text_pdf);
+our @EXPORT_OK = qw(start_stack free_ports src_dir build_dir prerequisite skip_unless wait_until
+	start_llm_peer multipart_body text_pdf);
 
 my %live;    # lab dir -> stack, so END can stop what DESTROY did not
+
+# In CI (CI=true) everything the tests need is installed by the project itself
+# (tools/packages.txt, npm ci in t/, the build): a test that would be skipped
+# for want of it fails instead, so CI never stays green on skips.
+sub in_ci { return ($ENV{CI} // '') eq 'true' }
+
+# prerequisite(COND, WHY): before the plan; skips the whole test unless COND
+# (with CI=true: one failed check instead).
+sub prerequisite {
+	my ($cond, $why) = @_;
+	return 1 if $cond;
+	if (in_ci()) {
+		plan tests => 1;
+		fail("skipped with CI=true: $why");
+		exit 1;
+	}
+	plan skip_all => $why;
+}
+
+# skip_unless(COND, WHY, N): inside a SKIP block, skips its N checks unless
+# COND (with CI=true a failed check comes first).
+sub skip_unless {
+	my ($cond, $why, $n) = @_;
+	return 1 if $cond;
+	fail("skipped with CI=true: $why") if in_ci();
+	no warnings 'exiting';
+	skip($why, $n);
+}
 
 sub src_dir {
 	return $ENV{LECTERN_SRCDIR} // abs_path(dirname(__FILE__) . '/../../..');
