@@ -119,7 +119,9 @@ sub start_stack {
 		http   => "http://127.0.0.1:$http",
 		https  => "https://127.0.0.1:$https",
 		ports  => { http => $http, https => $https, pg => $pg, redis => $redis },
-		client => HTTP::Tiny->new(timeout => 30, max_redirect => 0, keep_alive => 0),
+		# Longer than any `wait` a test asks for (at most 60 s), so a slow
+		# machine answers 202 rather than leaving the client to time out.
+		client => HTTP::Tiny->new(timeout => 75, max_redirect => 0, keep_alive => 0),
 	}, __PACKAGE__;
 	$live{$dir} = $self;
 	# A copy of a ready cluster saves initdb, the slowest step of `up`.
@@ -228,7 +230,7 @@ sub request {
 sub curl {
 	my ($self, $method, $url, $headers, $body, $extra) = @_;
 	my $out = "$self->{dir}/curl.out";
-	my @cmd = ('curl', '-s', '-k', '-D', "$out.h", '-o', "$out.b", '-X', $method, '--max-time', '30', @{ $extra // [] });
+	my @cmd = ('curl', '-s', '-k', '-D', "$out.h", '-o', "$out.b", '-X', $method, '--max-time', '75', @{ $extra // [] });
 	push @cmd, '-H', "$_: $headers->{$_}" for sort keys %$headers;
 	if (defined $body) {
 		open(my $fh, '>', "$out.in") or die "open: $!";
