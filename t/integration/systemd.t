@@ -113,8 +113,12 @@ for my $svc (qw(auth gate)) {
 like($_, qr/^MemoryMax=\d+[MG]$/m, 'a memory ceiling') for $pool, $worker, $migrate, $broker;
 # Files the store writes (0640) stay readable by nginx's group.
 like($_, qr/^UMask=0027$/m, 'pools and workers: umask 0027') for $pool, $worker;
-for my $unit (qw(lectern@documents.service lectern-worker@documents.service)) {
-	like(slurp("$src/$unit.d/store.conf"), qr/^StateDirectoryMode=0711$/m, "$unit: nginx passes to the store");
+# The shared file store: each service writes its own part only.
+for my $svc (qw(documents tts)) {
+	for my $unit ("lectern\@$svc.service", "lectern-worker\@$svc.service") {
+		like(slurp("$src/$unit.d/store.conf"), qr/^ReadWritePaths=\/var\/lib\/lectern\/store\/$svc$/m,
+			"$unit: writes its part of the store");
+	}
 }
 unlike($pool . $worker . $migrate . $broker, qr/jwt/, 'no other service gets the keys');
 
