@@ -103,4 +103,16 @@ like($df, qr{apt-get install [^\n]*/tmp/debs/\*\.deb}, 'that installs the packag
 like($df, qr/^USER lectern$/m, 'runs as a non-root user');
 like($df, qr/^HEALTHCHECK /m, 'has a health check');
 
+# The image builds from debian/control, CI and the lab from tools/packages.txt:
+# every Build-Depends must be in the list (pkgconf is what pkg-config installs).
+open(my $pk, '<', "$src/tools/packages.txt") or die;
+my %listed = map { s/#.*//r =~ s/\s+//gr => 1 } <$pk>;
+$listed{pkgconf} = 1 if $listed{'pkg-config'};
+open(my $ctl, '<', "$src/debian/control") or die;
+my ($bd) = do { local $/; <$ctl> } =~ /^Build-Depends:(.*?)^\S/ms;
+for my $dep (map { /^\s*([a-z0-9][a-z0-9.+-]*)/ ? $1 : () } split /,/, $bd) {
+	next if $dep eq 'debhelper-compat';
+	ok($listed{$dep}, "Build-Depends $dep is in tools/packages.txt");
+}
+
 done_testing();
