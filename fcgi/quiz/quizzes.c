@@ -180,6 +180,12 @@ enum err quiz_get(struct http_req *req)
 {
 	PGresult *res = NULL;
 	enum err e = quiz_load(req, http_param(req, "id"), &res);
+	if (e == ERR_NOT_FOUND) {
+		/* A quiz still being made answers with its request's state. */
+		bool answered = false;
+		enum err r = quiz_request_get(req, http_param(req, "id"), &answered);
+		return r != ERR_OK || answered ? r : e;
+	}
 	if (e != ERR_OK)
 		return e;
 	e = http_send_json(req, 200,
@@ -200,7 +206,12 @@ enum err quiz_delete(struct http_req *req)
 		return e;
 	long n = db_affected(res);
 	PQclear(res);
-	if (n != 1)
+	/* Its request goes too (a quiz still being made is never made). */
+	bool request = false;
+	e = quiz_request_delete(req, id, &request);
+	if (e != ERR_OK)
+		return e;
+	if (n != 1 && !request)
 		return quiz_not_found(req);
 	log_info("quiz %s deleted with its submissions", id);
 	struct json_object *o = json_object_new_object();
