@@ -1,7 +1,10 @@
 /* quiz generate: POST /generate from a document of the replica (JSON
  * document_id) or from an uploaded file (multipart, the [client] path).
- * The quiz, quiz.requested and quiz.generated are stored in one
- * transaction; the answer is 201 with the whole quiz, answers included. */
+ * A small generation is made here: the quiz, quiz.requested and
+ * quiz.generated are stored in one transaction and the answer is 201 with
+ * the whole quiz, answers included. A large one (many questions, a long
+ * text, a model to ask) is a job (requests.c). quiz_make and the records
+ * are shared with the worker's job. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

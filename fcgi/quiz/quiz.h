@@ -78,6 +78,11 @@ enum err quiz_load(struct http_req *req, const char *id, PGresult **out) MUST_CH
 /* The 404 of a quiz or document that is missing, foreign or malformed. */
 enum err quiz_not_found(struct http_req *req);
 
+/* The result of question q (the i-th, 0-based; a stored question) for an
+ * answer given (NULL when none), as submit and results show it. */
+struct json_object *quiz_result_json(struct json_object *q, size_t i, bool right,
+                                     struct json_object *given);
+
 /* Handlers (one route each). */
 enum err quiz_generate_handler(struct http_req *req);
 enum err quiz_list(struct http_req *req);

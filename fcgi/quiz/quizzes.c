@@ -220,6 +220,35 @@ enum err quiz_delete(struct http_req *req)
 	return http_send_json(req, 200, o);
 }
 
+/* An attempt's results as submit showed them. Attempts store only what
+ * was right, by position (an array of booleans); the rest comes from the
+ * quiz's questions and the stored answers (keyed by 1-based position).
+ * Takes stored (may be NULL); the caller keeps answers. */
+static struct json_object *full_results(struct json_object *questions, struct json_object *stored,
+                                        struct json_object *answers)
+{
+	if (!stored || !json_object_is_type(stored, json_type_array) || !questions)
+		return stored ? stored : json_object_new_array();
+	size_t n = json_object_array_length(stored);
+	struct json_object *out = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(stored, i), *given = NULL;
+		struct json_object *q = json_object_array_get_idx(questions, i);
+		if (!json_object_is_type(v, json_type_boolean) || !q) {
+			/* An attempt stored whole (before booleans): as it is. */
+			json_object_array_add(out, json_object_get(v));
+			continue;
+		}
+		char key[24];
+		snprintf(key, sizeof(key), "%zu", i + 1);
+		json_object_object_get_ex(answers, key, &given);
+		json_object_array_add(out,
+		                      quiz_result_json(q, i, json_object_get_boolean(v), given));
+	}
+	json_object_put(stored);
+	return out;
+}
+
 enum err quiz_results(struct http_req *req)
 {
 	const char *id = http_param(req, "id");
@@ -236,6 +265,8 @@ enum err quiz_results(struct http_req *req)
 	    1, params, &subs);
 	if (e != ERR_OK)
 		goto out;
+	const char *qtext = db_value(quiz, 0, COL_QUESTIONS);
+	struct json_object *questions = qtext ? http_json_parse(qtext, strlen(qtext)) : NULL;
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	long long best = -1;
 	int best_row = -1;
@@ -250,9 +281,11 @@ enum err quiz_results(struct http_req *req)
 		json_object_object_add(s, "percentage", number_or_null(subs, i, 3));
 		json_object_object_add(s, "created_at", str_or_null(subs, i, 4));
 		struct json_object *rj = r ? http_json_parse(r, strlen(r)) : NULL;
-		json_object_object_add(s, "results", rj ? rj : json_object_new_array());
 		struct json_object *aj = ans ? http_json_parse(ans, strlen(ans)) : NULL;
-		json_object_object_add(s, "answers", aj ? aj : json_object_new_object());
+		if (!aj)
+			aj = json_object_new_object();
+		json_object_object_add(s, "results", full_results(questions, rj, aj));
+		json_object_object_add(s, "answers", aj);
 		json_object_array_add(arr, s);
 		if (col_ll(subs, i, 1) > best) {
 			best = col_ll(subs, i, 1);
@@ -268,6 +301,7 @@ enum err quiz_results(struct http_req *req)
 	json_object_object_add(o, "best_percentage",
 	                       best_row < 0 ? NULL : number_or_null(quiz, 0, COL_BEST));
 	e = http_send_json(req, 200, o);
+	json_object_put(questions);
 out:
 	PQclear(quiz);
 	PQclear(subs);

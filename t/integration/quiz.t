@@ -265,6 +265,7 @@ is($st, 200, 'a second attempt answers 200');
 is($r->{score}, 7, 'by text, boolean and index; unanswered and wrong count as wrong');
 is($r->{percentage}, 70, 'percentage 70');
 ok(!$r->{results}[0]{is_correct} && !defined $r->{results}[0]{user_answer}, 'an unanswered question is wrong');
+my $mixed_r = $r;
 
 # Short answers, leniently.
 my @sq = @{ $short->{questions} };
@@ -315,6 +316,7 @@ is($r->{best_score}, 10, 'best_score');
 is($r->{best_percentage}, 100, 'best_percentage');
 is(scalar @{ $r->{submissions} }, 2, 'both submissions');
 is($r->{submissions}[0]{score}, 7, 'newest first');
+is_deeply($r->{submissions}[0]{results}, $mixed_r->{results}, 'an attempt\'s results read back as submit gave them');
 like($r->{submissions}[0]{created_at} // '', $time_re, 'submission created_at');
 
 for my $path ($base, "$base/", "$base/history") {
@@ -378,6 +380,10 @@ is($r->{quiz_id}, $id, 'delete: quiz_id');
 is($st, 404, 'the quiz is gone');
 ($st) = call(GET => "$base/$id/results", auth($alice));
 is($st, 404, 'and its results');
+for my $try (1 .. 4) { # whichever pool process (and its cache of questions) takes it
+	($st) = call(POST => "$base/$id/submit", auth($alice), { answers => \%all_right });
+	is($st, 404, "submitting to a deleted quiz answers 404 ($try)");
+}
 ($st) = call(DELETE => "$base/$id", auth($alice));
 is($st, 404, 'a second delete answers 404');
 ($st, $h) = call(GET => $base, auth($alice));
