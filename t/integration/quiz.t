@@ -442,7 +442,7 @@ is($h->{location}, "$base/$q->{id}", 'in Location too');
 my $pending = $q->{id};
 ($st) = call(GET => "$base/$pending", auth($bob));
 is($st, 404, "another user's pending quiz answers 404");
-for (1 .. 100) {
+for (1 .. 300) {
 	($st, undef, $q) = call(GET => "$base/$pending?include_answers=true", auth($alice));
 	last if $st == 200;
 	is($st, 202, 'a quiz being made answers 202') if $_ == 1;
