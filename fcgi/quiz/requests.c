@@ -69,15 +69,15 @@ static enum err answer_state(struct http_req *req, const char *id, const char *s
 	return http_send_json(req, failed ? 200 : 202, o);
 }
 
-/* The caller's request: status, error and its HTTP status; ERR_NOT_FOUND
- * when there is none. */
-static enum err load_request(struct http_req *req, const char *id, const char *v[3])
+/* The caller's request: status, error, its HTTP status and the job's id;
+ * ERR_NOT_FOUND when there is none. */
+static enum err load_request(struct http_req *req, const char *id, const char *v[4])
 {
 	const char *p[] = {id, req->user_id};
 	return db_row(service_db(),
-	              "SELECT status, error, error_status::text FROM quiz_requests WHERE id = $1 "
-	              "AND user_id = $2",
-	              2, p, req->pool, 3, v);
+	              "SELECT status, error, error_status::text, job_id FROM quiz_requests WHERE "
+	              "id = $1 AND user_id = $2",
+	              2, p, req->pool, 4, v);
 }
 
 enum err quiz_generate_job(struct http_req *req, const char *id, const struct quiz_ask *a)
@@ -97,7 +97,7 @@ enum err quiz_generate_job(struct http_req *req, const char *id, const struct qu
 		log_warn("quiz %s: waiting for job %s failed; answering 202", id, job_id);
 		return answer_state(req, id, "queued", NULL);
 	}
-	const char *v[3];
+	const char *v[4];
 	e = load_request(req, id, v);
 	if (e != ERR_OK)
 		return e == ERR_NOT_FOUND ? quiz_not_found(req) : e;
@@ -113,19 +113,29 @@ enum err quiz_generate_job(struct http_req *req, const char *id, const struct qu
 enum err quiz_request_get(struct http_req *req, const char *id, bool *answered)
 {
 	*answered = false;
-	const char *v[3];
+	const char *v[4];
 	enum err e = load_request(req, id, v);
 	if (e == ERR_NOT_FOUND)
 		return ERR_OK;
 	if (e != ERR_OK)
 		return e;
-	*answered = true;
 	/* "completed" with no quiz: the quiz was deleted since (404 then). */
-	if (strcmp(v[0], "completed") == 0) {
-		*answered = false;
+	if (strcmp(v[0], "completed") == 0)
 		return ERR_OK;
-	}
-	return answer_state(req, id, v[0], v[1] ? v[1] : NULL);
+	*answered = true;
+	if (strcmp(v[0], "failed") == 0)
+		return answer_state(req, id, "failed", v[1]);
+	/* Still queued here: the job says whether it runs or gave up. */
+	struct job_status js;
+	e = job_get(service_db(), v[3], req->pool, &js);
+	if (e != ERR_OK && e != ERR_NOT_FOUND)
+		return e;
+	if (e == ERR_OK && strcmp(js.state, "failed") == 0)
+		return answer_state(req, id, "failed",
+		                    "The quiz could not be generated; try again.");
+	return answer_state(
+	    req, id, e == ERR_OK && strcmp(js.state, "running") == 0 ? "processing" : "queued",
+	    NULL);
 }
 
 enum err quiz_request_delete(struct http_req *req, const char *id, bool *deleted)
