@@ -21,6 +21,12 @@ message, or "choices"[0].message.content. The model name picks the mode:
   cite        content = the first sentence of passage [1] of the prompt, cited
               as [1] (a grounded chat answer)
   cite-bad    content = a sentence citing [9], a passage the prompt lacks
+  quiz        content = a JSON quiz: one sound question per numbered passage
+              of the prompt, its stem starting "Model:" (its answer copied
+              from the passage, the right option first)
+  quiz-bad    as quiz, but passage 1's answer is not in the passage, passage
+              2's options repeat, passage 3's index is out of range and
+              passage 4 is asked about twice (the second time wrongly)
 
 GET /_peer/attempts?model=M counts the requests for model M,
 GET /_peer/last returns the last request body, and GET /_peer/mode?set=MODE
@@ -135,6 +141,8 @@ class Peer(BaseHTTPRequestHandler):
             self.reply(200, completion(model, cite_for(last)))
         elif mode == "cite-bad":
             self.reply(200, completion(model, "The moon is made of cheese [9]."))
+        elif mode in ("quiz", "quiz-bad"):
+            self.reply(200, completion(model, quiz_for(last, mode == "quiz-bad")))
         elif mode == "no-sections":
             self.reply(200, completion(model, "These are some thoughts about the document."))
         else:
@@ -189,6 +197,52 @@ def cite_for(prompt):
         return "I cannot tell."
     first = re.split(r"(?<=[.!?]) ", m.group(1).strip())[0]
     return "Your document says: %s [1]" % first
+
+
+def quiz_for(prompt, bad):
+    """A quiz as a model would write it, in a Markdown fence."""
+    passages = re.findall(r"^\[(\d+)\] (\w+) \(section: [^\n]*\)\n(.+)$", prompt, re.M)
+    words = [w for _, _, text in passages for w in re.findall(r"[A-Za-z]{6,}", text)]
+    out = []
+    for num, kind, text in passages:
+        n = int(num)
+        mine = re.findall(r"[A-Za-z]{6,}", text)
+        answer = max(mine, key=len) if mine else text.split()[0]
+        stem = "Model: " + text.replace(answer, "_____", 1)
+        if kind == "true_false":
+            out.append({"passage": n, "type": kind, "question": "Model: " + text,
+                        "options": ["True", "False"], "correct_answer": 0})
+            continue
+        if kind == "short_answer":
+            out.append({"passage": n, "type": kind, "question": stem, "options": [],
+                        "correct_answer": answer})
+            continue
+        others = []
+        for w in words + ["Saturnalia", "Quixotic", "Zeppelins"]:
+            if w.lower() != answer.lower() and w.lower() not in [o.lower() for o in others]:
+                others.append(w)
+            if len(others) == 3:
+                break
+        out.append({"passage": n, "type": kind, "question": stem,
+                    "options": [answer] + others, "correct_answer": 0})
+    if bad:
+        for q in out:
+            if q["passage"] == 1:
+                q["correct_answer"] = "Zanzibar" if q["type"] == "short_answer" else 0
+                if q["type"] == "multiple_choice":
+                    q["options"][0] = "Zanzibar"
+                if q["type"] == "true_false":
+                    q["question"] = "Model: Zanzibar exports many bicycles every winter."
+            elif q["passage"] == 2:
+                q["options"] = ["same", "same", "same", "same"]
+                q["type"] = "multiple_choice" if q["type"] != "multiple_choice" else q["type"]
+            elif q["passage"] == 3:
+                q["correct_answer"] = 7
+        dup = [dict(q) for q in out if q["passage"] == 4]
+        for q in dup:
+            q["question"] = "Model: asked twice"
+        out.extend(dup)
+    return "Here is the quiz.\n```json\n" + json.dumps({"questions": out}) + "\n```\n"
 
 
 def watch_parent(parent):

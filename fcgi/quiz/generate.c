@@ -1,7 +1,10 @@
 /* quiz generate: POST /generate from a document of the replica (JSON
  * document_id) or from an uploaded file (multipart, the [client] path).
- * The quiz, quiz.requested and quiz.generated are stored in one
- * transaction; the answer is 201 with the whole quiz, answers included. */
+ * A small generation is made here: the quiz, quiz.requested and
+ * quiz.generated are stored in one transaction and the answer is 201 with
+ * the whole quiz, answers included. A large one (many questions, a long
+ * text, a model to ask) is a job (requests.c). quiz_make and the records
+ * are shared with the worker's job. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,17 +17,6 @@
 #include "web/valid.h"
 
 static const char *const difficulty_names[] = {"easy", "medium", "hard", NULL};
-
-/* What a request asks for, after validation. */
-struct ask {
-	const char *document_id; /* or NULL for an uploaded file */
-	const char *filename;    /* the file's or the document's name */
-	const char *text;
-	size_t len;
-	long pages;
-	struct quiz_request q;
-	const char *title;
-};
 
 static void put_json(void *obj)
 {
@@ -144,14 +136,14 @@ static struct json_object *questions_json(const struct quiz_question *q, size_t 
 }
 
 /* The payload of quiz.requested and quiz.generated. */
-static struct json_object *event_payload(const struct http_req *req, const char *id,
-                                         const struct ask *a, const char *status)
+static struct json_object *event_payload(const char *user_id, const char *id,
+                                         const struct quiz_ask *a, const char *status)
 {
 	struct json_object *p = json_object_new_object();
 	json_object_object_add(p, "quiz_id", json_object_new_string(id));
 	json_object_object_add(p, "document_id",
 	                       a->document_id ? json_object_new_string(a->document_id) : NULL);
-	json_object_object_add(p, "user_id", json_object_new_string(req->user_id));
+	json_object_object_add(p, "user_id", json_object_new_string(user_id));
 	json_object_object_add(p, "num_questions", json_object_new_int64((int64_t)a->q.count));
 	json_object_object_add(p, "difficulty",
 	                       json_object_new_string(difficulty_names[a->q.difficulty]));
@@ -160,51 +152,100 @@ static struct json_object *event_payload(const struct http_req *req, const char 
 	return p;
 }
 
-/* Both events, and the quiz itself when it was made, in one transaction. */
-static enum err record(struct http_req *req, const char *id, const struct ask *a,
-                       struct json_object *questions, size_t made)
+const char *quiz_types_array(struct pool *pool, unsigned types)
 {
-	struct db *db = service_db();
-	enum err e = db_begin(db);
-	if (e == ERR_OK && questions) {
-		char count[24];
-		snprintf(count, sizeof(count), "%zu", made);
-		struct buf types;
-		buf_init(&types);
-		buf_putc(&types, '{');
-		for (unsigned t = QUIZ_MULTIPLE_CHOICE; t <= QUIZ_SHORT_ANSWER; t <<= 1)
-			if (a->q.types & t)
-				buf_printf(&types, "%s%s", types.len > 1 ? "," : "",
-				           quiz_type_name((enum quiz_type)t));
-		buf_putc(&types, '}');
+	struct buf b;
+	buf_init(&b);
+	buf_putc(&b, '{');
+	for (unsigned t = QUIZ_MULTIPLE_CHOICE; t <= QUIZ_SHORT_ANSWER; t <<= 1)
+		if (types & t)
+			buf_printf(&b, "%s%s", b.len > 1 ? "," : "",
+			           quiz_type_name((enum quiz_type)t));
+	buf_putc(&b, '}');
+	const char *r = pool_strdup(pool, b.data);
+	buf_clear(&b);
+	return r;
+}
+
+enum err quiz_record_requested(struct db *db, const char *user_id, const char *id,
+                               const struct quiz_ask *a)
+{
+	return outbox_record(db, "quiz.requested", QUIZ_SERVICE, user_id,
+	                     event_payload(user_id, id, a, NULL));
+}
+
+enum err quiz_record_generated(struct db *db, struct pool *pool, const char *user_id,
+                               const char *id, const struct quiz_ask *a,
+                               struct json_object *questions, size_t made, const char *generator)
+{
+	enum err e = ERR_OK;
+	if (questions) {
 		const char *p[] = {id,
-		                   req->user_id,
+		                   user_id,
 		                   a->document_id,
 		                   a->document_id ? NULL : a->filename,
 		                   a->title,
 		                   difficulty_names[a->q.difficulty],
-		                   types.data,
-		                   count,
-		                   http_json_text(questions, NULL)};
+		                   quiz_types_array(pool, a->q.types),
+		                   pool_printf(pool, "%zu", made),
+		                   http_json_text(questions, NULL),
+		                   generator};
 		e = db_exec_prepared(
 		    db, "quiz_insert",
 		    "INSERT INTO quizzes (id, user_id, document_id, source_filename, "
-		    "title, difficulty, types, num_questions, questions) VALUES ($1, "
-		    "$2, $3, $4, $5, $6, $7, $8, $9)",
-		    9, p, NULL);
-		buf_clear(&types);
+		    "title, difficulty, types, num_questions, questions, generator) "
+		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+		    10, p, NULL);
 	}
 	if (e == ERR_OK)
-		e = outbox_record(db, "quiz.requested", QUIZ_SERVICE, req->user_id,
-		                  event_payload(req, id, a, NULL));
-	if (e == ERR_OK)
-		e = outbox_record(db, "quiz.generated", QUIZ_SERVICE, req->user_id,
-		                  event_payload(req, id, a, questions ? "completed" : "failed"));
-	return db_end(db, e);
+		e = outbox_record(
+		    db, "quiz.generated", QUIZ_SERVICE, user_id,
+		    event_payload(user_id, id, a, questions ? "completed" : "failed"));
+	return e;
+}
+
+enum err quiz_make(struct pool *pool, const struct quiz_ask *a, const char *id,
+                   struct json_object **questions, size_t *made, const char **generator)
+{
+	struct quiz_request q = a->q;
+	q.seed = id;
+	struct quiz_question *qs = NULL;
+	*questions = NULL;
+	*generator = "extractive";
+	enum err e = quiz_generate(pool, a->text, a->len, a->pages, &q, &qs, made);
+	if (e != ERR_OK)
+		return e;
+	struct llm_client *llm = service_llm();
+	size_t from_model = 0;
+	if (llm) {
+		/* Any failure of the model leaves the extractive quiz (logged). */
+		if (quiz_with_llm(llm, pool, qs, *made, &from_model) != ERR_OK)
+			log_warn("quiz %s: the model failed; the questions are extractive", id);
+		if (from_model)
+			*generator = pool_printf(pool, "llm:%s", llm_client_model(llm));
+	}
+	*questions = questions_json(qs, *made);
+	return ERR_OK;
+}
+
+const char *quiz_too_short(struct pool *pool, size_t asked, size_t can)
+{
+	if (can == 0)
+		return "This document is too short for a quiz: it has no sentences to ask about.";
+	return pool_printf(pool, "This document is too short for %zu questions: it can give %zu.",
+	                   asked, can);
+}
+
+/* Whether the request is large enough to run as a job: many questions, a
+ * long text, or a model to ask (whose answer may take seconds). */
+static bool as_job(const struct quiz_ask *a)
+{
+	return service_llm() || (long)a->q.count > quiz_cfg.job_questions ||
+	       (long)a->len > quiz_cfg.job_bytes;
 }
 
 /* A title from the request, else from the file or document's name. */
-static const char *title_for(struct http_req *req, const struct ask *a)
+static const char *title_for(struct http_req *req, const struct quiz_ask *a)
 {
 	const char *t = http_param(req, "title");
 	if (t && *t)
@@ -214,9 +255,40 @@ static const char *title_for(struct http_req *req, const struct ask *a)
 	return "Quiz";
 }
 
+/* Made in the request: the quiz and both events in one transaction. */
+static enum err generate_now(struct http_req *req, const char *id, const struct quiz_ask *a)
+{
+	struct json_object *questions = NULL;
+	size_t made = 0;
+	const char *generator = NULL;
+	enum err e = quiz_make(req->pool, a, id, &questions, &made, &generator);
+	if (e != ERR_OK && e != ERR_UNPROCESSABLE)
+		return e;
+	enum err made_e = e;
+	struct db *db = service_db();
+	e = db_begin(db);
+	if (e == ERR_OK)
+		e = quiz_record_requested(db, req->user_id, id, a);
+	if (e == ERR_OK)
+		e = quiz_record_generated(db, req->pool, req->user_id, id, a, questions, made,
+		                          generator);
+	e = db_end(db, e);
+	json_object_put(questions);
+	if (made_e == ERR_UNPROCESSABLE) {
+		if (e != ERR_OK)
+			log_warn("quiz %s: the failed generation's events were not recorded", id);
+		return http_error(req, made_e, "%s", quiz_too_short(req->pool, a->q.count, made));
+	}
+	if (e != ERR_OK)
+		return e;
+	log_info("quiz %s: %zu questions (%s) from %s", id, made, difficulty_names[a->q.difficulty],
+	         a->document_id ? "a document" : "an upload");
+	return quiz_answer_made(req, id);
+}
+
 enum err quiz_generate_handler(struct http_req *req)
 {
-	struct ask a = {0};
+	struct quiz_ask a = {0};
 	unsigned types = 0;
 	enum err e;
 	const char *form_types = NULL;
@@ -260,33 +332,15 @@ enum err quiz_generate_handler(struct http_req *req)
 
 	char id[EVENT_ID_LEN + 1];
 	event_uuid(id);
-	a.q.seed = id;
-	struct quiz_question *qs = NULL;
-	size_t made = 0;
-	e = quiz_generate(req->pool, a.text, a.len, a.pages, &a.q, &qs, &made);
-	if (e == ERR_UNPROCESSABLE) {
-		if (record(req, id, &a, NULL, 0) != ERR_OK)
-			log_warn("quiz %s: the failed generation's events were not recorded", id);
-		if (made == 0)
-			return http_error(
-			    req, e,
-			    "This document is too short for a quiz: it has no sentences "
-			    "to ask about.");
-		return http_error(req, e,
-		                  "This document is too short for %zu questions: it can give %zu.",
-		                  a.q.count, made);
-	}
-	if (e != ERR_OK)
-		return e;
-	struct json_object *questions = questions_json(qs, made);
-	e = record(req, id, &a, questions, made);
-	json_object_put(questions);
-	if (e != ERR_OK)
-		return e;
-	log_info("quiz %s: %zu questions (%s) from %s", id, made, difficulty_names[a.q.difficulty],
-	         a.document_id ? "a document" : "an upload");
+	if (as_job(&a))
+		return quiz_generate_job(req, id, &a);
+	return generate_now(req, id, &a);
+}
+
+enum err quiz_answer_made(struct http_req *req, const char *id)
+{
 	PGresult *res = NULL;
-	e = quiz_load(req, id, &res);
+	enum err e = quiz_load(req, id, &res);
 	if (e != ERR_OK)
 		return e;
 	e = http_add_header(req, "Location", pool_printf(req->pool, "/api/v1/quizzes/%s", id));

@@ -3,8 +3,9 @@
  * flashcards (docs/api.md, "Flashcards"). This file is the service's
  * descriptor; handlers are in generate.c, upload.c, quizzes.c and submit.c,
  * and the flashcards' in cards*.c (cards.h). The worker keeps the document
- * replica from document.processed and document.deleted (events/replica.h)
- * and relays the outbox (quiz.requested, quiz.generated). */
+ * replica from document.processed and document.deleted (events/replica.h),
+ * relays the outbox (quiz.requested, quiz.generated), and runs the
+ * generations that are jobs (requests.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -36,6 +37,12 @@ static const struct cfg_var quiz_vars[] = {
      "pixels an image may have (checked before decoding)", NULL},
     {"LECTERN_EXTRACT_OCR", CFG_BOOL, "true", 0, 0, 0, &ocr,
      "read PDF pages without a text layer by OCR", NULL},
+    {"LECTERN_QUIZ_JOB_QUESTIONS", CFG_INT, "20", 0, QUIZ_QUESTIONS_MAX, 0, &quiz_cfg.job_questions,
+     "a generation asking for more questions than this runs as a job (with a model "
+     "configured, every generation does)",
+     NULL},
+    {"LECTERN_QUIZ_JOB_BYTES", CFG_INT, "1048576", 0, 1073741824, 0, &quiz_cfg.job_bytes,
+     "a generation from a text longer than this (bytes) runs as a job", NULL},
 };
 static const struct cfg_table quiz_table = {"quiz", quiz_vars, CFG_COUNT(quiz_vars)};
 
@@ -52,6 +59,9 @@ static const struct param_spec generate_params[] = {
     {"num_questions", PARAM_BODY, PARAM_INT, false, 1, QUIZ_QUESTIONS_MAX, NULL, "5"},
     {"difficulty", PARAM_BODY, PARAM_ENUM, false, 0, 0, difficulties, "medium"},
     {"title", PARAM_BODY, PARAM_STRING, false, 1, QUIZ_TITLE_MAX, NULL, NULL},
+    {"wait", PARAM_FORM, PARAM_INT, false, 0, QUIZ_WAIT_MAX_S, NULL, NULL},
+    {"wait", PARAM_BODY, PARAM_INT, false, 0, QUIZ_WAIT_MAX_S, NULL, NULL},
+    {"wait", PARAM_QUERY, PARAM_INT, false, 0, QUIZ_WAIT_MAX_S, NULL, NULL},
     {NULL, 0, 0, false, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {
@@ -87,6 +97,10 @@ static const char *const quiz_prefixes[] = {"/api/v1/quizzes", "", NULL};
 
 static const struct consumer_handler quiz_consumers[] = {REPLICA_HANDLERS(&cards_replica_hooks)};
 
+static const struct worker_job_kind quiz_jobs[] = {
+    {QUIZ_JOB_GENERATE, quiz_job_generate, NULL},
+};
+
 /* Derived settings: the body limit, the extraction limits. */
 static enum err quiz_configure(void)
 {
@@ -111,13 +125,15 @@ static enum err quiz_process_init(void)
 
 static const struct service_def quiz_service = {
     .name = QUIZ_SERVICE,
-    .clients = SERVICE_DB,
+    .clients = SERVICE_DB | SERVICE_LLM,
     .settings = (const struct cfg_table *const[]){&quiz_table, NULL},
     .configure = quiz_configure,
     .prefixes = quiz_prefixes,
     .routes = quiz_routes,
     .nroutes = CFG_COUNT(quiz_routes),
     .process_init = quiz_process_init,
+    .jobs = quiz_jobs,
+    .njobs = CFG_COUNT(quiz_jobs),
     .consumers = quiz_consumers,
     .nconsumers = CFG_COUNT(quiz_consumers),
 };

@@ -13,6 +13,7 @@
 
 #include "app/service.h"
 #include "core/err.h"
+#include "events/job.h"
 #include "extract/extract.h"
 #include "text/quiz.h"
 #include "web/http.h"
@@ -38,13 +39,31 @@ enum {
 	QUIZ_JSON_BODY_MAX = 64 * 1024,   /* a JSON generate or submit body */
 	QUIZ_UPLOAD_OVERHEAD = 64 * 1024, /* multipart framing and fields on top of the file */
 	QUIZ_PATH_MAX = 4096,             /* bytes of the temporary file's path */
-	QUIZ_DEFAULT_QUESTIONS = 5
+	QUIZ_DEFAULT_QUESTIONS = 5,
+	QUIZ_WAIT_MAX_S = 30, /* `wait` of a generation that runs as a job */
+	QUIZ_WAIT_DEFAULT_S = 10,
+	QUIZ_JOB_ATTEMPTS = 3 /* tries of a generation job (a model or database failure) */
 };
+
+#define QUIZ_JOB_GENERATE "quiz_generate"
 
 struct quiz_settings {
 	long max_bytes;       /* largest uploaded file (LECTERN_QUIZ_MAX_BYTES) */
 	const char *work_dir; /* where an upload is written to be read */
 	struct extract_limits limits;
+	long job_questions; /* more questions than this run as a job */
+	long job_bytes;     /* so does a text longer than this */
+};
+
+/* What a generation asks for, after validation. */
+struct quiz_ask {
+	const char *document_id; /* or NULL for an uploaded file */
+	const char *filename;    /* the file's or the document's name */
+	const char *text;
+	size_t len;
+	long pages;
+	struct quiz_request q; /* seed unset: the quiz id is given apart */
+	const char *title;
 };
 
 extern struct quiz_settings quiz_cfg;
@@ -59,6 +78,11 @@ enum err quiz_load(struct http_req *req, const char *id, PGresult **out) MUST_CH
 /* The 404 of a quiz or document that is missing, foreign or malformed. */
 enum err quiz_not_found(struct http_req *req);
 
+/* The result of question q (the i-th, 0-based; a stored question) for an
+ * answer given (NULL when none), as submit and results show it. */
+struct json_object *quiz_result_json(struct json_object *q, size_t i, bool right,
+                                     struct json_object *given);
+
 /* Handlers (one route each). */
 enum err quiz_generate_handler(struct http_req *req);
 enum err quiz_list(struct http_req *req);
@@ -66,6 +90,41 @@ enum err quiz_get(struct http_req *req);
 enum err quiz_delete(struct http_req *req);
 enum err quiz_submit(struct http_req *req);
 enum err quiz_results(struct http_req *req);
+
+/* The questions for quiz id as stored (JSON array, caller puts it) and
+ * how many; extractive, then rewritten by the model when LECTERN_LLM_*
+ * names one (*generator "llm:<model>" when any question came from it).
+ * ERR_UNPROCESSABLE when the text gives fewer than asked (*made says how
+ * many it can give). */
+enum err quiz_make(struct pool *pool, const struct quiz_ask *a, const char *id,
+                   struct json_object **questions, size_t *made, const char **generator) MUST_CHECK;
+/* The sentence of a 422 for a text too short for asked questions. */
+const char *quiz_too_short(struct pool *pool, size_t asked, size_t can);
+/* types as a Postgres array literal, in pool. */
+const char *quiz_types_array(struct pool *pool, unsigned types);
+/* In the caller's transaction: quiz.requested; then the quiz (when
+ * questions is not NULL) and quiz.generated, "completed" or "failed". */
+enum err quiz_record_requested(struct db *db, const char *user_id, const char *id,
+                               const struct quiz_ask *a) MUST_CHECK;
+enum err quiz_record_generated(struct db *db, struct pool *pool, const char *user_id,
+                               const char *id, const struct quiz_ask *a,
+                               struct json_object *questions, size_t made,
+                               const char *generator) MUST_CHECK;
+/* 201 with the caller's quiz id, answers included, and its Location. */
+enum err quiz_answer_made(struct http_req *req, const char *id);
+
+/* Generation as a job (requests.c): the request, its job and quiz.requested
+ * in one transaction, then a wait of up to `wait` seconds for the worker:
+ * 201 with the quiz, the failure (404, 422), or 202 with a status URL. */
+enum err quiz_generate_job(struct http_req *req, const char *id, const struct quiz_ask *a);
+/* The caller's request id that has no quiz yet: *answered is set when it
+ * exists and its state was sent (202 while it runs, 200 with the error
+ * when it failed). */
+enum err quiz_request_get(struct http_req *req, const char *id, bool *answered) MUST_CHECK;
+/* Deletes the caller's request id; *deleted says whether there was one. */
+enum err quiz_request_delete(struct http_req *req, const char *id, bool *deleted) MUST_CHECK;
+/* The worker's job: makes the quiz of a stored request. */
+enum err quiz_job_generate(struct db *db, const struct job *job, struct pool *pool, void *arg);
 
 /* The text of an uploaded file (multipart part `file`) read in the
  * extraction sandbox, with the form's fields validated into req and its

@@ -137,6 +137,12 @@ enum err quiz_get(struct http_req *req)
 {
 	PGresult *res = NULL;
 	enum err e = quiz_load(req, http_param(req, "id"), &res);
+	if (e == ERR_NOT_FOUND) {
+		/* A quiz still being made answers with its request's state. */
+		bool answered = false;
+		enum err r = quiz_request_get(req, http_param(req, "id"), &answered);
+		return r != ERR_OK || answered ? r : e;
+	}
 	if (e != ERR_OK)
 		return e;
 	e = http_send_json(req, 200,
@@ -157,13 +163,47 @@ enum err quiz_delete(struct http_req *req)
 		return e;
 	long n = db_affected(res);
 	PQclear(res);
-	if (n != 1)
+	/* Its request goes too (a quiz still being made is never made). */
+	bool request = false;
+	e = quiz_request_delete(req, id, &request);
+	if (e != ERR_OK)
+		return e;
+	if (n != 1 && !request)
 		return quiz_not_found(req);
 	log_info("quiz %s deleted with its submissions", id);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "message", json_object_new_string("Quiz deleted."));
 	json_object_object_add(o, "quiz_id", json_object_new_string(id));
 	return http_send_json(req, 200, o);
+}
+
+/* An attempt's results as submit showed them. Attempts store only what
+ * was right, by position (an array of booleans); the rest comes from the
+ * quiz's questions and the stored answers (keyed by 1-based position).
+ * Takes stored (may be NULL); the caller keeps answers. */
+static struct json_object *full_results(struct json_object *questions, struct json_object *stored,
+                                        struct json_object *answers)
+{
+	if (!stored || !json_object_is_type(stored, json_type_array) || !questions)
+		return stored ? stored : json_object_new_array();
+	size_t n = json_object_array_length(stored);
+	struct json_object *out = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(stored, i), *given = NULL;
+		struct json_object *q = json_object_array_get_idx(questions, i);
+		if (!json_object_is_type(v, json_type_boolean) || !q) {
+			/* An attempt stored whole (before booleans): as it is. */
+			json_object_array_add(out, json_object_get(v));
+			continue;
+		}
+		char key[24];
+		snprintf(key, sizeof(key), "%zu", i + 1);
+		json_object_object_get_ex(answers, key, &given);
+		json_object_array_add(out,
+		                      quiz_result_json(q, i, json_object_get_boolean(v), given));
+	}
+	json_object_put(stored);
+	return out;
 }
 
 enum err quiz_results(struct http_req *req)
@@ -182,6 +222,8 @@ enum err quiz_results(struct http_req *req)
 	    1, params, &subs);
 	if (e != ERR_OK)
 		goto out;
+	const char *qtext = db_value(quiz, 0, COL_QUESTIONS);
+	struct json_object *questions = qtext ? http_json_parse(qtext, strlen(qtext)) : NULL;
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	long long best = -1;
 	int best_row = -1;
@@ -196,9 +238,11 @@ enum err quiz_results(struct http_req *req)
 		json_object_object_add(s, "percentage", row_number(subs, i, 3));
 		json_object_object_add(s, "created_at", row_str(subs, i, 4));
 		struct json_object *rj = r ? http_json_parse(r, strlen(r)) : NULL;
-		json_object_object_add(s, "results", rj ? rj : json_object_new_array());
 		struct json_object *aj = ans ? http_json_parse(ans, strlen(ans)) : NULL;
-		json_object_object_add(s, "answers", aj ? aj : json_object_new_object());
+		if (!aj)
+			aj = json_object_new_object();
+		json_object_object_add(s, "results", full_results(questions, rj, aj));
+		json_object_object_add(s, "answers", aj);
 		json_object_array_add(arr, s);
 		if (row_ll(subs, i, 1) > best) {
 			best = row_ll(subs, i, 1);
@@ -214,6 +258,7 @@ enum err quiz_results(struct http_req *req)
 	json_object_object_add(o, "best_percentage",
 	                       best_row < 0 ? NULL : row_number(quiz, 0, COL_BEST));
 	e = http_send_json(req, 200, o);
+	json_object_put(questions);
 out:
 	PQclear(quiz);
 	PQclear(subs);

@@ -382,3 +382,21 @@ enum err llm_chat(struct llm_client *c, const struct llm_message *messages, size
 		out->error = NULL;
 	return e;
 }
+
+/* The JSON object inside a reply: models often wrap it in a ```json fence
+ * or a sentence, so the text from the first '{' to the last '}' is read. */
+struct json_object *llm_reply_json(const char *content)
+{
+	if (!content)
+		return NULL;
+	const char *open = strchr(content, '{'), *close = strrchr(content, '}');
+	if (!open || !close || close < open)
+		return NULL;
+	struct buf b = {(char *)open, (size_t)(close - open) + 1, 0};
+	struct json_object *o = parse_json(&b);
+	if (o && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}

@@ -79,4 +79,11 @@ struct llm_reply {
 enum err llm_chat(struct llm_client *c, const struct llm_message *messages, size_t count,
                   struct pool *pool, struct llm_reply *out) MUST_CHECK;
 
+struct json_object;
+/* The JSON object a reply's content holds (the text from its first '{' to
+ * its last '}', so a Markdown fence or a lead-in sentence around it does
+ * not matter), parsed with LLM_JSON_DEPTH_MAX; NULL when there is none.
+ * The caller json_object_put()s it. */
+struct json_object *llm_reply_json(const char *content);
+
 #endif

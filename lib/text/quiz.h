@@ -77,6 +77,21 @@ enum err quiz_generate(struct pool *pool, const char *text, size_t len, long pag
                        const struct quiz_request *req, struct quiz_question **out,
                        size_t *n) MUST_CHECK;
 
+struct llm_client;
+/* Asks the model behind c to rewrite each of qs[0..n) (extractive
+ * questions) as a question of the same type about the same source
+ * sentence, and keeps a rewrite only when it checks out: a known passage
+ * and type; a choice answer or short answer whose words are in that
+ * sentence and not in the stem, and that no other question has; four
+ * distinct options and an index in range (the right option is moved to the
+ * position the extractive question had, keeping the spread); a true/false
+ * statement whose content words are mostly the sentence's. Every other
+ * question stays extractive; *from_model gets how many were replaced.
+ * Errors are the model's (llm_chat), or ERR_INVALID for an answer without
+ * a questions array; qs is then untouched. */
+enum err quiz_with_llm(struct llm_client *c, struct pool *pool, struct quiz_question *qs, size_t n,
+                       size_t *from_model) MUST_CHECK;
+
 /* Whether a learner's answer to a short answer question matches the right
  * one leniently: case, spacing, punctuation and articles do not count,
  * words match by stem ("mitochondria" for "mitochondrion" does not, but

@@ -3,11 +3,14 @@
 # from a document the quiz service learnt from document.processed, the
 # [client] shapes, taking and grading, results, history with the best score,
 # delete, other users, hostile requests, and quiz.requested/quiz.generated
-# read back by a real Kafka client (kcat).
+# read back by a real Kafka client (kcat); large requests as a job with
+# `wait`; and questions from a model (t/llm-peer.py), each checked, with the
+# extractive engine standing in for those that fail.
 use strict;
 use warnings;
 
 use File::Temp qw(tempdir);
+use HTTP::Tiny;
 use JSON::PP;
 use Test::More;
 
@@ -19,7 +22,9 @@ for my $tool (qw(kcat)) {
 	}
 }
 
-my $stack = start_stack(env => { LAB_RATE_LIMIT => 100000 });
+# More than 12 questions run as a job here (20 by default), so the course
+# text (15 questions at most) reaches the job path.
+my $stack = start_stack(env => { LAB_RATE_LIMIT => 100000, LECTERN_QUIZ_JOB_QUESTIONS => 12 });
 my $json = JSON::PP->new->canonical;
 my $uuid_re = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 my $time_re = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -260,6 +265,7 @@ is($st, 200, 'a second attempt answers 200');
 is($r->{score}, 7, 'by text, boolean and index; unanswered and wrong count as wrong');
 is($r->{percentage}, 70, 'percentage 70');
 ok(!$r->{results}[0]{is_correct} && !defined $r->{results}[0]{user_answer}, 'an unanswered question is wrong');
+my $mixed_r = $r;
 
 # Short answers, leniently.
 my @sq = @{ $short->{questions} };
@@ -310,6 +316,7 @@ is($r->{best_score}, 10, 'best_score');
 is($r->{best_percentage}, 100, 'best_percentage');
 is(scalar @{ $r->{submissions} }, 2, 'both submissions');
 is($r->{submissions}[0]{score}, 7, 'newest first');
+is_deeply($r->{submissions}[0]{results}, $mixed_r->{results}, 'an attempt\'s results read back as submit gave them');
 like($r->{submissions}[0]{created_at} // '', $time_re, 'submission created_at');
 
 for my $path ($base, "$base/", "$base/history") {
@@ -373,6 +380,10 @@ is($r->{quiz_id}, $id, 'delete: quiz_id');
 is($st, 404, 'the quiz is gone');
 ($st) = call(GET => "$base/$id/results", auth($alice));
 is($st, 404, 'and its results');
+for my $try (1 .. 4) { # whichever pool process (and its cache of questions) takes it
+	($st) = call(POST => "$base/$id/submit", auth($alice), { answers => \%all_right });
+	is($st, 404, "submitting to a deleted quiz answers 404 ($try)");
+}
 ($st) = call(DELETE => "$base/$id", auth($alice));
 is($st, 404, 'a second delete answers 404');
 ($st, $h) = call(GET => $base, auth($alice));
@@ -414,5 +425,89 @@ is($gen->{payload}{status}, 'completed', 'quiz.generated: completed');
 is($gen->{payload}{num_questions}, 7, 'quiz.generated: num_questions');
 my @failed = wait_events('quiz.generated', sub { ($_[0]{payload}{status} // '') eq 'failed' });
 ok(@failed >= 1, 'a document too short is announced as failed');
+
+# --- large requests: a job, waited for ------------------------------------------
+($st, $h, $q) = generate_file($alice, 'course.md', $course, num_questions => 14, types => 'multiple_choice,short_answer');
+is($st, 201, 'a large request runs as a job and answers 201 within its wait') or diag($json->encode($q // {}));
+check_quiz('job', $q, 14);
+is($q->{generator}, 'extractive', 'the job used the extractive engine');
+my $job_quiz = $q;
+($st, $h, $q) = call(POST => "$base/generate?wait=0", auth($alice), { document_id => $doc_id, num_questions => 13 });
+is($st, 404, 'a job for a deleted document is refused before it is queued');
+($st, $h, $q) = generate_file($alice, 'course.md', $course, num_questions => 13, wait => 0);
+is($st, 202, 'wait=0 answers 202 at once') or diag($json->encode($q // {}));
+like($q->{status} // '', qr/^(queued|processing)$/, 'with the status');
+is($q->{status_url}, "$base/$q->{id}", 'and its status URL');
+is($h->{location}, "$base/$q->{id}", 'in Location too');
+my $pending = $q->{id};
+($st) = call(GET => "$base/$pending", auth($bob));
+is($st, 404, "another user's pending quiz answers 404");
+for (1 .. 300) {
+	($st, undef, $q) = call(GET => "$base/$pending?include_answers=true", auth($alice));
+	last if $st == 200;
+	is($st, 202, 'a quiz being made answers 202') if $_ == 1;
+	select(undef, undef, undef, 0.1);
+}
+is($st, 200, 'the status URL gives the quiz once made');
+check_quiz('job-wait0', $q, 13);
+($st, undef, $e) = generate_file($alice, 'course.md', $course, num_questions => 30, wait => 20);
+is($st, 422, 'a job asking for more than the text gives answers 422');
+like($e->{message} // '', qr/too short for 30 questions: it can give \d+/, 'saying how many it can give');
+for my $w (31, -1, 'abc') {
+	($st) = generate_file($alice, 'course.md', $course, num_questions => 13, wait => $w);
+	is($st, 400, "wait=$w answers 400");
+}
+($st, undef, $e) = generate_file($alice, 'course.md', $course, num_questions => 13, wait => 0);
+($st, undef, $r) = call(DELETE => "$base/$e->{id}", auth($alice));
+is($st, 200, 'a quiz being made can be deleted');
+my ($jreq) = wait_events('quiz.requested', sub { ($_[0]{payload}{quiz_id} // '') eq $job_quiz->{id} });
+is($jreq->{payload}{num_questions}, 14, 'quiz.requested of a job');
+my ($jgen) = wait_events('quiz.generated', sub { ($_[0]{payload}{quiz_id} // '') eq $job_quiz->{id} });
+is($jgen->{payload}{status}, 'completed', 'quiz.generated of a job, from the worker');
+
+$stack->stop;
+
+# --- a model behind LECTERN_LLM_*: checked questions, extractive fallback --------
+my $port_file = "$files/llm.port";
+my $peer = fork() // die "fork: $!";
+if ($peer == 0) {
+	open(STDERR, '>', "$files/llm-peer.log");
+	exec('/usr/bin/python3', src_dir() . '/t/llm-peer.py', '--port-file', $port_file, '--key', 'quiz-llm-key')
+		or die "exec: $!";
+}
+for (1 .. 100) { last if -s $port_file; select(undef, undef, undef, 0.1) }
+my $port = slurp_file($port_file) =~ s/\s+//gr;
+for my $mode ('quiz-bad', 'fail-500') {
+	my $llm = start_stack(env => { LAB_RATE_LIMIT => 100000, LECTERN_LLM_BASE_URL => "http://127.0.0.1:$port/v1",
+		LECTERN_LLM_API_KEY => 'quiz-llm-key', LECTERN_LLM_MODEL => $mode, LECTERN_LLM_MAX_ATTEMPTS => 1 });
+	my (undef, $reg) = $llm->register("llm-$mode\@example.org", 'correct horse battery', 'Model Tester');
+	my ($b, $c) = multipart(['file', 'course.md', $course], ['num_questions', undef, 9],
+		['types', undef, 'multiple_choice,true_false,short_answer']);
+	my ($s, undef, $m) = $llm->request(POST => "$base/generate", { Authorization => "Bearer $reg->{token}", 'Content-Type' => $c }, $b);
+	is($s, 201, "$mode: generation with a model answers 201") or diag($json->encode($m // {}));
+	check_quiz("llm $mode", $m, 9);
+	my $from_model = grep { $_->{question} =~ /^Model:/ } @{ $m->{questions} };
+	if ($mode eq 'quiz-bad') {
+		is($m->{generator}, 'llm:quiz-bad', 'quiz-bad: the generator names the model');
+		ok($from_model >= 4, "quiz-bad: the model's sound questions are kept ($from_model of 9)");
+		ok(!grep({ $m->{questions}[$_]{question} =~ /^Model:/ } 0 .. 2),
+			'quiz-bad: the three failing ones (unsupported answer, repeated options, index out of range) are extractive')
+			or diag(join "\n", map { $_->{question} } @{ $m->{questions} });
+		ok(!grep({ "@{ $_->{options} } $_->{correct_answer}" =~ /Zanzibar|same same/ || $_->{question} =~ /asked twice/ } @{ $m->{questions} }),
+			'quiz-bad: nothing of a refused question is kept');
+		my $last = eval { JSON::PP->new->decode(HTTP::Tiny->new->get("http://127.0.0.1:$port/_peer/last")->{content}) } // {};
+		like($last->{messages}[1]{content} // '', qr/^\[1\] \w+ \(section: .*\n\Q$m->{questions}[0]{source_sentence}\E$/m,
+			'the model was given each source sentence with its type and section');
+	} else {
+		is($m->{generator}, 'extractive', 'fail-500: a failing model leaves the extractive quiz');
+		is($from_model, 0, 'fail-500: no question from the model');
+	}
+	my %right = map { ($_->{id} => $_->{correct_answer}) } @{ $m->{questions} };
+	($s, undef, my $g) = $llm->request(POST => "$base/$m->{id}/submit", { Authorization => "Bearer $reg->{token}" }, { answers => \%right });
+	is($g->{score}, 9, "$mode: the model's questions grade right");
+	$llm->stop;
+}
+kill 'TERM', $peer;
+waitpid($peer, 0);
 
 done_testing();
