@@ -81,10 +81,16 @@ BEGIN
 	        WHERE d.document_id = z.document_id AND d.deleted_at IS NULL),
 	       q->>'source_sentence', 'quiz',
 	       'quiz:' || (q->>'question_id')
-	FROM jsonb_array_elements(NEW.results) r
+	FROM jsonb_array_elements(NEW.results) WITH ORDINALITY AS r(v, pos)
 	JOIN quizzes z ON z.id = NEW.quiz_id
-	CROSS JOIN LATERAL (SELECT z.questions->(((r->>'id')::int) - 1) AS q) qq
-	WHERE (r->>'is_correct')::boolean IS FALSE AND q IS NOT NULL
+	-- results: right or wrong by position (true/false), or, in rows written
+	-- before that, one object per question with its id and is_correct.
+	CROSS JOIN LATERAL (SELECT z.questions->((CASE WHEN jsonb_typeof(r.v) = 'object'
+	                    THEN (r.v->>'id')::int ELSE r.pos::int END) - 1) AS q) qq
+	WHERE CASE jsonb_typeof(r.v) WHEN 'object' THEN (r.v->>'is_correct')::boolean IS FALSE
+	                             WHEN 'boolean' THEN r.v = 'false'::jsonb
+	                             ELSE false END
+	  AND q IS NOT NULL
 	  AND coalesce(q->>'question_text', '') <> ''
 	ON CONFLICT (user_id, origin_key) WHERE origin_key IS NOT NULL DO NOTHING;
 	RETURN NULL;
