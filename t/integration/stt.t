@@ -351,10 +351,12 @@ my $document = join("\n\n",
 	'Glycolysis takes place in the cytoplasm of the cell.',
 	'Glycolysis splits one molecule of glucose into two molecules of pyruvate.',
 	'The rest of the work is done inside the mitochondria.');
+my $doc_id;
 {
 	my ($body, $ct) = multipart(['file', 'energy.md', $document, 'text/markdown']);
 	($st, $h, $t) = call(POST => '/api/v1/documents/upload?wait=25', auth($alice, { 'Content-Type' => $ct }), $body);
 	is($st, 201, 'alice uploads a document that uses the term') or diag($json->encode($t // {}));
+	$doc_id = $t->{document_id} // 'none';
 }
 my $tuned;
 for (1 .. 40) {
@@ -371,6 +373,21 @@ like($tuned->{text} // '', qr/\bglycolysis\b/, "the course term is heard ($tuned
 cmp_ok(wer($course_said, $tuned->{text}), '<=', $WER_MAX, 'the course sentence is heard right');
 my ($term) = grep { $_->{word} eq 'glycolysis' } @{ $tuned->{words} // [] };
 ok($term && $term->{end} > $term->{start}, 'the term has its times');
+# Deleted, the document leaves the model (document.deleted, the replica's
+# tombstone): the general model again.
+($st) = call(DELETE => "/api/v1/documents/$doc_id", auth($alice));
+is($st, 200, 'alice deletes the document');
+my $untuned;
+for (1 .. 40) {
+	($st, $h, $t) = transcribe($alice, 'course.wav', $course_wav, { wait => 20 });
+	$t = finished($alice, $st, $t);
+	if (($t->{engine} // '') eq 'pocketsphinx') {
+		$untuned = $t;
+		last;
+	}
+	sleep 2;
+}
+ok($untuned, 'once the worker heard of the deletion, the general model alone');
 
 # --- events ------------------------------------------------------------------
 my $bs = $stack->slurp($stack->dir . '/run/kafka.bootstrap') // '';
