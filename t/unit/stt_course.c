@@ -11,6 +11,7 @@
 #include "../../fcgi/stt/course.h"
 #include "core/log.h"
 #include "tap.h"
+#include "testenv.h"
 
 enum { NGRAMS_MAX = 4096 };
 
@@ -119,12 +120,11 @@ static bool dict_has(const char *path, const char *line)
 int main(void)
 {
 	log_init("test", LOG_LEVEL_ERROR);
-	char prefix[] = "/tmp/lectern-course-test-XXXXXX";
-	int fd = mkstemp(prefix);
-	if (fd < 0)
-		tap_skip_all("no temporary file");
-	close(fd);
-	char lm[64], dic[64];
+	char dir[TESTENV_PATH_MAX], prefix[TESTENV_PATH_MAX + 16], lm[TESTENV_PATH_MAX + 32],
+	    dic[TESTENV_PATH_MAX + 32];
+	if (!testenv_tempdir(dir, sizeof(dir)))
+		tap_skip_all("no temporary directory");
+	snprintf(prefix, sizeof(prefix), "%s/course", dir);
 	snprintf(lm, sizeof(lm), "%s.lm", prefix);
 	snprintf(dic, sizeof(dic), "%s.dic", prefix);
 
@@ -157,6 +157,6 @@ int main(void)
 	is_long(course_write("1984. 42!", 9, prefix, &st), ERR_NOT_FOUND, "a text without words");
 	is_long(course_write("", 0, prefix, &st), ERR_NOT_FOUND, "an empty text");
 	course_remove(prefix);
-	unlink(prefix);
+	testenv_remove_tree(dir);
 	return tap_done();
 }
