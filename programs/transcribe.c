@@ -128,17 +128,13 @@ static enum err recognise(ps_decoder_t *ps, const struct transcribe_audio *a, si
 	return ERR_OK;
 }
 
-/* The search is bounded (active HMMs and words per frame, phone
- * lookahead) as pocketsphinx's documentation suggests for speed: on
- * bench/stt it saved a third of the CPU with the same word error rate. */
 static ps_decoder_t *recogniser(void)
 {
 	err_set_logfp(NULL);
 	cmd_ln_t *config =
 	    cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", TRANSCRIBE_MODEL_DIR "/en-us", "-lm",
 	                TRANSCRIBE_MODEL_DIR "/en-us.lm.bin", "-dict",
-	                TRANSCRIBE_MODEL_DIR "/cmudict-en-us.dict", "-bestpath", "yes", "-maxhmmpf",
-	                "3000", "-maxwpf", "5", "-pl_window", "7", NULL);
+	                TRANSCRIBE_MODEL_DIR "/cmudict-en-us.dict", "-bestpath", "yes", NULL);
 	if (config == NULL)
 		return NULL;
 	ps_decoder_t *ps = ps_init(config);
