@@ -3,7 +3,9 @@
  *
  * Not a command for people: the stt worker runs it through extract_run with
  * the audio on descriptor 4, the limits on 5 and the answer pipe on 3;
- * argv[1] is the language. The audio is decoded (transcribe_decode.c), cut
+ * argv[1] is the language, then optionally the course model's weight and
+ * the prefix of its files ("en-US 0.5 /dir/lectern-course-x", see
+ * transcribe_course.c). The audio is decoded (transcribe_decode.c), cut
  * at silences into segments of at most SEGMENT_MAX_S seconds, and each
  * segment is one pocketsphinx utterance; word times are the segment's start
  * plus the recogniser's frames (100 a second). */
@@ -140,9 +142,35 @@ static ps_decoder_t *recogniser(void)
 	return ps;
 }
 
-static enum err transcribe(const char *language, int fd, const struct extract_limits *l,
+/* Reads "LANGUAGE[ WEIGHT PREFIX]" into language (of cap), weight and
+ * prefix (NULL when absent). */
+static bool parse_arg(const char *arg, char *language, size_t cap, double *weight,
+                      const char **prefix)
+{
+	size_t n = strcspn(arg, " ");
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(language, arg, n);
+	language[n] = '\0';
+	*prefix = NULL;
+	if (arg[n] == '\0')
+		return true;
+	char *end = NULL;
+	*weight = strtod(arg + n + 1, &end);
+	if (end == arg + n + 1 || *end != ' ' || !(*weight >= 0 && *weight < 1) || end[1] == '\0')
+		return false;
+	*prefix = end + 1;
+	return true;
+}
+
+static enum err transcribe(const char *arg, int fd, const struct extract_limits *l,
                            struct extract_out *o)
 {
+	char language[64];
+	double weight = 0;
+	const char *course = NULL;
+	if (!parse_arg(arg, language, sizeof(language), &weight, &course))
+		return extract_fail(o, ERR_INVALID, "the recogniser's arguments are not valid");
 	if (strcmp(language, language_en_us) != 0)
 		return extract_fail(o, ERR_INVALID, "the language %s is not available", language);
 	struct transcribe_audio a = {0};
@@ -153,6 +181,10 @@ static enum err transcribe(const char *language, int fd, const struct extract_li
 	ps_decoder_t *ps = NULL;
 	if (e == ERR_OK && (ps = recogniser()) == NULL)
 		e = extract_fail(o, ERR_INTERNAL, "the speech recogniser could not be loaded");
+	/* The course: if its files cannot be used, the general model alone. */
+	long course_words = -1;
+	if (e == ERR_OK && course != NULL && weight > 0)
+		course_words = transcribe_course(ps, course, weight);
 	size_t nframes = a.n / FRAME, segments = 0;
 	if (e == ERR_OK && (energy = malloc((nframes + 1) * sizeof(*energy))) == NULL)
 		e = extract_fail(o, ERR_TOO_LARGE, "the audio needs more memory than allowed");
@@ -168,6 +200,8 @@ static enum err transcribe(const char *language, int fd, const struct extract_li
 		size_t to = segment_end(energy, nframes, from, quiet);
 		e = recognise(ps, &a, from, to, &r, o);
 		from = to;
+		/* How far into the audio, for the job's progress. */
+		extract_out_progress((long)(from * 100 / nframes));
 	}
 	if (e == ERR_OK) {
 		struct json_object *out = json_object_new_object();
@@ -181,11 +215,14 @@ static enum err transcribe(const char *language, int fd, const struct extract_li
 		                       json_object_new_double(round(conf * 1000) / 1000));
 		json_object_object_add(out, "segments", json_object_new_int64((int64_t)segments));
 		json_object_object_add(out, "words", json_object_get(r.words));
+		json_object_object_add(out, "course_words",
+		                       course_words >= 0 ? json_object_new_int64(course_words)
+		                                         : NULL);
 		const char *s = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN);
 		if (!extract_out_puts(o, s))
 			e = extract_fail_text_over(o);
 		json_object_put(out);
-		o->engine = "pocketsphinx";
+		o->engine = course_words >= 0 ? "pocketsphinx+course" : "pocketsphinx";
 	}
 	if (ps != NULL)
 		ps_free(ps);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pocketsphinx.h>
+
 #include "extract/extract_impl.h"
 
 enum {
@@ -31,5 +33,11 @@ struct transcribe_audio {
  * header says (truncated), ERR_TOO_LARGE past l->max_media_seconds. */
 enum err transcribe_decode(int fd, const struct extract_limits *l, struct transcribe_audio *a,
                            struct extract_out *o);
+
+/* Tunes ps to the course files at prefix (transcribe_course.c), weight
+ * (0-1) being the course model's share of the interpolation: the number
+ * of words added to the dictionary, or -1 when the files cannot be used
+ * (ps is then as it was, or its search is the general one). */
+long transcribe_course(ps_decoder_t *ps, const char *prefix, double weight);
 
 #endif

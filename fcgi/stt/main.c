@@ -1,15 +1,22 @@
 /* lectern-stt and lectern-stt-worker: speech to text (docs/api.md, "Speech
  * to text"). This file is the service's descriptor; handlers are in
  * transcribe.c and tasks.c, the worker in worker.c. */
+#include "events/replica.h"
 #include "stt.h"
 
 struct stt_settings stt_cfg;
+
+static const char *const engine_names[] = {"local", "transcribe", NULL};
 
 static const struct cfg_var stt_vars[] = {
     {"LECTERN_STT_MAX_BYTES", CFG_INT, "52428800", 1, 1073741824, 0, &stt_cfg.max_bytes,
      "largest audio file accepted, in bytes (nginx's client_max_body_size must allow it)", NULL},
     {"LECTERN_STT_AUDIO_RETENTION_HOURS", CFG_INT, "168", 0, 87600, 0, &stt_cfg.retention_hours,
      "hours the uploaded audio is kept after its transcription (0: removed when done)", NULL},
+    {"LECTERN_STT_ENGINE", CFG_ENUM, "local", 0, 0, 0, &stt_cfg.engine,
+     "\"local\" (pocketsphinx in the sandbox) or \"transcribe\" (Amazon Transcribe; the store "
+     "must be S3)",
+     engine_names},
 };
 static const struct cfg_table stt_table = {"stt", stt_vars, CFG_COUNT(stt_vars)};
 
@@ -54,15 +61,20 @@ static const struct worker_job_kind stt_jobs[] = {
     {STT_JOB_TRANSCRIBE, stt_job_transcribe, NULL},
 };
 
+/* The learner's documents, for the course model (worker.c, course.h). */
+static const struct consumer_handler stt_consumers[] = {REPLICA_HANDLERS(NULL)};
+
 static const struct service_def stt_service = {
     .name = STT_SERVICE,
-    .clients = SERVICE_DB | SERVICE_STORE,
+    .clients = SERVICE_DB | SERVICE_STORE | SERVICE_AWS,
     .settings = (const struct cfg_table *const[]){&stt_table, NULL},
     .configure = stt_configure,
     .routes = stt_routes,
     .nroutes = CFG_COUNT(stt_routes),
     .jobs = stt_jobs,
     .njobs = CFG_COUNT(stt_jobs),
+    .consumers = stt_consumers,
+    .nconsumers = CFG_COUNT(stt_consumers),
     .worker_settings = (const struct cfg_table *const[]){&stt_worker_table, NULL},
     .worker_init = stt_worker_init,
 };

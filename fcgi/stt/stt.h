@@ -22,7 +22,10 @@
 /* The columns of a transcription, in the order stt_json reads them. */
 #define STT_SQL_COLUMNS                                                                            \
 	"id, status, language, text, confidence, duration_seconds, words, error, "                 \
-	"format, file_size, " STT_SQL_TIME("created_at") ", " STT_SQL_TIME("completed_at")
+	"format, file_size, " STT_SQL_TIME("created_at") ", " STT_SQL_TIME(                        \
+	    "completed_at") ", engine, "                                                           \
+	                    "(SELECT progress FROM jobs WHERE jobs.id = transcriptions.id), "      \
+	                    "speakers"
 
 #define STT_SERVICE "stt"
 #define STT_JOB_TRANSCRIBE "audio.transcribe"
@@ -50,9 +53,13 @@ enum stt_format {
 	STT_FORMAT_AAC
 };
 
+/* The recogniser (LECTERN_STT_ENGINE). */
+enum stt_engine { STT_ENGINE_LOCAL, STT_ENGINE_TRANSCRIBE };
+
 struct stt_settings {
 	long max_bytes;       /* LECTERN_STT_MAX_BYTES */
 	long retention_hours; /* LECTERN_STT_AUDIO_RETENTION_HOURS */
+	int engine;           /* enum stt_engine */
 };
 extern struct stt_settings stt_cfg;
 
@@ -62,8 +69,10 @@ enum stt_format stt_detect(const unsigned char *head, size_t len);
 /* "wav", "mp3", ...; its media type ("audio/wav"). */
 const char *stt_format_name(enum stt_format f);
 const char *stt_format_content_type(enum stt_format f);
-/* True when the embedded engine has language ("en-US"). */
+/* True when the engine has language ("en-US"); the ones it has, comma
+ * separated. */
 bool stt_language_known(const char *language);
+const char *stt_languages(void);
 
 /* The transcription object of the contract from row of res
  * (STT_SQL_COLUMNS); text cut to STT_LIST_TEXT_MAX characters and no words

@@ -48,7 +48,10 @@ struct json_object *stt_json(const PGresult *res, int row, bool brief)
 		struct json_object *w = words ? http_json_parse(words, strlen(words)) : NULL;
 		json_object_object_add(o, "words", w ? w : json_object_new_array());
 	}
-	json_object_object_add(o, "speakers", NULL);
+	/* The speakers' turns when the engine labels them (Transcribe), else null. */
+	const char *speakers = db_value(res, row, 14);
+	json_object_object_add(
+	    o, "speakers", speakers && !brief ? http_json_parse(speakers, strlen(speakers)) : NULL);
 	json_object_object_add(o, "error", row_str(res, row, 7));
 	json_object_object_add(o, "format", row_str(res, row, 8));
 	long long size = 0;
@@ -57,6 +60,17 @@ struct json_object *stt_json(const PGresult *res, int row, bool brief)
 	json_object_object_add(o, "file_size", json_object_new_int64(size));
 	json_object_object_add(o, "created_at", row_str(res, row, 10));
 	json_object_object_add(o, "completed_at", row_str(res, row, 11));
+	/* "pocketsphinx", or "pocketsphinx+course" when tuned to the learner's
+	 * documents (not in the contract; null until done). */
+	json_object_object_add(o, "engine", row_str(res, row, 12));
+	/* How far the job got (0-100); 100 once done, whatever the job says. */
+	const char *status = db_value(res, row, 1);
+	long progress = 0;
+	if (db_value(res, row, 13))
+		sscanf(db_value(res, row, 13), "%ld", &progress);
+	if (status && (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0))
+		progress = 100;
+	json_object_object_add(o, "progress", json_object_new_int64(progress));
 	return o;
 }
 

@@ -58,7 +58,7 @@ static enum err unknown_language(struct http_req *req, const char *language)
 	                   *d = json_object_new_object();
 	const char *message =
 	    pool_printf(req->pool, "The language %s is not available: the engine has %s.", language,
-	                STT_LANGUAGE_DEFAULT);
+	                stt_languages());
 	json_object_object_add(o, "error", json_object_new_string("unprocessable_entity"));
 	json_object_object_add(o, "message", json_object_new_string(message));
 	json_object_object_add(o, "request_id",
@@ -68,7 +68,14 @@ static enum err unknown_language(struct http_req *req, const char *language)
 	json_object_array_add(details, d);
 	json_object_object_add(o, "details", details);
 	struct json_object *langs = json_object_new_array();
-	json_object_array_add(langs, json_object_new_string(STT_LANGUAGE_DEFAULT));
+	/* The list, split at its commas. */
+	for (const char *l = stt_languages(); *l;) {
+		size_t n = strcspn(l, ",");
+		json_object_array_add(langs, json_object_new_string_len(l, (int)n));
+		l += n;
+		while (*l == ',' || *l == ' ')
+			l++;
+	}
 	json_object_object_add(o, "languages", langs);
 	return http_send_json(req, 422, o);
 }

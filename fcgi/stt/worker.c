@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "amazon.h"
 #include "core/log.h"
+#include "course.h"
 #include "events/job.h"
 #include "events/outbox.h"
 #include "events/worker.h"
@@ -19,7 +21,8 @@ enum { STT_PATH_MAX = 4096 };
 
 static struct extract_limits limits;
 static const char *work_dir;
-static long cpu_seconds, wall_ms, memory_mb, max_seconds;
+static long cpu_seconds, wall_ms, memory_mb, max_seconds, course_weight, course_bytes;
+static struct amazon_settings amazon;
 
 static const struct cfg_var stt_worker_vars[] = {
     {"LECTERN_STT_MAX_SECONDS", CFG_INT, "7200", 1, 86400, 0, &max_seconds,
@@ -30,14 +33,57 @@ static const struct cfg_var stt_worker_vars[] = {
      "wall-clock milliseconds one transcription may take", NULL},
     {"LECTERN_STT_MEMORY_MB", CFG_INT, "2048", 256, 65536, 0, &memory_mb,
      "address space of the transcription child, in MiB", NULL},
+    {"LECTERN_STT_COURSE_WEIGHT", CFG_INT, "70", 0, 95, 0, &course_weight,
+     "percent of the language model given to the learner's documents (0: the general "
+     "model alone)",
+     NULL},
+    {"LECTERN_STT_COURSE_MAX_BYTES", CFG_INT, "2097152", 1024, 67108864, 0, &course_bytes,
+     "bytes of the learner's documents (the most recent first) the course model is built from",
+     NULL},
+    {"LECTERN_TRANSCRIBE_POLL_MS", CFG_INT, "5000", 100, 600000, 0, &amazon.poll_ms,
+     "wait between two polls of an Amazon Transcribe job", NULL},
+    {"LECTERN_TRANSCRIBE_TIMEOUT_MS", CFG_INT, "7200000", 1000, 86400000, 0, &amazon.timeout_ms,
+     "longest wait for an Amazon Transcribe job (then the task is tried again)", NULL},
+    {"LECTERN_TRANSCRIBE_SPEAKERS", CFG_INT, "10", 0, AMAZON_SPEAKERS_MAX, 0, &amazon.speakers,
+     "speakers Amazon Transcribe tells apart (MaxSpeakerLabels, 2-30; 0 or 1: no labels)", NULL},
     {"LECTERN_WORK_DIR", CFG_STRING, "/tmp", 1, 1024, 0, &work_dir,
      "directory for the temporary copy of the audio being read", NULL},
 };
 const struct cfg_table stt_worker_table = {"transcription", stt_worker_vars,
                                            CFG_COUNT(stt_worker_vars)};
 
+/* The recogniser's progress through the audio, as the job's (10-95%). */
+static void on_progress(long percent)
+{
+	worker_job_progress(10 + percent * 85 / 100);
+}
+
 enum err stt_worker_init(void)
 {
+	extract_on_progress(on_progress);
+	if (stt_cfg.engine == STT_ENGINE_TRANSCRIBE) {
+		/* Transcribe reads the audio from S3 and needs keys: a worker that
+		 * cannot call it stops here rather than failing every task. */
+		const struct aws_config *aws = service_aws_config();
+		const struct store_config *store = service_store_config();
+		if (!*aws->access_key_id || !*aws->secret_access_key) {
+			log_error(
+			    "config: LECTERN_STT_ENGINE=transcribe needs AWS_ACCESS_KEY_ID and "
+			    "AWS_SECRET_ACCESS_KEY");
+			return ERR_INVALID;
+		}
+		if (store->kind != STORE_S3) {
+			log_error(
+			    "config: LECTERN_STT_ENGINE=transcribe needs LECTERN_STORE=s3 (it "
+			    "reads the audio from the bucket)");
+			return ERR_INVALID;
+		}
+		amazon.aws = service_aws();
+		amazon.store = service_store();
+		amazon.bucket = store->bucket;
+		log_info("transcription: by Amazon Transcribe (region %s, bucket %s)", aws->region,
+		         amazon.bucket);
+	}
 	extract_limits_default(&limits);
 	limits.cpu_seconds = cpu_seconds;
 	limits.wall_ms = wall_ms;
@@ -48,7 +94,7 @@ enum err stt_worker_init(void)
 }
 
 struct task {
-	const char *id, *user_id, *language, *key;
+	const char *id, *user_id, *language, *key, *format;
 };
 
 static enum err write_fd(void *arg, const void *data, size_t len)
@@ -69,10 +115,56 @@ static enum err write_fd(void *arg, const void *data, size_t len)
 	return ERR_OK;
 }
 
-/* Reads the task's audio in the sandbox into r. */
-static enum err run(const struct task *t, struct pool *pool, struct extract_result *r)
+/* The course model of the task's user into files at prefix (of cap):
+ * false when they have no document, or it could not be built (the general
+ * model is then used alone). */
+static bool course_files(struct db *db, const struct task *t, struct pool *pool, char *prefix,
+                         size_t cap)
 {
-	char path[STT_PATH_MAX];
+	if (course_weight == 0)
+		return false;
+	char max[24];
+	snprintf(max, sizeof(max), "%ld", course_bytes);
+	const char *p[] = {t->user_id, max};
+	const char *text = NULL;
+	if (db_row(db,
+	           "SELECT left(string_agg(left(text, $2::int), E'\\n\\n' ORDER BY updated_at "
+	           "DESC), $2::int) FROM document_replica WHERE user_id = $1 AND deleted_at IS "
+	           "NULL AND status = 'processed' AND text IS NOT NULL",
+	           2, p, pool, 1, &text) != ERR_OK ||
+	    text == NULL)
+		return false;
+	snprintf(prefix, cap, "%s/lectern-course-XXXXXX", work_dir);
+	int fd = mkstemp(prefix);
+	if (fd < 0) {
+		log_error("stt worker: cannot create a file in %s: %s", work_dir, strerror(errno));
+		return false;
+	}
+	close(fd);
+	struct course_stats st;
+	enum err e = course_write(text, strlen(text), prefix, &st);
+	unlink(prefix);
+	if (e == ERR_OK)
+		log_info(
+		    "transcription %s: course model of %ld sentences, %ld words (%ld distinct, "
+		    "%ld pronounced), %ld trigrams",
+		    t->id, st.sentences, st.words, st.vocabulary, st.pronounced, st.trigrams);
+	return e == ERR_OK;
+}
+
+/* Reads the task's audio in the sandbox into r (or has Amazon Transcribe
+ * read it from the bucket). */
+static enum err run(struct db *db, const struct task *t, struct pool *pool,
+                    struct extract_result *r)
+{
+	if (stt_cfg.engine == STT_ENGINE_TRANSCRIBE) {
+		enum err e =
+		    amazon_transcribe(&amazon, t->id, t->key, t->format, t->language, pool, r);
+		/* Transcribe's trouble, not the file's: the task is tried again. */
+		return e == ERR_UNAVAILABLE || e == ERR_TIMEOUT || e == ERR_FORBIDDEN ? ERR_INTERNAL
+		                                                                      : e;
+	}
+	char path[STT_PATH_MAX], course[STT_PATH_MAX];
 	snprintf(path, sizeof(path), "%s/lectern-audio-XXXXXX", work_dir);
 	int fd = mkstemp(path);
 	if (fd < 0) {
@@ -82,13 +174,19 @@ static enum err run(const struct task *t, struct pool *pool, struct extract_resu
 	enum err e = store_get(service_store(), t->key, write_fd, &fd);
 	if (close(fd) != 0 && e == ERR_OK)
 		e = ERR_INTERNAL;
+	bool tuned = e == ERR_OK && course_files(db, t, pool, course, sizeof(course));
+	/* The language, then the course model's share and files. */
+	const char *arg = tuned ? pool_printf(pool, "%s %.2f %s", t->language,
+	                                      (double)course_weight / 100, course)
+	                        : t->language;
 	if (e == ERR_NOT_FOUND) {
 		*r = (struct extract_result){.text = "", .error = "the stored audio is missing"};
 		e = ERR_INVALID;
 	} else if (e == ERR_OK) {
-		e = extract_run("lectern-transcribe", t->language, path, "the audio", &limits, pool,
-		                r);
+		e = extract_run("lectern-transcribe", arg, path, "the audio", &limits, pool, r);
 	}
+	if (tuned)
+		course_remove(course);
 	unlink(path);
 	return e;
 }
@@ -137,7 +235,7 @@ static enum err mark_completed(struct db *db, const struct job *job, const struc
                                const struct extract_result *r)
 {
 	struct json_object *out = http_json_parse(r->text, r->text_len), *text = NULL,
-	                   *words = NULL, *conf = NULL, *dur = NULL;
+	                   *words = NULL, *conf = NULL, *dur = NULL, *speakers = NULL;
 	if (!out || !json_object_object_get_ex(out, "text", &text) ||
 	    !json_object_object_get_ex(out, "words", &words) ||
 	    !json_object_object_get_ex(out, "confidence", &conf) ||
@@ -149,8 +247,17 @@ static enum err mark_completed(struct db *db, const struct job *job, const struc
 	double confidence = json_object_get_double(conf), duration = json_object_get_double(dur);
 	snprintf(sconf, sizeof(sconf), "%.3f", confidence);
 	snprintf(sdur, sizeof(sdur), "%.3f", duration);
-	const char *p[] = {t->id, json_object_get_string(text), sconf,
-	                   sdur,  http_json_text(words, NULL),  r->engine};
+	/* Speakers only from an engine that labels them (else null). */
+	if (json_object_object_get_ex(out, "speakers", &speakers) &&
+	    !json_object_is_type(speakers, json_type_array))
+		speakers = NULL;
+	const char *p[] = {t->id,
+	                   json_object_get_string(text),
+	                   sconf,
+	                   sdur,
+	                   http_json_text(words, NULL),
+	                   r->engine,
+	                   speakers ? http_json_text(speakers, NULL) : NULL};
 	PGresult *res = NULL;
 	enum err e = db_begin(db);
 	if (e == ERR_OK)
@@ -158,8 +265,8 @@ static enum err mark_completed(struct db *db, const struct job *job, const struc
 		    db, "stt_completed",
 		    "UPDATE transcriptions SET status = 'completed', error = NULL, "
 		    "text = $2, confidence = $3, duration_seconds = $4, "
-		    "words = $5, engine = $6, completed_at = now() WHERE id = $1",
-		    6, p, &res);
+		    "words = $5, engine = $6, speakers = $7, completed_at = now() WHERE id = $1",
+		    7, p, &res);
 	if (e == ERR_OK && db_affected(res) == 1)
 		e = emit_completed(db, t, "completed", json_object_get(text), confidence, duration,
 		                   NULL);
@@ -212,17 +319,17 @@ enum err stt_job_transcribe(struct db *db, const struct job *job, struct pool *p
 	json_object_put(in);
 	if (!id)
 		return ERR_INVALID;
-	const char *row[4];
+	const char *row[5];
 	const char *p[] = {id};
 	enum err e = db_row(db,
-	                    "SELECT id, user_id, language, storage_key FROM transcriptions "
+	                    "SELECT id, user_id, language, storage_key, format FROM transcriptions "
 	                    "WHERE id = $1",
-	                    1, p, pool, 4, row);
+	                    1, p, pool, 5, row);
 	if (e == ERR_NOT_FOUND)
 		return ERR_OK; /* deleted meanwhile: nothing to do */
 	if (e != ERR_OK)
 		return e;
-	struct task t = {row[0], row[1], row[2], row[3]};
+	struct task t = {row[0], row[1], row[2], row[3], row[4]};
 	if (t.key == NULL)
 		return mark_failed(db, job, &t, "the audio is no longer stored");
 	e = db_exec_prepared(db, "stt_processing",
@@ -232,7 +339,7 @@ enum err stt_job_transcribe(struct db *db, const struct job *job, struct pool *p
 		return e;
 	worker_job_progress(10);
 	struct extract_result r;
-	e = run(&t, pool, &r);
+	e = run(db, &t, pool, &r);
 	if (e == ERR_INTERNAL)
 		return e; /* ours, not the file's: retried */
 	if (e != ERR_OK)

@@ -136,5 +136,9 @@ int extract_child_serve(int argc, char **argv, extract_engine_fn *engine);
 enum err extract_run(const char *program, const char *arg, const char *path, const char *noun,
                      const struct extract_limits *limits, struct pool *pool,
                      struct extract_result *out) MUST_CHECK;
+/* Called in the parent with each progress (0-100) the child reports with
+ * extract_out_progress while extract_run waits; NULL for none. */
+typedef void extract_progress_fn(long percent);
+void extract_on_progress(extract_progress_fn *fn);
 
 #endif

@@ -32,6 +32,9 @@ enum err extract_fail(struct extract_out *o, enum err e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The ERR_TOO_LARGE failure for a text past its ceiling. */
 enum err extract_fail_text_over(struct extract_out *o);
+/* In the child: reports how far it got (0-100) to the parent's
+ * extract_on_progress hook, ahead of the answer. */
+void extract_out_progress(long percent);
 
 /* Reads the whole file (at most max bytes) into *data (malloc'd). */
 enum err extract_read_all(int fd, size_t max, struct extract_out *o, char **data, size_t *len);

@@ -51,6 +51,7 @@ extern char **environ;
 
 enum {
 	FRAME_MAGIC = 0x4c455854,  /* "LEXT" */
+	PROGRESS_MARK = 0xFE,      /* before the frame: a progress record, the percent follows */
 	CHILD_FD_OUT = 3,          /* the pipe, in the child */
 	CHILD_FD_IN = 4,           /* the input file, in the child */
 	CHILD_FD_LIMITS = 5,       /* a pipe holding the struct extract_limits */
@@ -101,6 +102,21 @@ static bool write_all(int fd, const void *data, size_t len)
 		len -= (size_t)w;
 	}
 	return true;
+}
+
+void extract_out_progress(long percent)
+{
+	unsigned char rec[2] = {PROGRESS_MARK, (unsigned char)(percent < 0     ? 0
+	                                                       : percent > 100 ? 100
+	                                                                       : percent)};
+	(void)write_all(CHILD_FD_OUT, rec, sizeof(rec));
+}
+
+static extract_progress_fn *progress_hook;
+
+void extract_on_progress(extract_progress_fn *fn)
+{
+	progress_hook = fn;
 }
 
 static void set_limit(int resource, rlim_t soft, rlim_t hard)
@@ -513,11 +529,35 @@ static long long now_ms(void)
 
 enum read_end { READ_EOF, READ_TIMEOUT, READ_OVER, READ_ERROR };
 
+/* Takes the progress records in front of the frame out of chunk[0..*n)
+ * (they are two bytes, PROGRESS_MARK and the percent; *pending holds a
+ * mark whose percent is in the next chunk); the rest is the frame's. */
+static size_t take_progress(const char *chunk, size_t n, bool framed, int *pending)
+{
+	size_t i = 0;
+	while (!framed && i < n) {
+		unsigned char c = (unsigned char)chunk[i];
+		if (*pending) {
+			if (progress_hook)
+				progress_hook(c > 100 ? 100 : c);
+			*pending = 0;
+			i++;
+		} else if (c == PROGRESS_MARK) {
+			*pending = 1;
+			i++;
+		} else {
+			break;
+		}
+	}
+	return i;
+}
+
 /* Reads the child's frame until EOF, the deadline or the ceiling. */
 static enum read_end read_frame(int fd, long long deadline, size_t ceiling, struct buf *b)
 {
 	char *chunk = xmalloc(READ_CHUNK);
 	enum read_end end = READ_EOF;
+	int pending = 0;
 	for (;;) {
 		long long left = deadline - now_ms();
 		if (left <= 0) {
@@ -543,11 +583,13 @@ static enum read_end read_frame(int fd, long long deadline, size_t ceiling, stru
 		}
 		if (n == 0)
 			break;
+		size_t skip = take_progress(chunk, (size_t)n, b->len > 0, &pending);
+		n -= (ssize_t)skip;
 		if (b->len + (size_t)n > ceiling) {
 			end = READ_OVER;
 			break;
 		}
-		buf_append(b, chunk, (size_t)n);
+		buf_append(b, chunk + skip, (size_t)n);
 	}
 	free(chunk);
 	return end;

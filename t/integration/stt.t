@@ -4,7 +4,9 @@
 # confidences; the wait of the web client (none sent: the default covers a
 # short recording) and 202 with polling; list, status, delete with the
 # audio; other users' transcriptions; hostile files and bodies; the
-# audio.transcription.* events a real Kafka client (kcat) reads.
+# audio.transcription.* events a real Kafka client (kcat) reads; a course
+# term heard once the learner's document reached the worker; the retention
+# sweep of old audio.
 use strict;
 use warnings;
 
@@ -14,7 +16,7 @@ use Test::More;
 
 use Lectern::Test qw(start_stack src_dir prerequisite skip_unless);
 
-for my $tool (qw(flite ffmpeg kcat)) {
+for my $tool (qw(flite ffmpeg kcat psql)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
 		prerequisite(0, "$tool is not installed");
 	}
@@ -192,7 +194,7 @@ cmp_ok(wer($sentences[0], $t->{text}), '<=', $WER_MAX, "short recording: $t->{te
 # --- every container -----------------------------------------------------------
 my %task;
 for my $name ('speech.wav', sort keys %encode) {
-	($st, $h, $t) = transcribe($alice, $name, slurp_file("$dir/$name"), { wait => 30 });
+	($st, $h, $t) = transcribe($alice, $name, slurp_file("$dir/$name"), { wait => 20 });
 	ok($st == 200 || $st == 202, "$name: 200, or 202 on a loaded machine") or diag($json->encode($t // {}));
 	$t = finished($alice, $st, $t);
 	check_transcript($name, $t // {});
@@ -212,7 +214,7 @@ check_transcript('polled', finished($alice, $st, $t));
 ($st, $h, $t) = transcribe($alice, 'fr.wav', slurp_file("$dir/speech.wav"), { language => 'fr-FR' });
 is($st, 422, 'a language the engine lacks answers 422');
 like($t->{message} // '', qr/fr-FR.*en-US/, '422 names the language and the ones there are');
-($st, $h, $t) = transcribe($alice, 'en.wav', slurp_file("$dir/short.wav"), { language => 'en-US', wait => 30 });
+($st, $h, $t) = transcribe($alice, 'en.wav', slurp_file("$dir/short.wav"), { language => 'en-US', wait => 20 });
 ok($st == 200 || $st == 202, 'language=en-US is taken');
 is(finished($alice, $st, $t)->{status}, 'completed', 'and transcribed');
 
@@ -246,9 +248,29 @@ is($st, 404, 'a deleted transcription answers 404');
 ($st) = call(DELETE => "$base/transcriptions/$victim", auth($alice));
 is($st, 404, 'a second delete answers 404');
 
+# --- progress inside long audio ------------------------------------------------
+# 50 s of speech is cut into several pieces; the recogniser reports after
+# each, and the job's heartbeat stores it (at least every 2 s).
+run_ok('ffmpeg makes 50 s of speech', 'ffmpeg', '-loglevel', 'error', '-y', '-stream_loop', '2',
+	'-i', "$dir/speech.wav", '-t', '50', "$dir/fifty.wav");
+($st, $h, $t) = transcribe($alice, 'fifty.wav', slurp_file("$dir/fifty.wav"), { wait => 0 });
+is($st, 202, '50 s of speech with wait=0 answers 202');
+my @seen;
+for (1 .. 3000) {
+	(undef, undef, my $p) = call(GET => $t->{status_url} // '/none', auth($alice));
+	my $at = $p->{progress} // -1;
+	push @seen, $at if !@seen || $seen[-1] != $at;
+	last if ($p->{status} // '') =~ /^(completed|failed)$/;
+	select(undef, undef, undef, 0.1);
+}
+my $seen = join(', ', @seen);
+ok(!(grep { $seen[$_] < $seen[ $_ - 1 ] } 1 .. $#seen), "progress never goes back ($seen)");
+is($seen[-1], 100, 'and is 100 once done');
+ok((grep { $_ > 10 && $_ < 100 } @seen), 'a progress inside the audio was seen');
+
 # --- hostile files and bodies --------------------------------------------------
 my $mp3 = slurp_file("$dir/speech.mp3");
-($st, $h, $t) = transcribe($alice, 'cut.mp3', substr($mp3, 0, int(length($mp3) / 2)), { wait => 30 });
+($st, $h, $t) = transcribe($alice, 'cut.mp3', substr($mp3, 0, int(length($mp3) / 2)), { wait => 20 });
 ok($st == 200 || $st == 202, 'a truncated MP3 is taken');
 $t = finished($alice, $st, $t);
 is($t->{status}, 'failed', 'and its transcription fails');
@@ -257,10 +279,10 @@ like($t->{error} // '', qr/truncated/, "with a clear error ($t->{error})");
 is($st, 415, 'text renamed .wav answers 415');
 is($t->{error}, 'unsupported_media_type', '415 error code');
 my $wav = slurp_file("$dir/speech.wav");
-($st, $h, $t) = transcribe($alice, 'noise.wav', substr($wav, 0, 44) . join('', map { chr(int(rand(256))) } 1 .. 50000) . ('x' x 1000), { wait => 30 });
+($st, $h, $t) = transcribe($alice, 'noise.wav', substr($wav, 0, 44) . join('', map { chr(int(rand(256))) } 1 .. 50000) . ('x' x 1000), { wait => 20 });
 $t = finished($alice, $st, $t);
 like($t->{status} // '', qr/^(completed|failed)$/, 'a WAV header over garbage ends in a state, not a crash');
-($st, $h, $t) = transcribe($alice, 'garbage.webm', "\x1a\x45\xdf\xa3" . join('', map { chr(int(rand(256))) } 1 .. 20000), { wait => 30 });
+($st, $h, $t) = transcribe($alice, 'garbage.webm', "\x1a\x45\xdf\xa3" . join('', map { chr(int(rand(256))) } 1 .. 20000), { wait => 20 });
 ok($st == 200 || $st == 202, 'a WebM header over garbage is taken');
 $t = finished($alice, $st, $t);
 is($t->{status}, 'failed', 'and fails');
@@ -270,12 +292,12 @@ is($st, 400, 'an empty file answers 400');
 ($st, $h, $t) = transcribe($alice, 'big.wav', substr($wav, 0, 44) . ("\0" x (2 * 1024 * 1024 + 100)));
 is($st, 413, 'a file over the limit (2 MiB here) answers 413');
 is($t->{error}, 'payload_too_large', '413 error code');
-($st, $h, $t) = transcribe($alice, 'long.wav', slurp_file("$dir/long.wav"), { wait => 30 });
+($st, $h, $t) = transcribe($alice, 'long.wav', slurp_file("$dir/long.wav"), { wait => 20 });
 ok($st == 200 || $st == 202, 'audio longer than the duration limit is taken');
 $t = finished($alice, $st, $t);
 is($t->{status}, 'failed', 'and fails');
 like($t->{error} // '', qr/longer than 60 seconds/, "with the limit ($t->{error})");
-($st, $h, $t) = transcribe($alice, 'bomb.flac', slurp_file("$dir/bomb.flac"), { wait => 30 });
+($st, $h, $t) = transcribe($alice, 'bomb.flac', slurp_file("$dir/bomb.flac"), { wait => 20 });
 ok($st == 200 || $st == 202, 'a FLAC that inflates to 20 minutes is taken');
 $t = finished($alice, $st, $t);
 is($t->{status}, 'failed', 'and fails');
@@ -287,9 +309,85 @@ like($t->{message} // '', qr/audio/, 'naming the part');
 is($st, 400, 'wait=31 answers 400');
 ($st, $h, $t) = call(POST => "$base/transcribe", auth($alice, { 'Content-Type' => 'application/json' }), '{}');
 is($st, 415, 'a JSON body answers 415');
-($st, $h, $t) = transcribe($alice, 'again.webm', slurp_file("$dir/short.webm"), { wait => 30 });
+($st, $h, $t) = transcribe($alice, 'again.webm', slurp_file("$dir/short.webm"), { wait => 20 });
 $t = finished($alice, $st, $t);
 is($t->{status}, 'completed', 'the worker still transcribes after all that');
+
+# --- the retention sweep --------------------------------------------------------
+# The audio of a transcription completed longer ago than the retention period
+# (168 hours by default) is removed at the next job; the transcription stays.
+my $dsn = `@{[src_dir()]}/tools/lab-postgres admin-dsn @{[$stack->dir]}/postgres @{[$stack->port('pg')]}`;
+chomp $dsn;
+$dsn =~ s/dbname=\S+/dbname=lectern_stt/;
+my ($old, $recent) = ($task{'speech.ogg'}, $task{'speech.m4a'});
+my $old_audio = $stack->dir . "/store/stt/$alice_id/$old/audio";
+my $recent_audio = $stack->dir . "/store/stt/$alice_id/$recent/audio";
+ok(-e $old_audio && -e $recent_audio, 'two audio files are stored');
+my $aged = `psql "$dsn" -At -c "UPDATE transcriptions SET completed_at = now() - interval '169 hours' WHERE id = '$old' RETURNING id" 2>&1`;
+like($aged, qr/^\Q$old\E$/m, 'one transcription is made 169 hours old') or diag($aged);
+
+# --- tuned to the course -------------------------------------------------------
+# "glycolysis" is not in the general dictionary: bob, who has no documents,
+# cannot be heard saying it; alice's document uses it, and once
+# document.processed reached the stt worker (its replica), she is.
+my $course_said = 'Glycolysis takes place in the cytoplasm of the cell.';
+run_ok('flite reads a course sentence', 'flite', '-voice', 'slt', '-t', $course_said, '-o', "$dir/course.wav");
+my $course_wav = slurp_file("$dir/course.wav");
+($st, $h, $t) = transcribe($bob, 'course.wav', $course_wav, { wait => 20 });
+$t = finished($bob, $st, $t);
+is($t->{status}, 'completed', 'without documents: completed');
+is($t->{engine}, 'pocketsphinx', 'without documents: the general model');
+unlike($t->{text} // '', qr/\bglycolysis\b/, "without documents the term is not heard ($t->{text})");
+ok(!-e $old_audio, 'the sweep removed the audio older than the retention period');
+ok(-e $recent_audio, 'and kept the recent one');
+($st, $h, $t) = call(GET => "$base/status/$old", auth($alice));
+is($st, 200, 'the swept transcription is still there');
+ok(length($t->{text} // ''), 'with its text');
+
+my $document = join("\n\n",
+	'# Energy in the cell',
+	'Cells break sugar down to release the energy it holds.',
+	'The first stage is called glycolysis.',
+	'Glycolysis takes place in the cytoplasm of the cell.',
+	'Glycolysis splits one molecule of glucose into two molecules of pyruvate.',
+	'The rest of the work is done inside the mitochondria.');
+my $doc_id;
+{
+	my ($body, $ct) = multipart(['file', 'energy.md', $document, 'text/markdown']);
+	($st, $h, $t) = call(POST => '/api/v1/documents/upload?wait=25', auth($alice, { 'Content-Type' => $ct }), $body);
+	is($st, 201, 'alice uploads a document that uses the term') or diag($json->encode($t // {}));
+	$doc_id = $t->{document_id} // 'none';
+}
+my $tuned;
+for (1 .. 40) {
+	($st, $h, $t) = transcribe($alice, 'course.wav', $course_wav, { wait => 20 });
+	$t = finished($alice, $st, $t);
+	if (($t->{engine} // '') eq 'pocketsphinx+course') {
+		$tuned = $t;
+		last;
+	}
+	sleep 2;
+}
+ok($tuned, 'the worker learned the document and tuned the recogniser to it');
+like($tuned->{text} // '', qr/\bglycolysis\b/, "the course term is heard ($tuned->{text})");
+cmp_ok(wer($course_said, $tuned->{text}), '<=', $WER_MAX, 'the course sentence is heard right');
+my ($term) = grep { $_->{word} eq 'glycolysis' } @{ $tuned->{words} // [] };
+ok($term && $term->{end} > $term->{start}, 'the term has its times');
+# Deleted, the document leaves the model (document.deleted, the replica's
+# tombstone): the general model again.
+($st) = call(DELETE => "/api/v1/documents/$doc_id", auth($alice));
+is($st, 200, 'alice deletes the document');
+my $untuned;
+for (1 .. 40) {
+	($st, $h, $t) = transcribe($alice, 'course.wav', $course_wav, { wait => 20 });
+	$t = finished($alice, $st, $t);
+	if (($t->{engine} // '') eq 'pocketsphinx') {
+		$untuned = $t;
+		last;
+	}
+	sleep 2;
+}
+ok($untuned, 'once the worker heard of the deletion, the general model alone');
 
 # --- events ------------------------------------------------------------------
 my $bs = $stack->slurp($stack->dir . '/run/kafka.bootstrap') // '';
