@@ -2,7 +2,6 @@
  * name or the declared type. */
 #include <string.h>
 
-#include "amazon.h"
 #include "stt.h"
 
 static const struct {
@@ -26,18 +25,6 @@ const char *stt_format_name(enum stt_format f)
 const char *stt_format_content_type(enum stt_format f)
 {
 	return formats[f].content_type;
-}
-
-bool stt_language_known(const char *language)
-{
-	if (stt_cfg.engine == STT_ENGINE_TRANSCRIBE)
-		return amazon_language_known(language);
-	return strcmp(language, STT_LANGUAGE_DEFAULT) == 0;
-}
-
-const char *stt_languages(void)
-{
-	return stt_cfg.engine == STT_ENGINE_TRANSCRIBE ? amazon_languages() : STT_LANGUAGE_DEFAULT;
 }
 
 static bool has(const unsigned char *head, size_t len, size_t at, const char *magic)
