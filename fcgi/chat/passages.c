@@ -123,7 +123,10 @@ static enum err search(struct db *db, struct pool *pool, const char *const base[
 	const char *p[] = {base[0], base[1], base[2], base[3], base[4],
 	                   base[5], limit,   match,   ranked};
 	PGresult *res = NULL;
-	enum err e = db_exec_prepared(db, "chat_retrieve", retrieve_sql, 9, p, &res);
+	/* Planned for each question's own words: as a prepared statement,
+	 * Postgres switches to one generic plan after five runs, and that plan
+	 * cost some questions half a second (bench/chat). */
+	enum err e = db_exec(db, retrieve_sql, 9, p, &res);
 	if (e != ERR_OK)
 		return e;
 	int rows = PQntuples(res);
