@@ -50,7 +50,7 @@ location ~ ^/api/v1/skeleton(?:/|\$) {
 }
 CONF
 close $conf;
-is(system('nginx', '-p', "$dir/nginx", '-c', "$dir/nginx/nginx.conf", '-s', 'reload'), 0, 'nginx reloaded');
+ok($s->reload_nginx, 'nginx reloaded, its old workers gone');
 my ($st, $h, $j);
 for (1 .. 50) {
 	($st, undef, $j) = $s->request(GET => '/api/v1/skeleton/health');

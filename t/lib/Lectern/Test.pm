@@ -276,6 +276,27 @@ sub login {
 	return ($status, $json);
 }
 
+# reload_nginx(): nginx -s reload, returning once the old workers have
+# exited. A reload is asynchronous: until the old workers get their QUIT they
+# still accept connections and answer with the old configuration.
+sub reload_nginx {
+	my ($self) = @_;
+	my $conf = "$self->{dir}/nginx";
+	my $master = $self->slurp("$conf/nginx.pid") // return 0;
+	chomp $master;
+	my $children = sub {
+		my @pids;
+		for my $stat (glob '/proc/[0-9]*/stat') {
+			my $line = $self->slurp($stat) // next;
+			push @pids, $1 if $line =~ /^(\d+) \(.*\) \S (\d+) / && $2 == $master;
+		}
+		return @pids;
+	};
+	my %old = map { $_ => 1 } $children->();
+	return 0 if system('nginx', '-p', $conf, '-c', "$conf/nginx.conf", '-s', 'reload') != 0;
+	return wait_until(sub { !grep { $old{$_} } $children->() }, 10) ? 1 : 0;
+}
+
 sub stop {
 	my ($self) = @_;
 	return if $self->{stopped} || $self->{owner} != $$;
