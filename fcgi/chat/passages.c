@@ -91,20 +91,26 @@ const struct replica_hooks chat_replica_hooks = {on_complete, on_deleted, NULL};
  * use ($3 any term, $4 every term, $5 the earlier turns' terms, $6 the
  * phrases, $8 what a passage must match, $9 how many matches are ranked at
  * most); an empty text is no query (NULL), so no function sees an empty
- * one. One GIN index on (user_id, tsv) reads only the owner's postings.
+ * one. The configurations are read one by one from the index on
+ * (user_id, config), not from each of the user's documents. One GIN index
+ * on (user_id, tsv) reads only the owner's postings.
  * The candidates come best first: the passages holding every term (which
  * outrank the others by 1.0), then the rest, at most $9 in all, so a
  * common word cannot fill the ranking with weaker matches; on a small
  * corpus every match is ranked, as before. The earlier turns' rank is only
  * computed for a passage that holds one of their terms (else it is 0). The
- * matches are found once (MATERIALIZED) and only the best are joined to
- * their documents, one by one (a search joined first ran once per document
- * of the user, 0.6 s). The plan's shape is fixed by that structure and the
+ * matches are found once (MATERIALIZED) and then joined to their
+ * documents (a search joined first ran once per document of the user,
+ * 0.6 s). The plan's shape is fixed by that structure and the
  * question's words are unknown to the planner either way (the tsquery is
  * made per configuration), so the statement is prepared. */
 static const char retrieve_sql[] =
-    "WITH c AS (SELECT DISTINCT config FROM passage_documents WHERE user_id = $1 "
-    "AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[]))), "
+    "WITH RECURSIVE r AS (SELECT min(config) AS config FROM passage_documents "
+    "WHERE user_id = $1 AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[])) "
+    "UNION ALL SELECT (SELECT min(config) FROM passage_documents WHERE user_id = $1 "
+    "AND config > r.config AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[]))) "
+    "FROM r WHERE r.config IS NOT NULL), "
+    "c AS (SELECT config FROM r WHERE config IS NOT NULL), "
     "q AS (SELECT c.config, "
     "CASE WHEN $3 <> '' THEN websearch_to_tsquery(c.config::regconfig, $3) END AS anyq, "
     "CASE WHEN $4 <> '' THEN websearch_to_tsquery(c.config::regconfig, $4) END AS allq, "
@@ -122,11 +128,10 @@ static const char retrieve_sql[] =
     "(SELECT p.*, 0 FROM passages p WHERE p.user_id = $1 "
     "AND p.config = q.config AND p.tsv @@ q.searchq AND NOT coalesce(p.tsv @@ q.allq, false) "
     "AND ($2::uuid[] IS NULL OR p.document_id = ANY ($2::uuid[])) LIMIT $9)) x LIMIT $9) p) "
-    "SELECT m.document_id, d.filename, m.section, m.page, m.text, m.score "
-    "FROM (SELECT * FROM m ORDER BY m.score DESC, m.document_id, m.ord) m "
-    "CROSS JOIN LATERAL (SELECT d.filename FROM document_replica d "
-    "WHERE d.document_id = m.document_id AND d.deleted_at IS NULL AND d.user_id = $1) d "
-    "LIMIT $7";
+    "SELECT m.document_id, d.filename, m.section, m.page, m.text, m.score FROM m "
+    "JOIN document_replica d ON d.document_id = m.document_id AND d.deleted_at IS NULL "
+    "AND d.user_id = $1 "
+    "ORDER BY m.score DESC, m.document_id, m.ord LIMIT $7";
 
 /* Runs retrieve_sql with what passages must match (match). */
 static enum err search(struct db *db, struct pool *pool, const char *const base[6],
