@@ -312,10 +312,31 @@ static struct json_object *message_json(const char *session_id, const char *id, 
 	return o;
 }
 
-/* Stores the question, the reply and chat.message in one transaction:
- * the session's count and title and both messages in one statement (a
- * session deleted meanwhile inserts nothing: 404), then the outbox.
- * *created_at gets the time of both. */
+/* chat.message of a reply (docs: a uuid[] literal, NULL: all documents). */
+static struct json_object *message_event(const struct http_req *req, const char *session_id,
+                                         const char *docs, const char *ids[2])
+{
+	struct json_object *ev = json_object_new_object();
+	json_object_object_add(ev, "session_id", json_object_new_string(session_id));
+	json_object_object_add(ev, "user_id", json_object_new_string(req->user_id));
+	json_object_object_add(ev, "user_message_id", json_object_new_string(ids[0]));
+	json_object_object_add(ev, "assistant_message_id", json_object_new_string(ids[1]));
+	struct json_object *d = json_object_new_array();
+	for (const char *s = docs ? docs + 1 : ""; *s && *s != '}';) {
+		size_t len = strcspn(s, ",}");
+		json_object_array_add(d, json_object_new_string_len(s, (int)len));
+		s += len + (s[len] == ',');
+	}
+	json_object_object_add(ev, "document_ids", d);
+	return ev;
+}
+
+/* Stores the question, the reply and chat.message in one transaction: the
+ * outbox first, then the session's count and title and both messages in
+ * one statement (a session deleted meanwhile inserts nothing: 404, and the
+ * event is rolled back with it). The session's row stays locked only from
+ * that statement to the commit, which matters when several replies of one
+ * session are stored at once. *created_at gets the time of both. */
 static enum err store(struct http_req *req, const char *session_id, const char *question,
                       const char *docs, const char *ids[2], struct reply *r,
                       const char **created_at)
@@ -328,6 +349,10 @@ static enum err store(struct http_req *req, const char *session_id, const char *
 	enum err e = db_begin(db);
 	if (e != ERR_OK)
 		return e;
+	e = outbox_record(db, "chat.message", "chat", req->user_id,
+	                  message_event(req, session_id, docs, ids));
+	if (e != ERR_OK)
+		return db_end(db, e);
 	/* VALUES rows are inserted in their order, so the question's seq comes
 	 * before the reply's. */
 	PGresult *res = NULL;
@@ -350,21 +375,6 @@ static enum err store(struct http_req *req, const char *session_id, const char *
 	PQclear(res);
 	if (e == ERR_NOT_FOUND)
 		e = http_error(req, ERR_NOT_FOUND, "Not found.");
-	if (e == ERR_OK) {
-		struct json_object *ev = json_object_new_object();
-		json_object_object_add(ev, "session_id", json_object_new_string(session_id));
-		json_object_object_add(ev, "user_id", json_object_new_string(req->user_id));
-		json_object_object_add(ev, "user_message_id", json_object_new_string(ids[0]));
-		json_object_object_add(ev, "assistant_message_id", json_object_new_string(ids[1]));
-		struct json_object *d = json_object_new_array();
-		for (const char *s = docs ? docs + 1 : ""; *s && *s != '}';) {
-			size_t len = strcspn(s, ",}");
-			json_object_array_add(d, json_object_new_string_len(s, (int)len));
-			s += len + (s[len] == ',');
-		}
-		json_object_object_add(ev, "document_ids", d);
-		e = outbox_record(db, "chat.message", "chat", req->user_id, ev);
-	}
 	return db_end(db, e);
 }
 
