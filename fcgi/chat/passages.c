@@ -91,9 +91,7 @@ const struct replica_hooks chat_replica_hooks = {on_complete, on_deleted, NULL};
  * use ($3 any term, $4 every term, $5 the earlier turns' terms, $6 the
  * phrases, $8 what a passage must match, $9 how many matches are ranked at
  * most); an empty text is no query (NULL), so no function sees an empty
- * one. The configurations are read one by one from the index on
- * (user_id, config), not from each of the user's documents. One GIN index
- * on (user_id, tsv) reads only the owner's postings.
+ * one. One GIN index on (user_id, tsv) reads only the owner's postings.
  * The candidates come best first: the passages holding every term (which
  * outrank the others by 1.0), then the rest, at most $9 in all, so a
  * common word cannot fill the ranking with weaker matches; on a small
@@ -105,12 +103,8 @@ const struct replica_hooks chat_replica_hooks = {on_complete, on_deleted, NULL};
  * question's words are unknown to the planner either way (the tsquery is
  * made per configuration), so the statement is prepared. */
 static const char retrieve_sql[] =
-    "WITH RECURSIVE r AS (SELECT min(config) AS config FROM passage_documents "
-    "WHERE user_id = $1 AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[])) "
-    "UNION ALL SELECT (SELECT min(config) FROM passage_documents WHERE user_id = $1 "
-    "AND config > r.config AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[]))) "
-    "FROM r WHERE r.config IS NOT NULL), "
-    "c AS (SELECT config FROM r WHERE config IS NOT NULL), "
+    "WITH c AS (SELECT DISTINCT config FROM passage_documents WHERE user_id = $1 "
+    "AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[]))), "
     "q AS (SELECT c.config, "
     "CASE WHEN $3 <> '' THEN websearch_to_tsquery(c.config::regconfig, $3) END AS anyq, "
     "CASE WHEN $4 <> '' THEN websearch_to_tsquery(c.config::regconfig, $4) END AS allq, "
