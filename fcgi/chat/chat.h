@@ -16,7 +16,7 @@ enum {
 	CHAT_DOCS_MAX = 100,       /* document_ids of a session or message */
 	CHAT_BODY_MAX = 64 * 1024, /* bytes of a request body */
 	CHAT_HISTORY_TURNS = 2,    /* earlier questions whose terms a follow-up borrows */
-	CHAT_RANKED_MAX = 500,     /* matches of one search that are ranked */
+	CHAT_RANKED_MAX = 100,     /* matches of one search that are ranked */
 	CHAT_PASSAGES = 12,        /* passages retrieval hands to the answer engine */
 	CHAT_EXCERPT_MAX = 400,    /* bytes of a source's excerpt */
 	CHAT_PASSAGE_BYTES = 1500  /* bytes of a passage when one is built */

@@ -177,36 +177,51 @@ static void declined(struct reply *r, struct pool *pool, const struct answer *a,
 	buf_clear(&b);
 }
 
-/* Terms of the session's latest questions (a follow-up borrows them). */
-static enum err history_terms(struct http_req *req, const char *session_id,
-                              struct answer_term **out, size_t *count)
+/* What a question needs of its session, read in one statement: the
+ * session's documents, whether the caller has a processed document among
+ * them (any of theirs when it names none), and its latest questions, whose
+ * terms a follow-up borrows. */
+struct context {
+	const char *docs; /* the session's documents as a uuid[] literal, "{}": all */
+	bool has_documents;
+	const char *history; /* the latest questions, newest first, one a line */
+};
+
+/* ERR_NOT_FOUND (sent) for another user's or a missing session. */
+static enum err load_context(struct http_req *req, const char *session_id, struct context *out)
 {
-	const char *p[] = {session_id};
+	char turns[24];
+	snprintf(turns, sizeof(turns), "%d", CHAT_HISTORY_TURNS);
+	const char *p[] = {session_id, req->user_id, turns};
 	PGresult *res = NULL;
-	*out = NULL;
-	*count = 0;
-	enum err e = db_exec_prepared(service_db(), "chat_history",
-	                              "SELECT content FROM messages WHERE session_id = $1 "
-	                              "AND role = 'user' ORDER BY seq DESC LIMIT 2",
-	                              1, p, &res);
+	enum err e = db_exec_prepared(
+	    service_db(), "chat_context",
+	    "SELECT s.document_ids::text[], EXISTS (SELECT 1 FROM document_replica d "
+	    "WHERE d.user_id = s.user_id AND d.deleted_at IS NULL AND d.status = 'processed' "
+	    "AND (s.document_ids = '{}' OR d.document_id = ANY (s.document_ids))), "
+	    "(SELECT string_agg(h.content, E'\\n' ORDER BY h.seq DESC) FROM (SELECT content, seq "
+	    "FROM messages WHERE session_id = s.id AND role = 'user' ORDER BY seq DESC "
+	    "LIMIT $3::int) h) FROM sessions s WHERE s.id = $1 AND s.user_id = $2",
+	    3, p, &res);
 	if (e != ERR_OK)
 		return e;
-	struct buf b;
-	buf_init(&b);
-	for (int i = 0; i < PQntuples(res) && i < CHAT_HISTORY_TURNS; i++) {
-		buf_puts(&b, db_value(res, i, 0));
-		buf_putc(&b, '\n');
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return http_error(req, ERR_NOT_FOUND, "Not found.");
 	}
+	out->docs = pool_strdup(req->pool, db_value(res, 0, 0));
+	out->has_documents = strcmp(db_value(res, 0, 1), "t") == 0;
+	const char *history = db_value(res, 0, 2); /* NULL: no question yet */
+	out->history = pool_strdup(req->pool, history ? history : "");
 	PQclear(res);
-	if (b.len)
-		*count = answer_terms(req->pool, b.data, ANSWER_TERMS_MAX / 2, out);
-	buf_clear(&b);
 	return ERR_OK;
 }
 
-/* The reply to question within docs (a uuid[] literal, NULL: all). */
-static enum err answer(struct http_req *req, const char *session_id, const char *question,
-                       const char *docs, struct reply *r)
+/* The reply to question within docs (a uuid[] literal, NULL: all), where
+ * the caller has a processed document or not (has_documents); history: the
+ * session's latest questions. */
+static enum err answer(struct http_req *req, const char *question, const char *docs,
+                       bool has_documents, const char *history, struct reply *r)
 {
 	struct pool *pool = req->pool;
 	r->sources = json_object_new_array();
@@ -223,23 +238,18 @@ static enum err answer(struct http_req *req, const char *session_id, const char 
 	case ANSWER_QUESTION:
 		break;
 	}
-	long ndocs = 0;
-	enum err e = chat_count_documents(service_db(), pool, req->user_id, docs, &ndocs);
-	if (e != ERR_OK)
-		return e;
-	if (ndocs == 0) {
+	if (!has_documents) {
 		say(r, pool, docs ? no_scope : no_documents);
 		return ERR_OK;
 	}
 	struct answer_term *cur = NULL, *prev = NULL;
 	size_t ncur = answer_terms(pool, question, ANSWER_TERMS_MAX, &cur), nprev = 0;
-	e = history_terms(req, session_id, &prev, &nprev);
-	if (e != ERR_OK)
-		return e;
+	if (*history)
+		nprev = answer_terms(pool, history, ANSWER_TERMS_MAX / 2, &prev);
 	struct chat_passage *ps = NULL;
 	size_t n = 0;
-	e = chat_retrieve(service_db(), pool, req->user_id, docs, cur, ncur, prev, nprev,
-	                  answer_query_phrases(pool, question), CHAT_PASSAGES, &ps, &n);
+	enum err e = chat_retrieve(service_db(), pool, req->user_id, docs, cur, ncur, prev, nprev,
+	                           answer_query_phrases(pool, question), CHAT_PASSAGES, &ps, &n);
 	if (e != ERR_OK)
 		return e;
 	struct answer_passage *ap = pool_alloc(pool, sizeof(*ap) * (n ? n : 1));
@@ -302,10 +312,31 @@ static struct json_object *message_json(const char *session_id, const char *id, 
 	return o;
 }
 
-/* Stores the question, the reply and chat.message in one transaction:
- * the session's count and title and both messages in one statement (a
- * session deleted meanwhile inserts nothing: 404), then the outbox.
- * *created_at gets the time of both. */
+/* chat.message of a reply (docs: a uuid[] literal, NULL: all documents). */
+static struct json_object *message_event(const struct http_req *req, const char *session_id,
+                                         const char *docs, const char *ids[2])
+{
+	struct json_object *ev = json_object_new_object();
+	json_object_object_add(ev, "session_id", json_object_new_string(session_id));
+	json_object_object_add(ev, "user_id", json_object_new_string(req->user_id));
+	json_object_object_add(ev, "user_message_id", json_object_new_string(ids[0]));
+	json_object_object_add(ev, "assistant_message_id", json_object_new_string(ids[1]));
+	struct json_object *d = json_object_new_array();
+	for (const char *s = docs ? docs + 1 : ""; *s && *s != '}';) {
+		size_t len = strcspn(s, ",}");
+		json_object_array_add(d, json_object_new_string_len(s, (int)len));
+		s += len + (s[len] == ',');
+	}
+	json_object_object_add(ev, "document_ids", d);
+	return ev;
+}
+
+/* Stores the question, the reply and chat.message in one transaction: the
+ * outbox first, then the session's count and title and both messages in
+ * one statement (a session deleted meanwhile inserts nothing: 404, and the
+ * event is rolled back with it). The session's row stays locked only from
+ * that statement to the commit, which matters when several replies of one
+ * session are stored at once. *created_at gets the time of both. */
 static enum err store(struct http_req *req, const char *session_id, const char *question,
                       const char *docs, const char *ids[2], struct reply *r,
                       const char **created_at)
@@ -318,6 +349,10 @@ static enum err store(struct http_req *req, const char *session_id, const char *
 	enum err e = db_begin(db);
 	if (e != ERR_OK)
 		return e;
+	e = outbox_record(db, "chat.message", "chat", req->user_id,
+	                  message_event(req, session_id, docs, ids));
+	if (e != ERR_OK)
+		return db_end(db, e);
 	/* VALUES rows are inserted in their order, so the question's seq comes
 	 * before the reply's. */
 	PGresult *res = NULL;
@@ -340,21 +375,6 @@ static enum err store(struct http_req *req, const char *session_id, const char *
 	PQclear(res);
 	if (e == ERR_NOT_FOUND)
 		e = http_error(req, ERR_NOT_FOUND, "Not found.");
-	if (e == ERR_OK) {
-		struct json_object *ev = json_object_new_object();
-		json_object_object_add(ev, "session_id", json_object_new_string(session_id));
-		json_object_object_add(ev, "user_id", json_object_new_string(req->user_id));
-		json_object_object_add(ev, "user_message_id", json_object_new_string(ids[0]));
-		json_object_object_add(ev, "assistant_message_id", json_object_new_string(ids[1]));
-		struct json_object *d = json_object_new_array();
-		for (const char *s = docs ? docs + 1 : ""; *s && *s != '}';) {
-			size_t len = strcspn(s, ",}");
-			json_object_array_add(d, json_object_new_string_len(s, (int)len));
-			s += len + (s[len] == ',');
-		}
-		json_object_object_add(ev, "document_ids", d);
-		e = outbox_record(db, "chat.message", "chat", req->user_id, ev);
-	}
 	return db_end(db, e);
 }
 
@@ -402,20 +422,27 @@ enum err chat_message_post(struct http_req *req)
 		http_error_detail(req, "message", "must not be empty");
 		return http_error(req, ERR_INVALID, "The request is not valid.");
 	}
-	PGresult *session = NULL;
-	enum err e = chat_session_load(req, session_id, &session);
+	struct context ctx = {.docs = NULL};
+	enum err e = load_context(req, session_id, &ctx);
 	if (e != ERR_OK)
 		return e;
-	const char *docs = NULL, *session_docs = pool_strdup(req->pool, db_value(session, 0, 2));
-	PQclear(session);
+	const char *docs = NULL;
 	size_t ndocs = 0;
 	e = chat_doc_ids(req, &docs, &ndocs);
 	if (e != ERR_OK)
 		return e;
-	if (!docs && strcmp(session_docs, "{}") != 0)
-		docs = session_docs;
+	bool has_documents = ctx.has_documents;
+	if (docs) { /* the message's own documents: counted anew */
+		long count = 0;
+		e = chat_count_documents(service_db(), req->pool, req->user_id, docs, &count);
+		if (e != ERR_OK)
+			return e;
+		has_documents = count > 0;
+	} else if (strcmp(ctx.docs, "{}") != 0) {
+		docs = ctx.docs;
+	}
 	struct reply r = {.npieces = 0};
-	e = answer(req, session_id, question, docs, &r);
+	e = answer(req, question, docs, has_documents, ctx.history, &r);
 	if (e != ERR_OK)
 		goto out;
 	struct buf text;

@@ -91,10 +91,17 @@ const struct replica_hooks chat_replica_hooks = {on_complete, on_deleted, NULL};
  * use ($3 any term, $4 every term, $5 the earlier turns' terms, $6 the
  * phrases, $8 what a passage must match, $9 how many matches are ranked at
  * most); an empty text is no query (NULL), so no function sees an empty
- * one. One GIN index on (user_id, tsv) reads only the owner's postings. The
- * matches are found once (MATERIALIZED) and then joined to the documents:
- * with stale statistics the planner otherwise ran the search once per
- * document of the user (1,001 times in bench/chat, 0.6 s). */
+ * one. One GIN index on (user_id, tsv) reads only the owner's postings.
+ * The candidates come best first: the passages holding every term (which
+ * outrank the others by 1.0), then the rest, at most $9 in all, so a
+ * common word cannot fill the ranking with weaker matches; on a small
+ * corpus every match is ranked, as before. The earlier turns' rank is only
+ * computed for a passage that holds one of their terms (else it is 0). The
+ * matches are found once (MATERIALIZED) and then joined to their
+ * documents (a search joined first ran once per document of the user,
+ * 0.6 s). The plan's shape is fixed by that structure and the
+ * question's words are unknown to the planner either way (the tsquery is
+ * made per configuration), so the statement is prepared. */
 static const char retrieve_sql[] =
     "WITH c AS (SELECT DISTINCT config FROM passage_documents WHERE user_id = $1 "
     "AND ($2::uuid[] IS NULL OR document_id = ANY ($2::uuid[]))), "
@@ -105,13 +112,16 @@ static const char retrieve_sql[] =
     "CASE WHEN $6 <> '' THEN websearch_to_tsquery(c.config::regconfig, $6) END AS phraseq, "
     "websearch_to_tsquery(c.config::regconfig, $8) AS searchq FROM c), "
     "m AS MATERIALIZED (SELECT p.document_id, p.ord, p.section, p.page, p.text, "
-    "coalesce(ts_rank_cd(p.tsv, q.anyq, 1) + ts_rank(p.tsv, q.anyq, 1), 0) "
-    "+ CASE WHEN p.tsv @@ q.allq THEN 1.0 ELSE 0 END "
+    "coalesce(ts_rank_cd(p.tsv, q.anyq, 1) + ts_rank(p.tsv, q.anyq, 1), 0) + p.every "
     "+ CASE WHEN p.tsv @@ q.phraseq THEN 0.5 ELSE 0 END "
-    "+ coalesce(0.3 * ts_rank_cd(p.tsv, q.prevq, 1), 0) AS score "
-    "FROM q CROSS JOIN LATERAL (SELECT * FROM passages p WHERE p.user_id = $1 "
-    "AND p.config = q.config AND p.tsv @@ q.searchq "
-    "AND ($2::uuid[] IS NULL OR p.document_id = ANY ($2::uuid[])) LIMIT $9) p) "
+    "+ CASE WHEN p.tsv @@ q.prevq THEN 0.3 * ts_rank_cd(p.tsv, q.prevq, 1) ELSE 0 END "
+    "AS score FROM q CROSS JOIN LATERAL (SELECT * FROM ("
+    "(SELECT p.*, 1.0 AS every FROM passages p WHERE p.user_id = $1 "
+    "AND p.config = q.config AND p.tsv @@ q.allq "
+    "AND ($2::uuid[] IS NULL OR p.document_id = ANY ($2::uuid[])) LIMIT $9) UNION ALL "
+    "(SELECT p.*, 0 FROM passages p WHERE p.user_id = $1 "
+    "AND p.config = q.config AND p.tsv @@ q.searchq AND NOT coalesce(p.tsv @@ q.allq, false) "
+    "AND ($2::uuid[] IS NULL OR p.document_id = ANY ($2::uuid[])) LIMIT $9)) x LIMIT $9) p) "
     "SELECT m.document_id, d.filename, m.section, m.page, m.text, m.score FROM m "
     "JOIN document_replica d ON d.document_id = m.document_id AND d.deleted_at IS NULL "
     "AND d.user_id = $1 "
@@ -127,10 +137,7 @@ static enum err search(struct db *db, struct pool *pool, const char *const base[
 	const char *p[] = {base[0], base[1], base[2], base[3], base[4],
 	                   base[5], limit,   match,   ranked};
 	PGresult *res = NULL;
-	/* Planned for each question's own words: as a prepared statement,
-	 * Postgres switches to one generic plan after five runs, and that plan
-	 * cost some questions half a second (bench/chat). */
-	enum err e = db_exec(db, retrieve_sql, 9, p, &res);
+	enum err e = db_exec_prepared(db, "chat_retrieve", retrieve_sql, 9, p, &res);
 	if (e != ERR_OK)
 		return e;
 	int rows = PQntuples(res);
