@@ -14,6 +14,7 @@ for svc in auth documents quiz chat tts stt; do
 	fi
 	psql -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -v pass="$pass" <<SQL
 CREATE ROLE lectern_$svc LOGIN PASSWORD :'pass';
+ALTER ROLE lectern_$svc SET jit = off;
 CREATE DATABASE lectern_$svc OWNER lectern_$svc;
 REVOKE ALL ON DATABASE lectern_$svc FROM PUBLIC;
 SQL

@@ -478,6 +478,11 @@ is($left, '0', 'delete: its messages are gone');
 my $npass = `psql "$dsn" -At -c "SELECT count(*) FROM passages WHERE document_id = '$net'" 2>&1`;
 chomp $npass;
 is($npass, '0', 'the deleted document has no passages left');
+# The search's plan can look costly to the planner; compiling it (JIT) took
+# 0.3 s, so every service role runs without JIT.
+my $role_jit = `psql "$dsn" -At -c "SELECT array_to_string(rolconfig, ',') FROM pg_roles WHERE rolname = 'lectern_chat'" 2>&1`;
+chomp $role_jit;
+like($role_jit, qr/\bjit=off\b/, 'the chat role runs without JIT');
 my $cfg = `psql "$dsn" -At -c "SELECT DISTINCT config FROM passages WHERE document_id = '$bio'" 2>&1`;
 chomp $cfg;
 is($cfg, 'english', 'an English document is indexed with the english configuration');
