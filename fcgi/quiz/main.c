@@ -43,6 +43,11 @@ static const struct cfg_var quiz_vars[] = {
      NULL},
     {"LECTERN_QUIZ_JOB_BYTES", CFG_INT, "1048576", 0, 1073741824, 0, &quiz_cfg.job_bytes,
      "a generation from a text longer than this (bytes) runs as a job", NULL},
+    {"LECTERN_QUIZ_REQUEST_RETENTION_HOURS", CFG_INT, "168", 0, 87600, 0,
+     &quiz_cfg.request_retention_hours,
+     "hours a finished generation job's request (its status and error) is kept; the worker "
+     "removes older ones at each job (0: at the next job)",
+     NULL},
 };
 static const struct cfg_table quiz_table = {"quiz", quiz_vars, CFG_COUNT(quiz_vars)};
 

@@ -46,13 +46,16 @@ enum {
 };
 
 #define QUIZ_JOB_GENERATE "quiz_generate"
+/* What the learner reads when every attempt at a generation job failed. */
+#define QUIZ_NOT_MADE "The quiz could not be generated; try again."
 
 struct quiz_settings {
 	long max_bytes;       /* largest uploaded file (LECTERN_QUIZ_MAX_BYTES) */
 	const char *work_dir; /* where an upload is written to be read */
 	struct extract_limits limits;
-	long job_questions; /* more questions than this run as a job */
-	long job_bytes;     /* so does a text longer than this */
+	long job_questions;           /* more questions than this run as a job */
+	long job_bytes;               /* so does a text longer than this */
+	long request_retention_hours; /* finished job requests kept this long */
 };
 
 /* What a generation asks for, after validation. */

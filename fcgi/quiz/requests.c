@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "events/replica.h"
+#include "events/worker.h"
 #include "quiz.h"
 #include "web/valid.h"
 
@@ -103,11 +104,12 @@ enum err quiz_generate_job(struct http_req *req, const char *id, const struct qu
 		return e == ERR_NOT_FOUND ? quiz_not_found(req) : e;
 	if (strcmp(v[0], "completed") == 0)
 		return quiz_answer_made(req, id);
-	if (v[1] && v[2])
+	/* Failed: the document gone (404), the text too short (422), or every
+	 * attempt failed (503, also when the failure could not be recorded). */
+	if (v[1] && v[2] && strcmp(v[2], "503") != 0)
 		return http_error(req, strcmp(v[2], "404") == 0 ? ERR_NOT_FOUND : ERR_UNPROCESSABLE,
 		                  "%s", v[1]);
-	/* The job itself failed (every attempt): the database or a bug. */
-	return http_error(req, ERR_UNAVAILABLE, "The quiz could not be generated; try again.");
+	return http_error(req, ERR_UNAVAILABLE, "%s", QUIZ_NOT_MADE);
 }
 
 enum err quiz_request_get(struct http_req *req, const char *id, bool *answered)
@@ -131,8 +133,7 @@ enum err quiz_request_get(struct http_req *req, const char *id, bool *answered)
 	if (e != ERR_OK && e != ERR_NOT_FOUND)
 		return e;
 	if (e == ERR_OK && strcmp(js.state, "failed") == 0)
-		return answer_state(req, id, "failed",
-		                    "The quiz could not be generated; try again.");
+		return answer_state(req, id, "failed", QUIZ_NOT_MADE);
 	return answer_state(
 	    req, id, e == ERR_OK && strcmp(js.state, "running") == 0 ? "processing" : "queued",
 	    NULL);
@@ -151,7 +152,8 @@ enum err quiz_request_delete(struct http_req *req, const char *id, bool *deleted
 }
 
 /* The job's end when no quiz can be made: the request failed with the
- * learner's sentence, quiz.generated "failed", the job done. */
+ * learner's sentence, quiz.generated "failed", the job done (when job is
+ * not NULL; else the runner fails it). */
 static enum err fail_request(struct db *db, struct pool *pool, const struct job *job,
                              const char *user_id, const char *id, const struct quiz_ask *a,
                              int status, const char *message)
@@ -165,7 +167,7 @@ static enum err fail_request(struct db *db, struct pool *pool, const struct job 
 		                     3, p, NULL);
 	if (e == ERR_OK)
 		e = quiz_record_generated(db, pool, user_id, id, a, NULL, 0, NULL);
-	if (e == ERR_OK)
+	if (e == ERR_OK && job)
 		e = job_complete(db, job, NULL);
 	log_info("quiz %s: not generated: %s", id, message);
 	return db_end(db, e);
@@ -183,38 +185,48 @@ static const char *input_id(const struct job *job, struct pool *pool)
 	return id;
 }
 
-enum err quiz_job_generate(struct db *db, const struct job *job, struct pool *pool, void *arg)
+/* The queued request id as asked (v: its columns, as selected here, in
+ * pool); ERR_NOT_FOUND when it is gone or no longer queued. */
+static enum err load_ask(struct db *db, struct pool *pool, const char *id, const char *v[9],
+                         struct quiz_ask *a)
 {
-	(void)arg;
-	const char *id = input_id(job, pool);
-	if (!id)
-		return ERR_INVALID;
 	const char *p[] = {id};
-	const char *v[9];
 	enum err e = db_row(db,
 	                    "SELECT user_id, document_id, source_filename, title, difficulty, "
 	                    "array_to_string(types, ','), num_questions, pages, text FROM "
 	                    "quiz_requests WHERE id = $1 AND status = 'queued'",
 	                    1, p, pool, 9, v);
+	if (e != ERR_OK)
+		return e;
+	memset(a, 0, sizeof(*a));
+	a->document_id = v[1];
+	a->filename = v[2];
+	a->title = v[3];
+	size_t idx = 1;
+	valid_enum(v[4], difficulty_names, &idx);
+	a->q.difficulty = (enum quiz_difficulty)idx;
+	for (const char *t = v[5]; *t;) {
+		size_t n = strcspn(t, ",");
+		a->q.types |= (unsigned)quiz_type_parse(t, n);
+		t += n + (t[n] == ',');
+	}
+	a->q.count = strtoul(v[6], NULL, 10);
+	a->pages = strtol(v[7], NULL, 10);
+	return ERR_OK;
+}
+
+/* One attempt at the quiz of request id. */
+static enum err generate(struct db *db, const struct job *job, struct pool *pool, const char *id)
+{
+	const char *p[] = {id};
+	const char *v[9];
+	struct quiz_ask a;
+	enum err e = load_ask(db, pool, id, v, &a);
 	if (e == ERR_NOT_FOUND)
 		return ERR_OK; /* deleted, or already done by an earlier attempt */
 	if (e != ERR_OK)
 		return e;
 	const char *user_id = v[0];
-	struct quiz_ask a = {0};
-	a.document_id = v[1];
-	a.filename = v[2];
-	a.title = v[3];
-	size_t idx = 1;
-	valid_enum(v[4], difficulty_names, &idx);
-	a.q.difficulty = (enum quiz_difficulty)idx;
-	for (const char *t = v[5]; *t;) {
-		size_t n = strcspn(t, ",");
-		a.q.types |= (unsigned)quiz_type_parse(t, n);
-		t += n + (t[n] == ',');
-	}
-	a.q.count = strtoul(v[6], NULL, 10);
-	a.pages = strtol(v[7], NULL, 10);
 	if (a.document_id) {
 		struct replica_doc doc;
 		e = replica_load(db, pool, a.document_id, user_id, &doc);
@@ -252,7 +264,61 @@ enum err quiz_job_generate(struct db *db, const struct job *job, struct pool *po
 	e = db_end(db, e);
 	json_object_put(questions);
 	if (e == ERR_OK)
-		log_info("quiz %s: %zu questions (%s, %s)", id, made, difficulty_names[idx],
-		         generator);
+		log_info("quiz %s: %zu questions (%s, %s)", id, made,
+		         difficulty_names[a.q.difficulty], generator);
+	return e;
+}
+
+/* After the last attempt failed (the runner then fails the job for good):
+ * the request fails with a sentence for the learner, and quiz.generated
+ * says "failed", as for a text too short. Nothing when the request is gone
+ * or finished, or when the database is what failed (the request's status
+ * then still reads the job's: failed, with the same sentence). */
+static void give_up(struct db *db, struct pool *pool, const char *id, enum err why)
+{
+	const char *v[9];
+	struct quiz_ask a;
+	if (load_ask(db, pool, id, v, &a) != ERR_OK)
+		return;
+	log_warn("quiz %s: every attempt failed (last: %s)", id, err_message(why));
+	if (fail_request(db, pool, NULL, v[0], id, &a, 503, QUIZ_NOT_MADE) != ERR_OK)
+		log_warn("quiz %s: the failure could not be recorded", id);
+}
+
+/* Finished requests older than LECTERN_QUIZ_REQUEST_RETENTION_HOURS, a
+ * batch at each job: completed ones (their quiz stays, GET finds it),
+ * failed ones, and queued ones whose job is over (a worker that died on
+ * the last attempt). Their quiz ids then answer 404 unless made. */
+static void sweep(struct db *db)
+{
+	char hours[24];
+	snprintf(hours, sizeof(hours), "%ld", quiz_cfg.request_retention_hours);
+	const char *p[] = {hours};
+	PGresult *res = NULL;
+	enum err e = db_exec_prepared(
+	    db, "quiz_request_sweep",
+	    "DELETE FROM quiz_requests WHERE id IN (SELECT r.id FROM quiz_requests r WHERE "
+	    "r.created_at < now() - make_interval(hours => $1::int) AND (r.status <> 'queued' "
+	    "OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.job_id AND j.state IN "
+	    "('queued', 'running'))) LIMIT 100 FOR UPDATE SKIP LOCKED)",
+	    1, p, &res);
+	if (e == ERR_OK && db_affected(res) > 0)
+		log_info("quiz worker: removed %ld finished generation requests", db_affected(res));
+	PQclear(res);
+}
+
+enum err quiz_job_generate(struct db *db, const struct job *job, struct pool *pool, void *arg)
+{
+	(void)arg;
+	const char *id = input_id(job, pool);
+	if (!id)
+		return ERR_INVALID;
+	sweep(db);
+	enum err e = generate(db, job, pool, id);
+	/* The runner fails the job for good after this one (ERR_INVALID: at
+	 * once); a stopping worker's job is given back, not failed. */
+	bool last = job->attempt >= job->max_attempts || e == ERR_INVALID;
+	if (e != ERR_OK && last && !(e == ERR_UNAVAILABLE && worker_stopping()))
+		give_up(db, pool, id, e);
 	return e;
 }
