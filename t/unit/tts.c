@@ -240,8 +240,8 @@ static void split(void)
 		for (size_t i = 0; i < sizeof(sentences) / sizeof(*sentences); i++) {
 			enum err e = speak(voice, sentences[i], TTS_WAV, 1.0, &limits, &r, head);
 			sum += e == ERR_OK ? r.samples : -1000000;
-			strcat(all, sentences[i]);
-			strcat(all, " ");
+			size_t len = strlen(all);
+			snprintf(all + len, sizeof(all) - len, "%s ", sentences[i]);
 		}
 		ok(strlen(all) >= 300, "split: %zu characters", strlen(all));
 		enum err e = speak(voice, all, TTS_WAV, 1.0, &limits, &r, head);
