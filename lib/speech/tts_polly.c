@@ -154,7 +154,7 @@ enum err tts_polly_synthesize(const struct tts_voice *voice, const struct tts_sc
 	/* A task takes the whole text where SynthesizeSpeech takes a piece. */
 	bool task = tts_polly_task_fits(script);
 	size_t piece = task ? POLLY_TASK_CHARS_MAX : POLLY_CHARS_MAX;
-	long long deadline = tts_polly_now_ms() + limits->wall_ms;
+	long long deadline = tts_now_ms() + limits->wall_ms;
 	struct buf b;
 	buf_init(&b);
 	enum err e = ERR_OK;

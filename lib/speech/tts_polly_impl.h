@@ -28,8 +28,6 @@ enum err tts_polly_sink(void *arg, const void *data, size_t len);
 struct aws_client *tts_polly_client(void);
 /* A string member of a JSON object, or NULL. */
 const char *tts_polly_jstr(struct json_object *o, const char *name);
-/* CLOCK_MONOTONIC in milliseconds. */
-long long tts_polly_now_ms(void);
 
 /* True when script goes to a synthesis task (tts_polly_tasks was called
  * and SynthesizeSpeech would need more than one call). */

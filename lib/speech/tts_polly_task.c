@@ -9,10 +9,9 @@
  * service stores and serves the encoded audio like any other. PCM rather
  * than Polly's MP3 or Ogg keeps every format, the duration and the output
  * limit exact and alike. */
-#include <errno.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/log.h"
 #include "events/event.h"
@@ -38,20 +37,6 @@ void tts_polly_tasks(struct store *store, const char *bucket, const char *prefix
 bool tts_polly_task_fits(const struct tts_script *script)
 {
 	return tasks.store != NULL && script->characters > POLLY_CHARS_MAX;
-}
-
-long long tts_polly_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* The task in an answer, with a TaskId of Polly's documented alphabet. */
@@ -140,11 +125,11 @@ static enum err await(const char *id, const char *prefix, long long deadline, st
 			log_error("tts: Polly's task %s has an unknown status", id);
 			return ERR_UNAVAILABLE;
 		}
-		if (tts_polly_now_ms() + tasks.poll_ms > deadline) {
+		if (tts_now_ms() + tasks.poll_ms > deadline) {
 			log_error("tts: Polly's task %s did not finish in time", id);
 			return ERR_TIMEOUT;
 		}
-		sleep_ms(tasks.poll_ms);
+		(void)poll(NULL, 0, (int)tasks.poll_ms); /* a signal only polls sooner */
 	}
 }
 

@@ -31,7 +31,7 @@ enum {
 	TTS_SPLIT_MIN_CHARS = 300     /* a script this long is spoken by two children */
 };
 
-static long long now_ms(void)
+long long tts_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -118,7 +118,7 @@ static int read_full(struct kid *k, void *dst, size_t n, long long deadline, str
 	while (got < n) {
 		if (k->eof)
 			return got == 0 ? 0 : -1;
-		long long left = deadline - now_ms();
+		long long left = deadline - tts_now_ms();
 		if (left <= 0)
 			return -2;
 		struct pollfd pfd[2] = {{k->fd, POLLIN, 0}, {other ? other->fd : -1, POLLIN, 0}};
@@ -281,7 +281,7 @@ enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *
 		half[1].n -= cut;
 		kids[1].spill = tmpfile();
 	}
-	long long deadline = now_ms() + limits->wall_ms;
+	long long deadline = tts_now_ms() + limits->wall_ms;
 	enum err e = cut && kids[1].spill == NULL ? ERR_INTERNAL : ERR_OK;
 	for (int i = 0; i < n && e == ERR_OK; i++)
 		e = spawn(&kids[i], voice, &half[i], speed, limits);
