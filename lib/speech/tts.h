@@ -8,7 +8,10 @@
  * child sends 16-bit mono PCM through a pipe sentence by sentence, and the
  * parent encodes it as it comes (WAV, MP3 with LAME, Ogg Vorbis) into a
  * file and, chunk by chunk, to an optional tap (the service streams the
- * response with it): the whole audio is never in memory. */
+ * response with it): the whole audio is never in memory. A script of 300
+ * characters or more, on a machine with two CPUs or more, is cut in two
+ * halves spoken by two children at once; the second half's PCM waits in a
+ * temporary file until the first is encoded. */
 #ifndef LECTERN_TTS_H
 #define LECTERN_TTS_H
 
