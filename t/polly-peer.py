@@ -22,6 +22,9 @@ documented REST JSON calls.
                     and the task is "completed" with that OutputUri, or
                     "failed" (TaskStatusReason) when the text contains
                     "peer-task-fail" or the object could not be written.
+                    Hostile answers: "peer-task-elsewhere" completes with
+                    an OutputUri naming another user's object,
+                    "peer-task-badid" starts a task whose TaskId is a path.
   GET /v1/synthesisTasks/ID  GetSpeechSynthesisTask (an unknown id is
                     SynthesisTaskNotFoundException).
   GET /_peer/attempts?name=SynthesizeSpeech (or StartSpeechSynthesisTask)
@@ -159,6 +162,8 @@ class PollyPeer(aws_peer.Peer):
             raise Refusal("ValidationException", "OutputS3BucketName is required")
         data, _, chars = audio(doc, 200000)
         task_id = str(uuid.uuid4())
+        if "peer-task-badid" in doc.get("Text", ""):
+            task_id = "../../v1/voices"
         key = (doc.get("OutputS3KeyPrefix") or "") + task_id + "." + EXTENSIONS[doc["OutputFormat"]]
         task = {"TaskId": task_id, "TaskStatus": "scheduled", "OutputFormat": doc["OutputFormat"],
                 "RequestCharacters": chars, "VoiceId": doc["VoiceId"],
@@ -166,7 +171,8 @@ class PollyPeer(aws_peer.Peer):
                 "OutputUri": "https://s3.%s.amazonaws.com/%s/%s" % (
                     self.server.opts.region, bucket, urllib.parse.quote(key)),
                 "_bucket": bucket, "_key": key, "_data": data,
-                "_fail": "peer-task-fail" in doc.get("Text", ""), "_polls": 0}
+                "_fail": "peer-task-fail" in doc.get("Text", ""),
+                "_elsewhere": "peer-task-elsewhere" in doc.get("Text", ""), "_polls": 0}
         with TASKS_LOCK:
             TASKS[task_id] = task
         return self.task_reply(task)
@@ -192,6 +198,9 @@ class PollyPeer(aws_peer.Peer):
                           "objects to the specified bucket.")
             else:
                 reason = self.put_object(task["_bucket"], task["_key"], task["_data"])
+            if task["_elsewhere"]:
+                task["OutputUri"] = "https://s3.%s.amazonaws.com/%s/tts/%s/audio.mp3" % (
+                    self.server.opts.region, task["_bucket"], uuid.uuid4())
             with TASKS_LOCK:
                 task["TaskStatus"] = "failed" if reason else "completed"
                 if reason:

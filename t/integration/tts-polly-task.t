@@ -156,6 +156,17 @@ SKIP: {
 	is(scalar(grep { ($_->{voice_id} // '') eq 'Matthew' } @{ $list // [] }), 0,
 		'a failed task leaves no audio');
 
+	# --- hostile answers: the service reads only what it asked Polly to write
+	for my $case (['peer-task-elsewhere', "an OutputUri naming another user's object"],
+		['peer-task-badid', 'a TaskId that is a path']) {
+		($s, undef, $j) = $stack->request(POST => "$base/synthesize", $auth,
+			{ text => "$case->[0]. $long", voice_id => 'Amy', format => 'wav' });
+		is($s, 503, "$case->[1] is refused");
+		unlike($json->encode($j // {}), qr/tts\/|v1\/voices/, '... without naming it');
+	}
+	($s, undef, $list) = $stack->request(GET => "$base/audio", $auth);
+	is(scalar(grep { ($_->{voice_id} // '') eq 'Amy' } @{ $list // [] }), 0, '... and leaves no audio');
+
 	my $bs = $stack->slurp($stack->dir . '/run/kafka.bootstrap') // '';
 	chomp $bs;
 	my $failed = wait_until(sub {
