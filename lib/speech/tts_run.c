@@ -193,7 +193,10 @@ static enum err pump(struct kid *k, struct kid *other, struct tts_encoder **enc,
  * second half, or 0 for one child (a short script, or one CPU). */
 static size_t split_at(const struct tts_script *script)
 {
-	if (script->characters < TTS_SPLIT_MIN_CHARS || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+	static long cpus; /* sysconf reads /sys: once per process */
+	if (cpus == 0)
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (script->characters < TTS_SPLIT_MIN_CHARS || cpus < 2)
 		return 0;
 	size_t chars = 0;
 	for (size_t i = 0; i + 1 < script->n; i++) {
