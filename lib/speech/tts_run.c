@@ -285,7 +285,11 @@ enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *
 		kids[1].spill = tmpfile();
 	}
 	long long deadline = tts_now_ms() + limits->wall_ms;
-	enum err e = cut && kids[1].spill == NULL ? ERR_INTERNAL : ERR_OK;
+	enum err e = ERR_OK;
+	if (cut && kids[1].spill == NULL) {
+		log_error("tts: no temporary file for the second half: %s", strerror(errno));
+		e = ERR_INTERNAL;
+	}
 	for (int i = 0; i < n && e == ERR_OK; i++)
 		e = spawn(&kids[i], voice, &half[i], speed, limits);
 	struct tts_encoder *enc = NULL;
