@@ -99,6 +99,13 @@ SKIP: {
 		return $r->{success} ? [ $r->{content} =~ m{<Key>([^<]+)</Key>}g ] : ['(no listing)'];
 	}
 
+	# The peer checks the signature of the task calls as of every other.
+	for my $call (['POST', '/v1/synthesisTasks'], ['GET', '/v1/synthesisTasks/x']) {
+		my $r = $http->request($call->[0], "http://127.0.0.1:$pport$call->[1]",
+			{ headers => { 'Content-Type' => 'application/json' }, content => '{}' });
+		is($r->{status}, 403, "an unsigned $call->[0] $call->[1] is refused by the peer");
+	}
+
 	my $sentence = 'Plate tectonics explains how the outer shell of the planet moves. ';
 	my $long = $sentence x 45;    # 2970 characters: more than one SynthesizeSpeech
 
