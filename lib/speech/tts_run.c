@@ -266,7 +266,8 @@ static enum err reap(struct kid *k, enum err e, const struct tts_voice *voice)
 /* A long script is spoken by two children at once, each half of it, on a
  * machine with two CPUs or more: the first half is encoded (and streamed)
  * as it comes, the second is kept in a temporary file until its turn.
- * The audio is the same as one child's, in half the wall time. */
+ * The audio is the same as one child's, sooner: the wall time of about
+ * half the script, when the machine has the CPUs free. */
 enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *script,
                         double speed, enum tts_format format, const struct tts_limits *limits,
                         FILE *out, const struct tts_tap *tap, struct tts_result *res)
