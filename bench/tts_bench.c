@@ -7,7 +7,7 @@
  *     encoder's, from getrusage: the same on a busy machine), split into
  *     the child (speech) and the parent (encoding).
  * bench/tts prints it next to its figures through nginx.
- *   tts_bench [RUNS] */
+ *   tts_bench [RUNS] [VOICE]   (VOICE: only that one) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +68,8 @@ int main(int argc, char **argv)
 	printf("%-8s %-4s %8s %9s %9s %9s %9s\n", "voice", "fmt", "audio s", "RTF wall", "RTF cpu",
 	       "child s", "encode s");
 	for (size_t v = 0; v < sizeof(voices) / sizeof(*voices); v++) {
+		if (argc > 2 && strcmp(argv[2], voices[v]) != 0)
+			continue;
 		for (int f = TTS_MP3; f <= TTS_OGG; f++) {
 			double wall[RUNS_MAX], cpu[RUNS_MAX], child[RUNS_MAX], enc[RUNS_MAX];
 			double audio = 0;

@@ -25,6 +25,8 @@ static const struct cfg_var tts_vars[] = {
      "address space of a synthesis child, in MiB", NULL},
     {"LECTERN_TTS_MAX_SECONDS", CFG_INT, "1800", 1, 86400, 0, &tts_cfg.max_seconds,
      "longest audio one synthesis may produce, in seconds", NULL},
+    {"LECTERN_TTS_POLLY_POLL_MS", CFG_INT, "1000", 50, 60000, 0, &tts_cfg.polly_poll_ms,
+     "milliseconds between two polls of a Polly synthesis task (long texts, S3 store)", NULL},
 };
 static const struct cfg_table tts_table = {"tts", tts_vars, CFG_COUNT(tts_vars)};
 
@@ -83,6 +85,10 @@ static enum err tts_process_init(void)
 	if (tts_cfg.engine != TTS_ENGINE_POLLY)
 		return tts_voices_init();
 	tts_polly_use(service_aws());
+	/* Polly writes a long text's audio into the bucket itself. */
+	if (store_kind(service_store()) == STORE_S3)
+		tts_polly_tasks(service_store(), service_store_config()->bucket,
+		                TTS_SERVICE "/polly-tasks/", tts_cfg.polly_poll_ms);
 	if (tts_voices_init() != ERR_OK)
 		log_warn(
 		    "tts: Polly's voices are not listed yet; trying again on the next request");

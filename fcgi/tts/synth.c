@@ -221,7 +221,7 @@ static enum err speak(struct http_req *req, struct synth *s, bool stream, bool *
 {
 	struct tts_limits lim = {tts_cfg.cpu_seconds, tts_cfg.wall_ms, tts_cfg.memory_mb,
 	                         tts_cfg.max_seconds};
-	struct tts_result r;
+	struct tts_result r = {0};
 	const char *skey = NULL;
 	FILE *f = tmpfile();
 	if (f == NULL) {
@@ -243,19 +243,22 @@ static enum err speak(struct http_req *req, struct synth *s, bool stream, bool *
 		              f, r.bytes, &info);
 	fclose(f);
 	if (e != ERR_OK) {
+		/* The engine's own reason (a failed Polly task) says most. */
+		const char *why = r.reason[0] ? r.reason : failure(e);
 		if (record(req, "audio.generation.completed",
-		           completed(req, s, "failed", 0, failure(e))) != ERR_OK)
+		           completed(req, s, "failed", 0, why)) != ERR_OK)
 			log_warn("tts: the failure of task %s was not recorded", s->task);
 		/* Part of the audio went out: the client must not take it
 		 * for the whole, so the response ends without its end. */
 		if (s->streamed) {
-			log_warn("tts: task %s failed after streaming began: %s", s->task,
-			         failure(e));
+			log_warn("tts: task %s failed after streaming began: %s", s->task, why);
 			http_stream_abort(req);
 			return e;
 		}
 		if (e == ERR_TOO_LARGE || e == ERR_TIMEOUT)
-			return http_error(req, e, "The %s.", failure(e));
+			return http_error(req, e, "The %s.", why);
+		if (r.reason[0])
+			return http_error(req, e, "%s", r.reason);
 		return e;
 	}
 	char speed[SPEED_TEXT], chars[24], dur[24], rate[24], size[24];

@@ -34,7 +34,8 @@ enum {
 
 struct tts_settings {
 	long cpu_seconds, wall_ms, memory_mb, max_seconds;
-	int engine; /* LECTERN_TTS_ENGINE: TTS_ENGINE_LOCAL or TTS_ENGINE_POLLY */
+	long polly_poll_ms; /* between two polls of a Polly synthesis task */
+	int engine;         /* LECTERN_TTS_ENGINE: TTS_ENGINE_LOCAL or TTS_ENGINE_POLLY */
 };
 enum { TTS_ENGINE_LOCAL, TTS_ENGINE_POLLY };
 extern struct tts_settings tts_cfg;

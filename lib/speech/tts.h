@@ -8,7 +8,10 @@
  * child sends 16-bit mono PCM through a pipe sentence by sentence, and the
  * parent encodes it as it comes (WAV, MP3 with LAME, Ogg Vorbis) into a
  * file and, chunk by chunk, to an optional tap (the service streams the
- * response with it): the whole audio is never in memory. */
+ * response with it): the whole audio is never in memory. A script of 300
+ * characters or more, on a machine with two CPUs or more, is cut in two
+ * halves spoken by two children at once; the second half's PCM waits in a
+ * temporary file until the first is encoded. */
 #ifndef LECTERN_TTS_H
 #define LECTERN_TTS_H
 
@@ -20,9 +23,10 @@
 #include "core/mem.h"
 
 enum {
-	TTS_TEXT_MAX = 5000,     /* characters of one request */
-	TTS_VOICE_ID_MAX = 64,   /* bytes of a voice id */
-	TTS_PAUSE_MAX_MS = 10000 /* one SSML break */
+	TTS_TEXT_MAX = 5000,      /* characters of one request */
+	TTS_VOICE_ID_MAX = 64,    /* bytes of a voice id */
+	TTS_PAUSE_MAX_MS = 10000, /* one SSML break */
+	TTS_REASON_MAX = 256      /* bytes of a failure's reason */
 };
 
 enum tts_engine { TTS_FLITE, TTS_ESPEAK, TTS_POLLY };
@@ -100,7 +104,8 @@ struct tts_result {
 	long sample_rate;
 	long long samples;
 	long duration_ms;
-	long long bytes; /* written to out */
+	long long bytes;             /* written to out */
+	char reason[TTS_REASON_MAX]; /* why the engine failed, when it said; "" otherwise */
 };
 
 /* Where encoded audio goes besides the file, as it is made: write gets the
@@ -117,7 +122,9 @@ struct tts_tap {
 /* Speaks script with voice at speed (0.5..2.0) into out as format, and to
  * tap when it is not NULL. ERR_TIMEOUT when a time limit ran out,
  * ERR_TOO_LARGE past max_seconds, ERR_INTERNAL when the engine or the
- * encoder failed (logged); the tap may have had part of the audio then. */
+ * encoder failed (logged), ERR_UNPROCESSABLE when a Polly synthesis task
+ * failed (res->reason says why); the tap may have had part of the audio
+ * then. */
 enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *script,
                         double speed, enum tts_format format, const struct tts_limits *limits,
                         FILE *out, const struct tts_tap *tap, struct tts_result *res) MUST_CHECK;

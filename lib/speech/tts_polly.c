@@ -4,15 +4,17 @@
  * (POST /v1/speech) speaks the script as SSML in pieces of at most
  * POLLY_CHARS_MAX characters, always as 16 kHz PCM, which goes through the
  * same encoders as the local engines' (so every format, the duration and
- * the output limit behave alike) as it streams in. */
+ * the output limit behave alike) as it streams in. A longer script, when
+ * the store is S3, is one synthesis task instead (tts_polly_task.c). */
 #include <json-c/json.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "speech/tts_impl.h"
 #include "speech/tts_polly.h"
+#include "speech/tts_polly_impl.h"
 
-enum { POLLY_CHARS_MAX = 2500, POLLY_RATE = 16000 };
+enum { POLLY_RATE = 16000 };
 
 static struct aws_client *polly;
 
@@ -21,12 +23,17 @@ void tts_polly_use(struct aws_client *c)
 	polly = c;
 }
 
+struct aws_client *tts_polly_client(void)
+{
+	return polly;
+}
+
 bool tts_polly_enabled(void)
 {
 	return polly != NULL;
 }
 
-static const char *jstr(struct json_object *o, const char *name)
+const char *tts_polly_jstr(struct json_object *o, const char *name)
 {
 	struct json_object *v;
 	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
@@ -45,9 +52,10 @@ enum err tts_polly_voices(void)
 		e = ERR_UNAVAILABLE;
 	for (size_t i = 0; e == ERR_OK && i < json_object_array_length(list); i++) {
 		struct json_object *v = json_object_array_get_idx(list, i);
-		const char *id = jstr(v, "Id"), *name = jstr(v, "Name"),
-		           *lang = jstr(v, "LanguageCode"), *lname = jstr(v, "LanguageName"),
-		           *gender = jstr(v, "Gender");
+		const char *id = tts_polly_jstr(v, "Id"), *name = tts_polly_jstr(v, "Name"),
+		           *lang = tts_polly_jstr(v, "LanguageCode"),
+		           *lname = tts_polly_jstr(v, "LanguageName"),
+		           *gender = tts_polly_jstr(v, "Gender");
 		if (id == NULL ||
 		    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") !=
 		        strlen(id))
@@ -62,16 +70,7 @@ enum err tts_polly_voices(void)
 	return e;
 }
 
-/* The PCM as it streams in: whole samples to the encoder, an odd byte kept. */
-struct pcm_sink {
-	struct tts_encoder *enc;
-	struct tts_result *res;
-	long long max;
-	unsigned char odd;
-	bool have_odd;
-};
-
-static enum err sink(void *arg, const void *data, size_t len)
+enum err tts_polly_sink(void *arg, const void *data, size_t len)
 {
 	struct pcm_sink *s = arg;
 	const unsigned char *p = data;
@@ -133,7 +132,7 @@ static enum err speak(const struct tts_voice *v, const char *ssml, struct pcm_si
 	                             "/v1/speech",
 	                             NULL,
 	                             json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN),
-	                             sink,
+	                             tts_polly_sink,
 	                             s};
 	enum err e = aws_json_call(polly, &r, pool, NULL);
 	pool_free(pool);
@@ -152,13 +151,18 @@ enum err tts_polly_synthesize(const struct tts_voice *voice, const struct tts_sc
 	                     (long long)limits->max_seconds * POLLY_RATE, 0, false};
 	if (s.enc == NULL)
 		return ERR_INTERNAL;
+	/* A task takes the whole text where SynthesizeSpeech takes a piece. */
+	bool task = tts_polly_task_fits(script);
+	size_t piece = task ? POLLY_TASK_CHARS_MAX : POLLY_CHARS_MAX;
+	long long deadline = tts_now_ms() + limits->wall_ms;
 	struct buf b;
 	buf_init(&b);
 	enum err e = ERR_OK;
 	for (size_t i = 0; e == ERR_OK && i <= script->n; i++) {
-		if (b.len > 0 && (i == script->n || b.len > POLLY_CHARS_MAX)) {
+		if (b.len > 0 && (i == script->n || b.len > piece)) {
 			buf_puts(&b, "</speak>");
-			e = speak(voice, b.data, &s);
+			e = task ? tts_polly_task(voice, b.data, deadline, &s)
+			         : speak(voice, b.data, &s);
 			b.len = 0;
 		}
 		if (i == script->n || e != ERR_OK)

@@ -25,9 +25,13 @@
 #endif
 #endif
 
-enum { CHILD_OPEN_FILES_MAX = 64 };
+enum {
+	CHILD_OPEN_FILES_MAX = 64,
+	TTS_PIPE_BYTES = 1024 * 1024, /* the pipe from a child */
+	TTS_SPLIT_MIN_CHARS = 300     /* a script this long is spoken by two children */
+};
 
-static long long now_ms(void)
+long long tts_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -77,120 +81,175 @@ static _Noreturn void child(int fd, const struct tts_voice *voice, const struct 
 	tts_child_run(voice, script, speed, l);
 }
 
-/* Reads exactly n bytes before deadline: 1 done, 0 end of file, -1 error,
- * -2 timed out. */
-static int read_full(int fd, void *dst, size_t n, long long deadline)
+/* One engine child: its pipe, and (the second half of a split script)
+ * what was read from the pipe while the first half was being encoded. */
+struct kid {
+	pid_t pid;
+	int fd;      /* -1 once closed */
+	bool eof;    /* the pipe reached its end (all of it is in spill) */
+	FILE *spill; /* NULL for the first child */
+};
+
+/* Moves what the other child has written so far into its spill file, so
+ * it never waits on a full pipe: false on a failure. */
+static bool drain(struct kid *k)
+{
+	char buf[64 * 1024];
+	ssize_t n = read(k->fd, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		k->eof = true;
+	return fwrite(buf, 1, (size_t)n, k->spill) == (size_t)n;
+}
+
+/* Reads exactly n bytes of k's stream before deadline (its spill file
+ * first, then its pipe), draining other meanwhile: 1 done, 0 end of
+ * stream, -1 error, -2 timed out. */
+static int read_full(struct kid *k, void *dst, size_t n, long long deadline, struct kid *other)
 {
 	char *p = dst;
 	size_t got = 0;
+	if (k->spill != NULL) {
+		got = fread(p, 1, n, k->spill);
+		if (got < n && ferror(k->spill))
+			return -1;
+	}
 	while (got < n) {
-		long long left = deadline - now_ms();
+		if (k->eof)
+			return got == 0 ? 0 : -1;
+		long long left = deadline - tts_now_ms();
 		if (left <= 0)
 			return -2;
-		struct pollfd pfd = {fd, POLLIN, 0};
-		int r = poll(&pfd, 1, (int)(left > 1000 ? 1000 : left));
+		struct pollfd pfd[2] = {{k->fd, POLLIN, 0}, {other ? other->fd : -1, POLLIN, 0}};
+		int r = poll(pfd, other && !other->eof ? 2 : 1, (int)(left > 1000 ? 1000 : left));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -1;
-		if (r == 0)
-			continue;
-		ssize_t k = read(fd, p + got, n - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
+		if (other && !other->eof && (pfd[1].revents & (POLLIN | POLLHUP)) && !drain(other))
 			return -1;
-		if (k == 0)
-			return got == 0 ? 0 : -1;
-		got += (size_t)k;
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		ssize_t got_now = read(k->fd, p + got, n - got);
+		if (got_now < 0 && errno == EINTR)
+			continue;
+		if (got_now < 0)
+			return -1;
+		if (got_now == 0)
+			k->eof = true;
+		got += (size_t)got_now;
 	}
 	return 1;
 }
 
-/* Reads the child's answer into the encoder. */
-static enum err pump(int fd, enum tts_format format, const struct tts_limits *l, FILE *out,
+static enum err read_error(int r)
+{
+	return r == -2 ? ERR_TIMEOUT : ERR_INTERNAL;
+}
+
+/* Reads one child's answer into the encoder, made at the first child's
+ * sample rate (*enc NULL); the others must speak at the same. */
+static enum err pump(struct kid *k, struct kid *other, struct tts_encoder **enc,
+                     enum tts_format format, const struct tts_limits *l, FILE *out,
                      const struct tts_tap *tap, struct tts_result *res, long long deadline)
 {
 	struct tts_hello hello;
-	int r = read_full(fd, &hello, sizeof(hello), deadline);
-	if (r == -2)
-		return ERR_TIMEOUT;
-	if (r != 1 || hello.magic != TTS_FRAME_MAGIC || hello.sample_rate < 4000 ||
-	    hello.sample_rate > 96000)
+	int r = read_full(k, &hello, sizeof(hello), deadline, other);
+	if (r != 1)
+		return read_error(r);
+	if (hello.magic != TTS_FRAME_MAGIC || hello.sample_rate < 4000 ||
+	    hello.sample_rate > 96000 || (*enc != NULL && hello.sample_rate != res->sample_rate))
 		return ERR_INTERNAL;
-	res->sample_rate = hello.sample_rate;
-	struct tts_encoder *enc = tts_encoder_new(format, hello.sample_rate, out, tap);
-	if (enc == NULL)
-		return ERR_INTERNAL;
+	if (*enc == NULL) {
+		res->sample_rate = hello.sample_rate;
+		*enc = tts_encoder_new(format, hello.sample_rate, out, tap);
+		if (*enc == NULL)
+			return ERR_INTERNAL;
+	}
 	static int16_t pcm[TTS_CHUNK_MAX];
 	long long max = (long long)l->max_seconds * hello.sample_rate;
-	enum err e = ERR_OK;
 	for (;;) {
 		int32_t n;
-		r = read_full(fd, &n, sizeof(n), deadline);
+		r = read_full(k, &n, sizeof(n), deadline, other);
 		if (r == 1 && n > 0 && n <= TTS_CHUNK_MAX)
-			r = read_full(fd, pcm, (size_t)n * sizeof(*pcm), deadline);
-		if (r == -2) {
-			e = ERR_TIMEOUT;
-			break;
-		}
-		if (r != 1 || n > TTS_CHUNK_MAX) {
-			e = ERR_INTERNAL;
-			break;
-		}
-		if (n <= 0) {
-			e = n == 0 ? ERR_OK : (-n > ERR_OK && -n < ERR__COUNT ? -n : ERR_INTERNAL);
-			break;
-		}
+			r = read_full(k, pcm, (size_t)n * sizeof(*pcm), deadline, other);
+		if (r != 1)
+			return read_error(r);
+		if (n > TTS_CHUNK_MAX)
+			return ERR_INTERNAL;
+		if (n <= 0)
+			return n == 0 ? ERR_OK
+			              : (-n > ERR_OK && -n < ERR__COUNT ? -n : ERR_INTERNAL);
 		res->samples += n;
-		if (res->samples > max) {
-			e = ERR_TOO_LARGE;
-			break;
-		}
-		if (!tts_encoder_write(enc, pcm, (size_t)n)) {
-			e = ERR_INTERNAL;
-			break;
-		}
+		if (res->samples > max)
+			return ERR_TOO_LARGE;
+		if (!tts_encoder_write(*enc, pcm, (size_t)n))
+			return ERR_INTERNAL;
 	}
-	if (e == ERR_OK && !tts_encoder_finish(enc))
-		e = ERR_INTERNAL;
-	else if (e != ERR_OK)
-		tts_encoder_free(enc);
-	return e;
 }
 
-enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *script,
-                        double speed, enum tts_format format, const struct tts_limits *limits,
-                        FILE *out, const struct tts_tap *tap, struct tts_result *res)
+/* Where a script is cut between two children: the first segment of the
+ * second half, or 0 for one child (a short script, or one CPU). */
+static size_t split_at(const struct tts_script *script)
 {
-	memset(res, 0, sizeof(*res));
-	if (voice->engine == TTS_POLLY)
-		return tts_polly_synthesize(voice, script, speed, format, limits, out, tap, res);
+	static long cpus; /* sysconf reads /sys: once per process */
+	if (cpus == 0)
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (script->characters < TTS_SPLIT_MIN_CHARS || cpus < 2)
+		return 0;
+	size_t chars = 0;
+	for (size_t i = 0; i + 1 < script->n; i++) {
+		chars += script->segs[i].text ? strlen(script->segs[i].text) : 0;
+		if (chars * 2 >= script->characters)
+			return i + 1;
+	}
+	return 0;
+}
+
+static enum err spawn(struct kid *k, const struct tts_voice *voice, const struct tts_script *script,
+                      double speed, const struct tts_limits *limits)
+{
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		log_error("tts: pipe: %s", strerror(errno));
 		return ERR_INTERNAL;
 	}
+	/* A 64 KiB pipe holds 2 s of audio: the child would block on it (and
+	 * wait to be scheduled again, long on a loaded machine) a few dozen
+	 * times a minute of speech. 1 MiB (Linux's default maximum for
+	 * unprivileged pipes) is half a minute; failing is harmless. */
+	(void)fcntl(fds[1], F_SETPIPE_SZ, TTS_PIPE_BYTES);
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
+	k->pid = fork();
+	if (k->pid < 0) {
 		log_error("tts: fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
 		return ERR_INTERNAL;
 	}
-	if (pid == 0) {
+	if (k->pid == 0) {
 		close(fds[0]);
 		child(fds[1], voice, script, speed, limits);
 	}
 	close(fds[1]);
-	long long deadline = now_ms() + limits->wall_ms;
-	enum err e = pump(fds[0], format, limits, out, tap, res, deadline);
-	close(fds[0]);
+	k->fd = fds[0];
+	return ERR_OK;
+}
+
+/* Waits for a child (killed first after a failure); e as it stands. */
+static enum err reap(struct kid *k, enum err e, const struct tts_voice *voice)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	if (k->spill != NULL)
+		fclose(k->spill);
+	if (k->pid <= 0)
+		return e;
 	if (e != ERR_OK)
-		kill(pid, SIGKILL);
+		kill(k->pid, SIGKILL);
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (e == ERR_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		e = ERR_INTERNAL;
@@ -201,6 +260,55 @@ enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *
 	if (e == ERR_INTERNAL)
 		log_error("tts: the %s child failed (status %d)", tts_engine_name(voice->engine),
 		          status);
+	return e;
+}
+
+/* A long script is spoken by two children at once, each half of it, on a
+ * machine with two CPUs or more: the first half is encoded (and streamed)
+ * as it comes, the second is kept in a temporary file until its turn.
+ * The audio is the same as one child's, sooner: the wall time of about
+ * half the script, when the machine has the CPUs free. */
+enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *script,
+                        double speed, enum tts_format format, const struct tts_limits *limits,
+                        FILE *out, const struct tts_tap *tap, struct tts_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (voice->engine == TTS_POLLY)
+		return tts_polly_synthesize(voice, script, speed, format, limits, out, tap, res);
+	size_t cut = split_at(script);
+	struct tts_script half[2] = {*script, *script};
+	struct kid kids[2] = {{0, -1, false, NULL}, {0, -1, false, NULL}};
+	int n = cut ? 2 : 1;
+	if (cut) {
+		half[0].n = cut;
+		half[1].segs += cut;
+		half[1].n -= cut;
+		kids[1].spill = tmpfile();
+	}
+	long long deadline = tts_now_ms() + limits->wall_ms;
+	enum err e = ERR_OK;
+	if (cut && kids[1].spill == NULL) {
+		log_error("tts: no temporary file for the second half: %s", strerror(errno));
+		e = ERR_INTERNAL;
+	}
+	for (int i = 0; i < n && e == ERR_OK; i++)
+		e = spawn(&kids[i], voice, &half[i], speed, limits);
+	struct tts_encoder *enc = NULL;
+	if (e == ERR_OK)
+		e = pump(&kids[0], n > 1 ? &kids[1] : NULL, &enc, format, limits, out, tap, res,
+		         deadline);
+	if (e == ERR_OK && n > 1) {
+		if (fflush(kids[1].spill) != 0 || fseek(kids[1].spill, 0, SEEK_SET) != 0)
+			e = ERR_INTERNAL;
+		else
+			e = pump(&kids[1], NULL, &enc, format, limits, out, tap, res, deadline);
+	}
+	if (e == ERR_OK && !tts_encoder_finish(enc))
+		e = ERR_INTERNAL;
+	else if (e != ERR_OK)
+		tts_encoder_free(enc);
+	for (int i = 0; i < 2; i++)
+		e = reap(&kids[i], e, voice);
 	if (e == ERR_OK) {
 		res->duration_ms = (long)(res->samples * 1000 / res->sample_rate);
 		long pos = ftell(out);
