@@ -5,7 +5,8 @@
  * the audio on descriptor 4, the limits on 5 and the answer pipe on 3;
  * argv[1] is the language, then optionally the course model's weight and
  * the prefix of its files ("en-US 0.5 /dir/lectern-course-x", see
- * transcribe_course.c). The audio is decoded (transcribe_decode.c), cut
+ * transcribe_course.c); argv[1] "probe" only decodes and measures the
+ * audio ({"duration": seconds}). The audio is decoded (transcribe_decode.c), cut
  * at silences into segments of at most SEGMENT_MAX_S seconds, and each
  * segment is one pocketsphinx utterance; word times are the segment's start
  * plus the recogniser's frames (100 a second). */
@@ -163,9 +164,30 @@ static bool parse_arg(const char *arg, char *language, size_t cap, double *weigh
 	return true;
 }
 
+/* "probe": the audio decoded and measured, not recognised. Amazon
+ * Transcribe reads the file itself; this is how the worker learns first
+ * that the file is audio within the duration limit, and its duration. */
+static enum err probe(int fd, const struct extract_limits *l, struct extract_out *o)
+{
+	struct transcribe_audio a = {0};
+	enum err e = transcribe_decode(fd, l, &a, o);
+	if (e == ERR_OK) {
+		char answer[64];
+		snprintf(answer, sizeof(answer), "{\"duration\":%.3f}",
+		         (double)a.n / TRANSCRIBE_RATE);
+		if (!extract_out_puts(o, answer))
+			e = extract_fail_text_over(o);
+		o->engine = "probe";
+	}
+	free(a.samples);
+	return e;
+}
+
 static enum err transcribe(const char *arg, int fd, const struct extract_limits *l,
                            struct extract_out *o)
 {
+	if (strcmp(arg, "probe") == 0)
+		return probe(fd, l, o);
 	char language[64];
 	double weight = 0;
 	const char *course = NULL;
