@@ -20,6 +20,15 @@ Transcribe's documented batch calls (JSON 1.1) and a small S3 bucket.
                          OutputBucketName/OutputKey (speaker labels only when
                          asked for).
   DeleteTranscriptionJob forgets the job (its name may be used again).
+  CreateVocabulary       VocabularyName, LanguageCode and VocabularyFileUri
+                         s3://BUCKET/KEY of a table the peer holds (Phrase,
+                         SoundsLike, IPA, DisplayAs; tab-separated; at most
+                         50 KB); GetVocabulary is PENDING, then READY, or
+                         FAILED with a FailureReason for a table that breaks
+                         the rules; DeleteVocabulary, ListVocabularies.
+                         StartTranscriptionJob's Settings.VocabularyName must
+                         be READY; the transcript says "Glycolysis" only when
+                         the job's vocabulary has it ("Lycos" otherwise).
 
 GET /_peer/jobs lists the jobs the peer holds, one name a line. Options are
 aws-peer's (--mode json is implied). Run it with /usr/bin/python3.
@@ -47,11 +56,44 @@ SPOKEN = [("spk_0", 0.04, 0.42, "Cells", "0.998"), ("spk_0", 0.42, 0.61, "are", 
           ("spk_1", 2.30, 2.71, "Glycolysis", "0.64"), ("spk_1", 2.71, 3.05, "splits", "0.9"),
           ("spk_1", 3.05, 3.60, "glucose", "0.93")]
 PUNCTUATED = {"life": ".", "glucose": "."}
+# Course terms the peer mishears unless a vocabulary holds them.
+MISHEARD = {"glycolysis": "Lycos"}
+VOCABULARY_MAX = 50 * 1024
+PHRASE_RE = re.compile(r"^[A-Za-z'.-]{1,256}$")
 
 
-def transcript(name, labels):
+def vocabulary_terms(table):
+    """The terms of a vocabulary table (lower case -> DisplayAs or Phrase),
+    or a reason it is refused."""
+    if len(table) > VOCABULARY_MAX:
+        return "The vocabulary file is larger than 50 KB."
+    try:
+        lines = table.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return "The vocabulary file is not UTF-8."
+    header = lines[0].split("\t")
+    if sorted(header) != ["DisplayAs", "IPA", "Phrase", "SoundsLike"]:
+        return "The vocabulary table needs the columns Phrase, SoundsLike, IPA and DisplayAs."
+    terms = {}
+    for line in lines[1:]:
+        if line == "":
+            continue
+        row = dict(zip(header, line.split("\t")))
+        if len(line.split("\t")) != 4 or not PHRASE_RE.match(row["Phrase"]):
+            return "The vocabulary has an invalid entry: %r" % line
+        terms[row["Phrase"].lower()] = row["DisplayAs"] or row["Phrase"]
+    return terms
+
+
+def transcript(name, labels, terms):
+    """The transcript of SPOKEN; a word of the vocabulary (terms: lower case
+    to DisplayAs) is heard as it says, else MISHEARD's."""
     items = []
+    text = []
     for who, start, end, word, conf in SPOKEN:
+        if word.lower() in MISHEARD:
+            word = terms.get(word.lower(), MISHEARD[word.lower()])
+        text.append(word + PUNCTUATED.get(word, ""))
         item = {"start_time": "%.2f" % start, "end_time": "%.2f" % end,
                 "alternatives": [{"confidence": conf, "content": word}],
                 "type": "pronunciation"}
@@ -61,8 +103,7 @@ def transcript(name, labels):
         if word in PUNCTUATED:
             items.append({"alternatives": [{"confidence": "0.0", "content": PUNCTUATED[word]}],
                           "type": "punctuation"})
-    results = {"transcripts": [{"transcript": "Cells are the units of life. "
-                                              "Glycolysis splits glucose."}],
+    results = {"transcripts": [{"transcript": " ".join(text)}],
                "items": items}
     if labels:
         results["speaker_labels"] = {
@@ -117,6 +158,8 @@ class TranscribePeer(aws_peer.Peer):
             return self.json_error(400, "SerializationException", "body is not an object")
         op = target[len("Transcribe."):]
         state = self.server.transcribe
+        if "Vocabular" in op:
+            return self.vocabulary(op, doc, state)
         name = doc.get("TranscriptionJobName")
         if not isinstance(name, str) or not NAME_RE.match(name):
             return self.json_error(400, "BadRequestException",
@@ -153,7 +196,13 @@ class TranscribePeer(aws_peer.Peer):
             return self.json_error(400, "BadRequestException",
                                    "MediaFileUri, OutputBucketName and OutputKey are required")
         media_path = "/" + uri[len("s3://"):]
+        vocabulary = settings.get("VocabularyName")
         with state["lock"]:
+            if vocabulary is not None and \
+                    state["vocabularies"].get(vocabulary, {}).get("state") != "READY":
+                return self.json_error(400, "BadRequestException",
+                                       "The requested vocabulary couldn't be found or is not "
+                                       "ready.")
             if media_path not in state["objects"]:
                 return self.json_error(400, "BadRequestException",
                                        "The URI that you provided doesn't point to an S3 object "
@@ -164,6 +213,8 @@ class TranscribePeer(aws_peer.Peer):
             state["jobs"][name] = {"media": media_path, "polls": 0,
                                    "out": "/%s/%s" % (doc["OutputBucketName"], doc["OutputKey"]),
                                    "labels": bool(settings.get("ShowSpeakerLabels")),
+                                   "terms": state["vocabularies"][vocabulary]["terms"]
+                                   if vocabulary else {},
                                    "language": doc["LanguageCode"],
                                    "format": doc["MediaFormat"]}
         return self.answer({"TranscriptionJob": {"TranscriptionJobName": name,
@@ -171,6 +222,66 @@ class TranscribePeer(aws_peer.Peer):
                                                  "LanguageCode": doc["LanguageCode"],
                                                  "MediaFormat": doc["MediaFormat"],
                                                  "Media": {"MediaFileUri": uri}}})
+
+    def vocabulary(self, op, doc, state):
+        """CreateVocabulary (from a table in the bucket), GetVocabulary
+        (PENDING at the first call, then READY or FAILED; a term
+        "slowvocabulary" keeps it PENDING), DeleteVocabulary,
+        ListVocabularies."""
+        if op == "ListVocabularies":
+            with state["lock"]:
+                return self.answer({"Vocabularies": [
+                    {"VocabularyName": n, "LanguageCode": v["language"],
+                     "VocabularyState": v["state"]}
+                    for n, v in sorted(state["vocabularies"].items())]})
+        name = doc.get("VocabularyName")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            return self.json_error(400, "BadRequestException",
+                                   "1 validation error detected: VocabularyName")
+        with state["lock"]:
+            vocabulary = state["vocabularies"].get(name)
+            if op == "CreateVocabulary":
+                return self.create_vocabulary(doc, name, vocabulary, state)
+            if vocabulary is None:
+                return self.json_error(400, "NotFoundException",
+                                       "The requested vocabulary couldn't be found.")
+            if op == "DeleteVocabulary":
+                del state["vocabularies"][name]
+                return self.answer({})
+            if op != "GetVocabulary":
+                return self.json_error(400, "UnknownOperationException",
+                                       "unknown operation " + op)
+            vocabulary["polls"] += 1
+            if vocabulary["polls"] > 1 and "slowvocabulary" not in vocabulary["terms"]:
+                vocabulary["state"] = "FAILED" if vocabulary["why"] else "READY"
+            answer = {"VocabularyName": name, "LanguageCode": vocabulary["language"],
+                      "VocabularyState": vocabulary["state"]}
+            if vocabulary["state"] == "FAILED":
+                answer["FailureReason"] = vocabulary["why"]
+            return self.answer(answer)
+
+    def create_vocabulary(self, doc, name, vocabulary, state):
+        uri = doc.get("VocabularyFileUri")
+        if doc.get("LanguageCode") in (None, "") or not isinstance(uri, str) or \
+                not uri.startswith("s3://") or "Phrases" in doc:
+            return self.json_error(400, "BadRequestException",
+                                   "LanguageCode and a VocabularyFileUri (and no Phrases) are "
+                                   "required")
+        table = state["objects"].get("/" + uri[len("s3://"):])
+        if table is None:
+            return self.json_error(400, "BadRequestException",
+                                   "The URI that you provided doesn't point to an S3 object "
+                                   "that exists.")
+        if vocabulary is not None:
+            return self.json_error(400, "ConflictException",
+                                   "The requested vocabulary name already exists.")
+        terms = vocabulary_terms(table)
+        why = terms if isinstance(terms, str) else ""
+        state["vocabularies"][name] = {"language": doc["LanguageCode"], "polls": 0,
+                                       "state": "PENDING", "why": why,
+                                       "terms": {} if why else terms}
+        return self.answer({"VocabularyName": name, "LanguageCode": doc["LanguageCode"],
+                            "VocabularyState": "PENDING"})
 
     def get(self, job, name, state):
         summary = {"TranscriptionJobName": name, "LanguageCode": job["language"],
@@ -185,7 +296,7 @@ class TranscribePeer(aws_peer.Peer):
                                        "the detected media format."
             return self.answer({"TranscriptionJob": summary})
         text = b"<html>not a transcript</html>" if "junk" in job["media"] else \
-            json.dumps(transcript(name, job["labels"])).encode()
+            json.dumps(transcript(name, job["labels"], job["terms"])).encode()
         with state["lock"]:
             state["objects"][job["out"]] = text
         summary["TranscriptionJobStatus"] = "COMPLETED"
@@ -198,7 +309,8 @@ def main():
     if "--mode" not in sys.argv:
         sys.argv[1:1] = ["--mode", "json"]
     aws_peer.Peer = TranscribePeer
-    aws_peer.Server.transcribe = {"lock": threading.Lock(), "objects": {}, "jobs": {}}
+    aws_peer.Server.transcribe = {"lock": threading.Lock(), "objects": {}, "jobs": {},
+                                  "vocabularies": {}}
     aws_peer.main()
 
 

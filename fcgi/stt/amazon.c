@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "amazon.h"
+#include "amazon_impl.h"
 #include "core/log.h"
 
 /* Transcribe's batch languages (its documentation's table). */
@@ -37,21 +37,21 @@ const char *amazon_languages(void)
 	return list;
 }
 
-static long long clock_ms(void)
+long long amazon_clock_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
+void amazon_sleep_ms(long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 
-static struct json_object *member(struct json_object *o, const char *name, enum json_type type)
+struct json_object *amazon_member(struct json_object *o, const char *name, enum json_type type)
 {
 	struct json_object *v = NULL;
 	if (o == NULL || !json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, type))
@@ -59,16 +59,16 @@ static struct json_object *member(struct json_object *o, const char *name, enum 
 	return v;
 }
 
-static const char *str_member(struct json_object *o, const char *name)
+const char *amazon_str(struct json_object *o, const char *name)
 {
-	struct json_object *v = member(o, name, json_type_string);
+	struct json_object *v = amazon_member(o, name, json_type_string);
 	return v ? json_object_get_string(v) : NULL;
 }
 
 /* A number Transcribe writes as a string ("1.25"); -1 when there is none. */
 static double num_member(struct json_object *o, const char *name)
 {
-	const char *s = str_member(o, name);
+	const char *s = amazon_str(o, name);
 	char *end = NULL;
 	double d = s ? strtod(s, &end) : -1;
 	return s && end != s && *end == '\0' && isfinite(d) && d >= 0 ? d : -1;
@@ -98,7 +98,7 @@ static const char *call_error(enum err e)
 	}
 }
 
-static enum err call(const struct amazon_settings *a, const char *op, struct json_object *req,
+enum err amazon_call(const struct amazon_settings *a, const char *op, struct json_object *req,
                      struct pool *pool, struct json_object **answer, struct extract_result *r)
 {
 	char target[64];
@@ -123,7 +123,7 @@ static enum err call(const struct amazon_settings *a, const char *op, struct jso
  * attempt of the same task) is taken as started. */
 static enum err start(const struct amazon_settings *a, const char *name, const char *key,
                       const char *out_key, const char *format, const char *language,
-                      struct pool *pool, struct extract_result *r)
+                      const char *vocabulary, struct pool *pool, struct extract_result *r)
 {
 	struct json_object *req = json_object_new_object(), *media = json_object_new_object(),
 	                   *answer = NULL;
@@ -136,14 +136,20 @@ static enum err start(const struct amazon_settings *a, const char *name, const c
 	json_object_object_add(req, "Media", media);
 	json_object_object_add(req, "OutputBucketName", json_object_new_string(a->bucket));
 	json_object_object_add(req, "OutputKey", json_object_new_string(out_key));
+	struct json_object *settings = json_object_new_object();
 	if (a->speakers >= 2) {
-		struct json_object *settings = json_object_new_object();
 		json_object_object_add(settings, "ShowSpeakerLabels", json_object_new_boolean(1));
 		json_object_object_add(settings, "MaxSpeakerLabels",
 		                       json_object_new_int64(a->speakers));
-		json_object_object_add(req, "Settings", settings);
 	}
-	enum err e = call(a, "StartTranscriptionJob", req, pool, &answer, r);
+	if (vocabulary)
+		json_object_object_add(settings, "VocabularyName",
+		                       json_object_new_string(vocabulary));
+	if (json_object_object_length(settings) > 0)
+		json_object_object_add(req, "Settings", settings);
+	else
+		json_object_put(settings);
+	enum err e = amazon_call(a, "StartTranscriptionJob", req, pool, &answer, r);
 	json_object_put(req);
 	if (e != ERR_INVALID && e != ERR_CONFLICT)
 		return e;
@@ -152,7 +158,7 @@ static enum err start(const struct amazon_settings *a, const char *name, const c
 	const char *why = r->error;
 	struct json_object *probe = json_object_new_object();
 	json_object_object_add(probe, "TranscriptionJobName", json_object_new_string(name));
-	bool exists = call(a, "GetTranscriptionJob", probe, pool, &answer, r) == ERR_OK;
+	bool exists = amazon_call(a, "GetTranscriptionJob", probe, pool, &answer, r) == ERR_OK;
 	json_object_put(probe);
 	r->error = exists ? "" : why;
 	if (exists)
@@ -165,21 +171,22 @@ static enum err start(const struct amazon_settings *a, const char *name, const c
 static enum err wait_job(const struct amazon_settings *a, const char *name, struct pool *pool,
                          struct extract_result *r)
 {
-	long long deadline = clock_ms() + a->timeout_ms;
+	long long deadline = amazon_clock_ms() + a->timeout_ms;
 	struct json_object *req = json_object_new_object();
 	json_object_object_add(req, "TranscriptionJobName", json_object_new_string(name));
 	enum err e;
 	for (;;) {
 		struct json_object *answer = NULL;
-		e = call(a, "GetTranscriptionJob", req, pool, &answer, r);
+		e = amazon_call(a, "GetTranscriptionJob", req, pool, &answer, r);
 		if (e != ERR_OK)
 			break;
-		struct json_object *job = member(answer, "TranscriptionJob", json_type_object);
-		const char *status = str_member(job, "TranscriptionJobStatus");
+		struct json_object *job =
+		    amazon_member(answer, "TranscriptionJob", json_type_object);
+		const char *status = amazon_str(job, "TranscriptionJobStatus");
 		if (status && strcmp(status, "COMPLETED") == 0)
 			break;
 		if (status && strcmp(status, "FAILED") == 0) {
-			const char *why = str_member(job, "FailureReason");
+			const char *why = amazon_str(job, "FailureReason");
 			r->error =
 			    pool_printf(pool, "Amazon Transcribe could not read the audio: %s",
 			                why ? why : "no reason given");
@@ -187,7 +194,7 @@ static enum err wait_job(const struct amazon_settings *a, const char *name, stru
 			e = ERR_INVALID;
 			break;
 		}
-		if (clock_ms() + a->poll_ms > deadline) {
+		if (amazon_clock_ms() + a->poll_ms > deadline) {
 			r->error =
 			    pool_printf(pool, "Amazon Transcribe did not finish within %ld seconds",
 			                (a->timeout_ms + 999) / 1000);
@@ -195,7 +202,7 @@ static enum err wait_job(const struct amazon_settings *a, const char *name, stru
 			e = ERR_TIMEOUT;
 			break;
 		}
-		sleep_ms(a->poll_ms);
+		amazon_sleep_ms(a->poll_ms);
 	}
 	json_object_put(req);
 	return e;
@@ -213,10 +220,10 @@ static enum err to_buf(void *arg, const void *data, size_t len)
 /* One word of the answer from a "pronunciation" item. */
 static struct json_object *word_of(struct json_object *item, double *conf, double *end)
 {
-	struct json_object *alts = member(item, "alternatives", json_type_array);
+	struct json_object *alts = amazon_member(item, "alternatives", json_type_array);
 	struct json_object *alt =
 	    alts && json_object_array_length(alts) > 0 ? json_object_array_get_idx(alts, 0) : NULL;
-	const char *content = str_member(alt, "content");
+	const char *content = amazon_str(alt, "content");
 	double start = num_member(item, "start_time");
 	*end = num_member(item, "end_time");
 	*conf = num_member(alt, "confidence");
@@ -229,7 +236,7 @@ static struct json_object *word_of(struct json_object *item, double *conf, doubl
 	json_object_object_add(w, "start", json_object_new_double(start));
 	json_object_object_add(w, "end", json_object_new_double(*end));
 	json_object_object_add(w, "confidence", json_object_new_double(round(*conf * 1000) / 1000));
-	const char *speaker = str_member(item, "speaker_label");
+	const char *speaker = amazon_str(item, "speaker_label");
 	if (speaker)
 		json_object_object_add(w, "speaker", json_object_new_string(speaker));
 	return w;
@@ -238,14 +245,14 @@ static struct json_object *word_of(struct json_object *item, double *conf, doubl
 /* The speakers' turns ([{speaker, start, end}]), or NULL when unlabelled. */
 static struct json_object *speakers_of(struct json_object *results)
 {
-	struct json_object *labels = member(results, "speaker_labels", json_type_object);
-	struct json_object *segs = member(labels, "segments", json_type_array);
+	struct json_object *labels = amazon_member(results, "speaker_labels", json_type_object);
+	struct json_object *segs = amazon_member(labels, "segments", json_type_array);
 	if (segs == NULL)
 		return NULL;
 	struct json_object *out = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(segs); i++) {
 		struct json_object *s = json_object_array_get_idx(segs, i);
-		const char *who = str_member(s, "speaker_label");
+		const char *who = amazon_str(s, "speaker_label");
 		double start = num_member(s, "start_time"), end = num_member(s, "end_time");
 		if (who == NULL || start < 0 || end < start)
 			continue;
@@ -258,27 +265,28 @@ static struct json_object *speakers_of(struct json_object *results)
 	return out;
 }
 
-bool amazon_answer(const char *transcript, size_t len, struct pool *pool, const char **out)
+bool amazon_answer(const char *transcript, size_t len, double duration, struct pool *pool,
+                   const char **out)
 {
 	struct json_tokener *tok = json_tokener_new_ex(AWS_JSON_DEPTH_MAX);
 	struct json_object *doc = tok ? json_tokener_parse_ex(tok, transcript, (int)len) : NULL;
 	if (tok)
 		json_tokener_free(tok);
-	struct json_object *results = member(doc, "results", json_type_object);
-	struct json_object *texts = member(results, "transcripts", json_type_array);
-	struct json_object *items = member(results, "items", json_type_array);
+	struct json_object *results = amazon_member(doc, "results", json_type_object);
+	struct json_object *texts = amazon_member(results, "transcripts", json_type_array);
+	struct json_object *items = amazon_member(results, "items", json_type_array);
 	if (texts == NULL || items == NULL) {
 		json_object_put(doc);
 		return false;
 	}
 	const char *text = json_object_array_length(texts) > 0
-	                       ? str_member(json_object_array_get_idx(texts, 0), "transcript")
+	                       ? amazon_str(json_object_array_get_idx(texts, 0), "transcript")
 	                       : "";
 	struct json_object *words = json_object_new_array();
-	double conf_sum = 0, duration = 0;
+	double conf_sum = 0, last = 0;
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		struct json_object *item = json_object_array_get_idx(items, i);
-		const char *type = str_member(item, "type");
+		const char *type = amazon_str(item, "type");
 		double conf = 0, end = 0;
 		struct json_object *w =
 		    type && strcmp(type, "pronunciation") == 0 ? word_of(item, &conf, &end) : NULL;
@@ -286,11 +294,12 @@ bool amazon_answer(const char *transcript, size_t len, struct pool *pool, const 
 			continue;
 		json_object_array_add(words, w);
 		conf_sum += conf;
-		duration = end > duration ? end : duration;
+		last = end > last ? end : last;
 	}
 	size_t n = json_object_array_length(words);
 	struct json_object *answer = json_object_new_object();
-	json_object_object_add(answer, "duration", json_object_new_double(duration));
+	json_object_object_add(answer, "duration",
+	                       json_object_new_double(duration >= 0 ? duration : last));
 	json_object_object_add(answer, "text", json_object_new_string(text ? text : ""));
 	json_object_object_add(
 	    answer, "confidence",
@@ -305,13 +314,13 @@ bool amazon_answer(const char *transcript, size_t len, struct pool *pool, const 
 
 /* Reads the transcript at out_key into the answer. */
 static enum err read_transcript(const struct amazon_settings *a, const char *out_key,
-                                struct pool *pool, struct extract_result *r)
+                                double duration, struct pool *pool, struct extract_result *r)
 {
 	struct buf b;
 	buf_init(&b);
 	enum err e = store_get(a->store, out_key, to_buf, &b);
 	const char *answer = NULL;
-	if (e == ERR_OK && !amazon_answer(b.data ? b.data : "", b.len, pool, &answer)) {
+	if (e == ERR_OK && !amazon_answer(b.data ? b.data : "", b.len, duration, pool, &answer)) {
 		log_error("stt: the Transcribe transcript %s is not one", out_key);
 		e = ERR_UNAVAILABLE;
 	}
@@ -337,7 +346,7 @@ static void clean_up(const struct amazon_settings *a, const char *name, const ch
 	struct json_object *req = json_object_new_object();
 	json_object_object_add(req, "TranscriptionJobName", json_object_new_string(name));
 	struct extract_result ignored = {.error = ""};
-	if (call(a, "DeleteTranscriptionJob", req, pool, NULL, &ignored) != ERR_OK)
+	if (amazon_call(a, "DeleteTranscriptionJob", req, pool, NULL, &ignored) != ERR_OK)
 		log_warn("stt: could not delete the Transcribe job %s", name);
 	json_object_put(req);
 	enum err e = store_delete(a->store, out_key);
@@ -345,30 +354,43 @@ static void clean_up(const struct amazon_settings *a, const char *name, const ch
 		log_warn("stt: could not remove the transcript %s", out_key);
 }
 
-enum err amazon_transcribe(const struct amazon_settings *a, const char *id, const char *key,
-                           const char *format, const char *language, struct pool *pool,
-                           struct extract_result *r)
+enum err amazon_transcribe(const struct amazon_settings *a, const struct amazon_job *job,
+                           struct pool *pool, struct extract_result *r)
 {
 	*r = (struct extract_result){
 	    .text = "", .title = "", .author = "", .engine = "transcribe", .error = ""};
-	const char *media = media_format(format);
+	const char *media = media_format(job->format);
 	if (media == NULL) {
-		r->error = pool_printf(pool, "Amazon Transcribe does not take %s audio", format);
+		r->error =
+		    pool_printf(pool, "Amazon Transcribe does not take %s audio", job->format);
 		return ERR_INVALID;
 	}
 	/* Beside the audio: "stt/USER/ID/audio" -> "stt/USER/ID/transcript.json". */
-	const char *slash = strrchr(key, '/');
-	const char *out_key =
-	    pool_printf(pool, "%.*s/transcript.json", slash ? (int)(slash - key) : 0, key);
-	const char *name = pool_printf(pool, "lectern-%s", id);
-	enum err e = start(a, name, key, out_key, media, language, pool, r);
-	if (e != ERR_OK)
-		return e;
-	e = wait_job(a, name, pool, r);
-	if (e == ERR_OK)
-		e = read_transcript(a, out_key, pool, r);
-	/* A job that may still finish is left for the next attempt. */
-	if (e != ERR_TIMEOUT && e != ERR_UNAVAILABLE)
-		clean_up(a, name, out_key, pool);
+	const char *slash = strrchr(job->key, '/');
+	int dir = slash ? (int)(slash - job->key) : 0;
+	const char *out_key = pool_printf(pool, "%.*s/transcript.json", dir, job->key);
+	const char *vocabulary_key = pool_printf(pool, "%.*s/vocabulary.txt", dir, job->key);
+	const char *name = pool_printf(pool, "lectern-%s", job->id);
+	bool tuned = job->vocabulary && *job->vocabulary;
+	const char *vocabulary = tuned
+	                             ? amazon_vocabulary_make(a, name, vocabulary_key,
+	                                                      job->language, job->vocabulary, pool)
+	                             : NULL;
+	enum err e = start(a, name, job->key, out_key, media, job->language, vocabulary, pool, r);
+	/* A job that may still finish is left for the next attempt, and so is
+	 * its vocabulary. */
+	bool ended = e != ERR_TIMEOUT && e != ERR_UNAVAILABLE;
+	if (e == ERR_OK) {
+		e = wait_job(a, name, pool, r);
+		if (e == ERR_OK)
+			e = read_transcript(a, out_key, job->duration, pool, r);
+		ended = e != ERR_TIMEOUT && e != ERR_UNAVAILABLE;
+		if (ended)
+			clean_up(a, name, out_key, pool);
+	}
+	if (tuned && ended)
+		amazon_vocabulary_remove(a, name, vocabulary_key, pool);
+	if (e == ERR_OK && vocabulary)
+		r->engine = "transcribe+course";
 	return e;
 }

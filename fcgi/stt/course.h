@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/mem.h"
 
 enum {
 	COURSE_ORDER = 3,         /* trigrams */
@@ -31,6 +32,12 @@ struct course_stats {
  * ERR_INTERNAL when a file cannot be written (logged). */
 enum err course_write(const char *text, size_t len, const char *prefix,
                       struct course_stats *stats) MUST_CHECK;
+
+/* Appends to out the terms of text[0..len) (words the dictionary of
+ * pocketsphinx's US English model lacks, the most frequent first) as an Amazon Transcribe
+ * vocabulary table (Phrase, SoundsLike, IPA, DisplayAs; tab-separated, a header line) of at most
+ * max bytes: the number of terms, 0 (nothing appended) when none. */
+long course_terms(const char *text, size_t len, size_t max, struct buf *out);
 
 /* Removes the two files of prefix (missing ones are fine). */
 void course_remove(const char *prefix);

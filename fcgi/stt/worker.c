@@ -44,6 +44,11 @@ static const struct cfg_var stt_worker_vars[] = {
      "wait between two polls of an Amazon Transcribe job", NULL},
     {"LECTERN_TRANSCRIBE_TIMEOUT_MS", CFG_INT, "7200000", 1000, 86400000, 0, &amazon.timeout_ms,
      "longest wait for an Amazon Transcribe job (then the task is tried again)", NULL},
+    {"LECTERN_TRANSCRIBE_VOCABULARY_WAIT_MS", CFG_INT, "600000", 0, 86400000, 0,
+     &amazon.vocabulary_wait_ms,
+     "longest wait for the custom vocabulary of the learner's course to be ready (then the job "
+     "runs without it)",
+     NULL},
     {"LECTERN_TRANSCRIBE_SPEAKERS", CFG_INT, "10", 0, AMAZON_SPEAKERS_MAX, 0, &amazon.speakers,
      "speakers Amazon Transcribe tells apart (MaxSpeakerLabels, 2-30; 0 or 1: no labels)", NULL},
     {"LECTERN_WORK_DIR", CFG_STRING, "/tmp", 1, 1024, 0, &work_dir,
@@ -115,14 +120,12 @@ static enum err write_fd(void *arg, const void *data, size_t len)
 	return ERR_OK;
 }
 
-/* The course model of the task's user into files at prefix (of cap):
- * false when they have no document, or it could not be built (the general
- * model is then used alone). */
-static bool course_files(struct db *db, const struct task *t, struct pool *pool, char *prefix,
-                         size_t cap)
+/* The text of the task's user's documents (the most recent first), NULL
+ * when they have none or the course is not used. */
+static const char *course_text(struct db *db, const struct task *t, struct pool *pool)
 {
 	if (course_weight == 0)
-		return false;
+		return NULL;
 	char max[24];
 	snprintf(max, sizeof(max), "%ld", course_bytes);
 	const char *p[] = {t->user_id, max};
@@ -131,8 +134,19 @@ static bool course_files(struct db *db, const struct task *t, struct pool *pool,
 	           "SELECT left(string_agg(left(text, $2::int), E'\\n\\n' ORDER BY updated_at "
 	           "DESC), $2::int) FROM document_replica WHERE user_id = $1 AND deleted_at IS "
 	           "NULL AND status = 'processed' AND text IS NOT NULL",
-	           2, p, pool, 1, &text) != ERR_OK ||
-	    text == NULL)
+	           2, p, pool, 1, &text) != ERR_OK)
+		return NULL;
+	return text;
+}
+
+/* The course model of the task's user into files at prefix (of cap):
+ * false when they have no document, or it could not be built (the general
+ * model is then used alone). */
+static bool course_files(struct db *db, const struct task *t, struct pool *pool, char *prefix,
+                         size_t cap)
+{
+	const char *text = course_text(db, t, pool);
+	if (text == NULL)
 		return false;
 	snprintf(prefix, cap, "%s/lectern-course-XXXXXX", work_dir);
 	int fd = mkstemp(prefix);
@@ -152,20 +166,12 @@ static bool course_files(struct db *db, const struct task *t, struct pool *pool,
 	return e == ERR_OK;
 }
 
-/* Reads the task's audio in the sandbox into r (or has Amazon Transcribe
- * read it from the bucket). */
-static enum err run(struct db *db, const struct task *t, struct pool *pool,
-                    struct extract_result *r)
+/* The task's audio copied from the store into a temporary file at path
+ * (of STT_PATH_MAX), to be removed by the caller when ERR_OK. A missing
+ * object is ERR_INVALID with r->error set. */
+static enum err fetch(const struct task *t, char *path, struct extract_result *r)
 {
-	if (stt_cfg.engine == STT_ENGINE_TRANSCRIBE) {
-		enum err e =
-		    amazon_transcribe(&amazon, t->id, t->key, t->format, t->language, pool, r);
-		/* Transcribe's trouble, not the file's: the task is tried again. */
-		return e == ERR_UNAVAILABLE || e == ERR_TIMEOUT || e == ERR_FORBIDDEN ? ERR_INTERNAL
-		                                                                      : e;
-	}
-	char path[STT_PATH_MAX], course[STT_PATH_MAX];
-	snprintf(path, sizeof(path), "%s/lectern-audio-XXXXXX", work_dir);
+	snprintf(path, STT_PATH_MAX, "%s/lectern-audio-XXXXXX", work_dir);
 	int fd = mkstemp(path);
 	if (fd < 0) {
 		log_error("stt worker: cannot create a file in %s: %s", work_dir, strerror(errno));
@@ -174,17 +180,67 @@ static enum err run(struct db *db, const struct task *t, struct pool *pool,
 	enum err e = store_get(service_store(), t->key, write_fd, &fd);
 	if (close(fd) != 0 && e == ERR_OK)
 		e = ERR_INTERNAL;
-	bool tuned = e == ERR_OK && course_files(db, t, pool, course, sizeof(course));
+	if (e == ERR_NOT_FOUND) {
+		*r = (struct extract_result){.text = "", .error = "the stored audio is missing"};
+		e = ERR_INVALID;
+	}
+	if (e != ERR_OK)
+		unlink(path);
+	return e;
+}
+
+/* Amazon Transcribe reads the audio from the bucket, but the file is first
+ * decoded here in the sandbox ("probe"): what is not audio, or is longer
+ * than LECTERN_STT_MAX_SECONDS, fails before Transcribe is paid for it,
+ * and the measured duration is the transcription's. An English course's
+ * terms go with the job as its vocabulary. */
+static enum err run_amazon(struct db *db, const struct task *t, struct pool *pool,
+                           struct extract_result *r)
+{
+	char path[STT_PATH_MAX];
+	enum err e = fetch(t, path, r);
+	if (e != ERR_OK)
+		return e;
+	e = extract_run("lectern-transcribe", "probe", path, "the audio", &limits, pool, r);
+	unlink(path);
+	if (e != ERR_OK)
+		return e;
+	struct json_object *probe = http_json_parse(r->text, r->text_len), *d = NULL;
+	struct amazon_job job = {t->id, t->key, t->format, t->language, NULL, -1};
+	if (json_object_object_get_ex(probe, "duration", &d))
+		job.duration = json_object_get_double(d);
+	json_object_put(probe);
+	const char *text = strncmp(t->language, "en-", 3) == 0 ? course_text(db, t, pool) : NULL;
+	struct buf terms;
+	buf_init(&terms);
+	long n = text ? course_terms(text, strlen(text), AMAZON_VOCABULARY_MAX, &terms) : 0;
+	if (n > 0) {
+		job.vocabulary = pool_strdup(pool, terms.data);
+		log_info("transcription %s: a vocabulary of %ld course terms", t->id, n);
+	}
+	buf_clear(&terms);
+	e = amazon_transcribe(&amazon, &job, pool, r);
+	/* Transcribe's trouble, not the file's: the task is tried again. */
+	return e == ERR_UNAVAILABLE || e == ERR_TIMEOUT || e == ERR_FORBIDDEN ? ERR_INTERNAL : e;
+}
+
+/* Reads the task's audio in the sandbox into r (or has Amazon Transcribe
+ * read it from the bucket). */
+static enum err run(struct db *db, const struct task *t, struct pool *pool,
+                    struct extract_result *r)
+{
+	if (stt_cfg.engine == STT_ENGINE_TRANSCRIBE)
+		return run_amazon(db, t, pool, r);
+	char path[STT_PATH_MAX], course[STT_PATH_MAX];
+	enum err e = fetch(t, path, r);
+	if (e != ERR_OK)
+		return e;
+	bool tuned = course_files(db, t, pool, course, sizeof(course));
 	/* The language, then the course model's share and files. */
 	const char *arg = tuned ? pool_printf(pool, "%s %.2f %s", t->language,
 	                                      (double)course_weight / 100, course)
 	                        : t->language;
-	if (e == ERR_NOT_FOUND) {
-		*r = (struct extract_result){.text = "", .error = "the stored audio is missing"};
-		e = ERR_INVALID;
-	} else if (e == ERR_OK) {
-		e = extract_run("lectern-transcribe", arg, path, "the audio", &limits, pool, r);
-	}
+	e = extract_run("lectern-transcribe", arg, path, "the audio", &limits, pool, r);
 	if (tuned)
 		course_remove(course);
 	unlink(path);

@@ -30,10 +30,46 @@ static struct json_object *get(struct json_object *o, const char *name)
 	return v;
 }
 
+/* The table course_terms writes for a course that says "glycolysis". */
+static const char vocabulary[] = "Phrase\tSoundsLike\tIPA\tDisplayAs\n"
+                                 "glycolysis\t\t\tglycolysis\n";
+
+static enum err run_with(const char *id, const char *key, const char *format, const char *terms,
+                         double duration, struct pool *pool, struct extract_result *r)
+{
+	struct amazon_job job = {id, key, format, "en-US", terms, duration};
+	return amazon_transcribe(&a, &job, pool, r);
+}
+
 static enum err run(const char *id, const char *key, const char *format, struct pool *pool,
                     struct extract_result *r)
 {
-	return amazon_transcribe(&a, id, key, format, "en-US", pool, r);
+	return run_with(id, key, format, NULL, -1, pool, r);
+}
+
+/* The names of the vocabularies Transcribe holds, comma separated. */
+static const char *vocabularies(struct pool *pool)
+{
+	struct aws_json_request q = {.service = "transcribe",
+	                             .method = "POST",
+	                             .path = "/",
+	                             .target = "Transcribe.ListVocabularies",
+	                             .body = "{}"};
+	struct json_object *answer = NULL, *list = NULL;
+	if (aws_json_call(a.aws, &q, pool, &answer) != ERR_OK ||
+	    !json_object_object_get_ex(answer, "Vocabularies", &list))
+		return "(no answer)";
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *name = NULL;
+		json_object_object_get_ex(json_object_array_get_idx(list, i), "VocabularyName",
+		                          &name);
+		buf_printf(&b, "%s%s", i ? "," : "", json_object_get_string(name));
+	}
+	const char *out = pool_strdup(pool, b.data ? b.data : "");
+	buf_clear(&b);
+	return out;
 }
 
 static enum err sink(void *arg, const void *data, size_t len)
@@ -48,18 +84,24 @@ static void test_labelled(void)
 	struct extract_result r;
 	put("stt/u1/t1/audio", "RIFF....WAVE");
 	a.speakers = 2;
-	if (!is_long(run("t1", "stt/u1/t1/audio", "wav", pool, &r), ERR_OK, "a finished job"))
+	if (!is_long(run_with("t1", "stt/u1/t1/audio", "wav", vocabulary, -1, pool, &r), ERR_OK,
+	             "a finished job with the course's vocabulary"))
 		tap_diag("error: %s", r.error);
-	is_str(r.engine, "transcribe", "engine");
+	is_str(r.engine, "transcribe+course", "engine: Transcribe tuned to the course");
 	struct json_object *o = json_tokener_parse(r.text);
 	ok(o != NULL, "the answer is JSON");
 	is_str(json_object_get_string(get(o, "text")),
-	       "Cells are the units of life. Glycolysis splits glucose.", "the transcript's text");
+	       "Cells are the units of life. glycolysis splits glucose.",
+	       "the transcript's text has the course term as the vocabulary spells it");
+	is_str(vocabularies(pool), "", "the job's vocabulary is deleted with it");
+	is_long(store_get(a.store, "stt/u1/t1/vocabulary.txt", sink, NULL), ERR_NOT_FOUND,
+	        "and its table is removed from the bucket");
 	struct json_object *words = get(o, "words");
 	is_long((long)json_object_array_length(words), 9, "nine words (punctuation left out)");
 	struct json_object *w0 = json_object_array_get_idx(words, 0),
 	                   *w6 = json_object_array_get_idx(words, 6);
 	is_str(json_object_get_string(get(w0, "word")), "Cells", "first word");
+	is_str(json_object_get_string(get(w6, "word")), "glycolysis", "the course term");
 	ok(json_object_get_double(get(w0, "start")) == 0.04 &&
 	       json_object_get_double(get(w0, "end")) == 0.42,
 	   "its times");
@@ -86,8 +128,13 @@ static void test_unlabelled(void)
 	struct extract_result r;
 	put("stt/u1/t2/audio", "ID3 mp3");
 	a.speakers = 0;
-	is_long(run("t2", "stt/u1/t2/audio", "mp3", pool, &r), ERR_OK, "a job without labels");
+	is_long(run_with("t2", "stt/u1/t2/audio", "mp3", NULL, 4.25, pool, &r), ERR_OK,
+	        "a job without labels or vocabulary");
+	is_str(r.engine, "transcribe", "engine: Transcribe alone");
 	struct json_object *o = json_tokener_parse(r.text);
+	ok(strstr(r.text, "Lycos splits") != NULL, "the course term is misheard without it");
+	ok(json_object_get_double(get(o, "duration")) == 4.25,
+	   "the duration measured before is the transcription's");
 	ok(get(o, "speakers") == NULL, "speakers are null without labels");
 	ok(get(json_object_array_get_idx(get(o, "words"), 0), "speaker") == NULL,
 	   "and the words have none");
@@ -146,21 +193,52 @@ static void test_retry(void)
 	a.timeout_ms = 20000;
 	is_long(run("r1", "stt/u1/late/audio", "wav", pool, &r), ERR_OK,
 	        "the next attempt finds the job running and gets its transcript");
-	ok(strstr(r.text, "Glycolysis") != NULL, "with the text");
+	ok(strstr(r.text, "splits glucose") != NULL, "with the text");
 	pool_free(pool);
+}
+
+/* A vocabulary Transcribe refuses, or is slow to build, is left out: the
+ * job runs without it, and it is deleted all the same. */
+static void test_vocabulary_refused(void)
+{
+	static const struct {
+		const char *name, *id, *table;
+	} cases[] = {
+	    {"a vocabulary with a phrase Transcribe refuses", "v1",
+	     "Phrase\tSoundsLike\tIPA\tDisplayAs\ntwo words\t\t\ttwo words\n"},
+	    {"a vocabulary without its columns", "v2", "glycolysis\n"},
+	    {"a vocabulary that is never ready", "v3",
+	     "Phrase\tSoundsLike\tIPA\tDisplayAs\nslowvocabulary\t\t\tslowvocabulary\n"},
+	};
+	a.vocabulary_wait_ms = 300;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct pool *pool = pool_new();
+		struct extract_result r;
+		char key[64];
+		snprintf(key, sizeof(key), "stt/u1/%s/audio", cases[i].id);
+		put(key, "x");
+		ok(run_with(cases[i].id, key, "wav", cases[i].table, -1, pool, &r) == ERR_OK,
+		   "%s: the job runs", cases[i].name);
+		ok(strcmp(r.engine, "transcribe") == 0, "%s: without it", cases[i].name);
+		const char *left = vocabularies(pool);
+		if (!ok(*left == '\0', "%s: deleted", cases[i].name))
+			tap_diag("left: %s", left);
+		pool_free(pool);
+	}
+	a.vocabulary_wait_ms = 20000;
 }
 
 static void test_answer(void)
 {
 	struct pool *pool = pool_new();
 	const char *out = NULL;
-	ok(!amazon_answer("{\"results\": 3}", 14, pool, &out), "a transcript without results");
-	ok(!amazon_answer("[1,2", 4, pool, &out), "text that is not JSON");
+	ok(!amazon_answer("{\"results\": 3}", 14, -1, pool, &out), "a transcript without results");
+	ok(!amazon_answer("[1,2", 4, -1, pool, &out), "text that is not JSON");
 	const char *odd = "{\"results\": {\"transcripts\": [], \"items\": [{\"type\": "
 	                  "\"pronunciation\", \"start_time\": \"2\", \"end_time\": \"1\", "
 	                  "\"alternatives\": [{\"content\": \"x\", \"confidence\": \"7\"}]}, "
 	                  "{\"type\": \"pronunciation\", \"start_time\": \"nan\"}, 5]}}";
-	ok(amazon_answer(odd, strlen(odd), pool, &out), "odd items are read");
+	ok(amazon_answer(odd, strlen(odd), -1, pool, &out), "odd items are read");
 	ok(out && strstr(out, "\"words\":[]") != NULL, "and left out (%s)", out ? out : "");
 	ok(amazon_language_known("de-DE") && !amazon_language_known("xx-XX"),
 	   "Transcribe's languages");
@@ -194,11 +272,13 @@ int main(void)
 	                             .bucket = "lectern",
 	                             .poll_ms = 50,
 	                             .timeout_ms = 20000,
-	                             .speakers = 10};
+	                             .speakers = 10,
+	                             .vocabulary_wait_ms = 20000};
 	test_labelled();
 	test_unlabelled();
 	test_failures();
 	test_retry();
+	test_vocabulary_refused();
 	test_answer();
 
 	struct aws_config wrong = cfg;

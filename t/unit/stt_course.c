@@ -117,6 +117,41 @@ static bool dict_has(const char *path, const char *line)
 	return found;
 }
 
+/* The course's terms as an Amazon Transcribe vocabulary table. */
+static void test_terms(const char *text)
+{
+	struct buf b;
+	buf_init(&b);
+	const char *more = "The Pyruvat cycle follows glycolysis. DNA and ATPX x2y don't "
+	                   "count; nor does Pyruv\xc3\xa9s.";
+	char *both = xmalloc(strlen(text) + strlen(more) + 2);
+	snprintf(both, strlen(text) + strlen(more) + 2, "%s %s", text, more);
+	long n = course_terms(both, strlen(both), 50000, &b);
+	const char *want = "Phrase\tSoundsLike\tIPA\tDisplayAs\n"
+	                   "glycolysis\t\t\tglycolysis\n";
+	ok(n >= 1 && b.data && strncmp(b.data, want, strlen(want)) == 0,
+	   "the most frequent term first, in lower case once written so (%ld terms)", n);
+	if (b.data && strncmp(b.data, want, strlen(want)) != 0)
+		tap_diag("got: %s", b.data);
+	ok(b.data && strstr(b.data, "\nPyruvat\t\t\tPyruvat\n") != NULL,
+	   "a name keeps its capital");
+	ok(b.data && !strstr(b.data, "\ncell") && !strstr(b.data, "\nenergy"),
+	   "words the lexicon has are not terms");
+	ok(b.data && !strstr(b.data, "DNA") && !strstr(b.data, "ATPX") && !strstr(b.data, "x2y") &&
+	       !strstr(b.data, "don") && !strstr(b.data, "Pyruv\xc3"),
+	   "acronyms, words with digits, apostrophes or other letters are left out");
+	size_t len = b.len;
+	b.len = 0;
+	is_long(course_terms(both, strlen(both), len - 1, &b), n - 1,
+	        "the table stops before max bytes");
+	ok(b.len <= len - 1, "and is within it (%zu bytes)", b.len);
+	b.len = 0;
+	is_long(course_terms("the cell and 42", 15, 50000, &b), 0, "a text without terms");
+	is_long((long)b.len, 0, "writes nothing");
+	buf_clear(&b);
+	free(both);
+}
+
 int main(void)
 {
 	log_init("test", LOG_LEVEL_ERROR);
@@ -154,6 +189,7 @@ int main(void)
 	course_remove(prefix);
 	ok(access(lm, F_OK) != 0 && access(dic, F_OK) != 0, "course_remove removes both files");
 
+	test_terms(text);
 	is_long(course_write("1984. 42!", 9, prefix, &st), ERR_NOT_FOUND, "a text without words");
 	is_long(course_write("", 0, prefix, &st), ERR_NOT_FOUND, "an empty text");
 	course_remove(prefix);
