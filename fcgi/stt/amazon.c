@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "core/clock.h"
 #include "amazon.h"
 #include "core/log.h"
 
@@ -35,20 +36,6 @@ const char *amazon_languages(void)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 			         l == languages ? "" : ", ", *l);
 	return list;
-}
-
-static long long clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 static struct json_object *member(struct json_object *o, const char *name, enum json_type type)
@@ -195,7 +182,7 @@ static enum err wait_job(const struct amazon_settings *a, const char *name, stru
 			e = ERR_TIMEOUT;
 			break;
 		}
-		sleep_ms(a->poll_ms);
+		clock_sleep_ms(a->poll_ms);
 	}
 	json_object_put(req);
 	return e;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "speech/tts_impl.h"
 #include "speech/tts_polly.h"
@@ -26,13 +27,6 @@
 #endif
 
 enum { CHILD_OPEN_FILES_MAX = 64 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_limit(int resource, rlim_t v)
 {
@@ -84,7 +78,7 @@ static int read_full(int fd, void *dst, size_t n, long long deadline)
 	char *p = dst;
 	size_t got = 0;
 	while (got < n) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		if (left <= 0)
 			return -2;
 		struct pollfd pfd = {fd, POLLIN, 0};
@@ -184,7 +178,7 @@ enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *
 		child(fds[1], voice, script, speed, limits);
 	}
 	close(fds[1]);
-	long long deadline = now_ms() + limits->wall_ms;
+	long long deadline = clock_ms() + limits->wall_ms;
 	enum err e = pump(fds[0], format, limits, out, tap, res, deadline);
 	close(fds[0]);
 	if (e != ERR_OK)
