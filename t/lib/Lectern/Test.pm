@@ -348,10 +348,10 @@ sub stop {
 	}
 }
 
-# upload(TOKEN, FILENAME, BYTES, TYPE, {OPTIONS}) -> (status, json, headers, raw body):
-# a file as multipart/form-data (TYPE: application/octet-stream), by default
-# a document through POST /api/v1/documents/upload?wait=25, which waits up
-# to 25 s for its processing. OPTIONS:
+# upload(TOKEN, FILENAME, BYTES, TYPE, {OPTIONS}) -> (status, json, headers,
+# raw body): a file as multipart/form-data (TYPE: application/octet-stream),
+# by default a document through POST /api/v1/documents/upload?wait=25, which
+# waits up to 25 s for its processing. OPTIONS:
 #   path => PATH                 another endpoint (e.g. /api/v1/stt/transcribe)
 #   part => NAME                 the file's part (file)
 #   fields => { NAME => VALUE }  more parts after the file, by name
@@ -360,7 +360,8 @@ sub upload {
 	my $fields = $o->{fields} // {};
 	my ($body, $ct) = multipart_body([ $o->{part} // 'file', $filename, $data, $type ],
 		map { [ $_, undef, $fields->{$_} ] } sort keys %$fields);
-	my ($status, $headers, $json, $raw) = $self->request(POST => $o->{path} // '/api/v1/documents/upload?wait=25',
+	my ($status, $headers, $json, $raw) =
+		$self->request(POST => $o->{path} // '/api/v1/documents/upload?wait=25',
 		{ Authorization => "Bearer $token", 'Content-Type' => $ct }, $body);
 	return ($status, $json, $headers, $raw);
 }
