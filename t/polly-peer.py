@@ -23,7 +23,6 @@ import math
 import os
 import re
 import struct
-import sys
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -98,10 +97,7 @@ class PollyPeer(aws_peer.Peer):
 
 
 def main():
-    if "--mode" not in sys.argv:
-        sys.argv[1:1] = ["--mode", "json"]
-    aws_peer.Peer = PollyPeer
-    aws_peer.main()
+    aws_peer.main(PollyPeer)
 
 
 if __name__ == "__main__":
