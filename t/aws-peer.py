@@ -341,7 +341,12 @@ class Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def main():
+def main(handler=None):
+    """Serves as the options say; handler (a Peer subclass) answers instead
+    of Peer in the peers built on this one, whose --mode is json unless
+    given."""
+    if handler is not None and "--mode" not in sys.argv:
+        sys.argv[1:1] = ["--mode", "json"]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mode", choices=("s3", "json"), required=True)
     ap.add_argument("--upstream", help="s3rver base URL (s3 mode)")
@@ -356,7 +361,7 @@ def main():
     opts = ap.parse_args()
     if opts.mode == "s3" and not opts.upstream:
         ap.error("--upstream is required in s3 mode")
-    server = Server(("127.0.0.1", opts.port), Peer)
+    server = Server(("127.0.0.1", opts.port), handler or Peer)
     server.opts = opts
     server.state = {"lock": threading.Lock(), "aborted": [], "attempts": {}}
     tmp = opts.port_file + ".tmp"

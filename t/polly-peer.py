@@ -228,16 +228,13 @@ class PollyPeer(aws_peer.Peer):
 
 
 def main():
-    if "--mode" not in sys.argv:
-        sys.argv[1:1] = ["--mode", "json"]
     upstream = ""
     if "--s3-upstream" in sys.argv:
         i = sys.argv.index("--s3-upstream")
         upstream = sys.argv[i + 1]
         del sys.argv[i:i + 2]
     PollyPeer.s3_upstream = upstream
-    aws_peer.Peer = PollyPeer
-    aws_peer.main()
+    aws_peer.main(PollyPeer)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import importlib.util
 import itertools
 import json
 import os
-import sys
 import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -118,11 +117,8 @@ class TextractPeer(aws_peer.Peer):
 
 
 def main():
-    if "--mode" not in sys.argv:
-        sys.argv[1:1] = ["--mode", "json"]
-    aws_peer.Peer = TextractPeer
     aws_peer.Server.textract = {"lock": threading.Lock(), "ids": itertools.count(1), "jobs": {}}
-    aws_peer.main()
+    aws_peer.main(TextractPeer)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import importlib.util
 import json
 import os
 import re
-import sys
 import threading
 import urllib.parse
 
@@ -306,12 +305,9 @@ class TranscribePeer(aws_peer.Peer):
 
 
 def main():
-    if "--mode" not in sys.argv:
-        sys.argv[1:1] = ["--mode", "json"]
-    aws_peer.Peer = TranscribePeer
     aws_peer.Server.transcribe = {"lock": threading.Lock(), "objects": {}, "jobs": {},
                                   "vocabularies": {}}
-    aws_peer.main()
+    aws_peer.main(TranscribePeer)
 
 
 if __name__ == "__main__":

@@ -3,16 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/owned.h"
 #include "chat.h"
 #include "events/event.h"
 #include "web/valid.h"
-
-/* The dispatcher's sentence for a malformed id too, so nothing tells a
- * missing session from another user's. */
-static enum err not_found(struct http_req *req)
-{
-	return http_error(req, ERR_NOT_FOUND, "Not found.");
-}
 
 /* Postgres' text form of a uuid[] ("{a,b}") as a JSON array. */
 static struct json_object *ids_json(const char *v)
@@ -46,19 +40,9 @@ struct json_object *chat_session_json(const PGresult *res, int row)
 
 enum err chat_session_load(struct http_req *req, const char *id, PGresult **out)
 {
-	const char *p[] = {id, req->user_id};
-	PGresult *res = NULL;
-	enum err e = db_exec_prepared(
-	    service_db(), "chat_session_get",
-	    "SELECT " CHAT_SQL_SESSION " FROM sessions WHERE id = $1 AND user_id = $2", 2, p, &res);
-	if (e != ERR_OK)
-		return e;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return not_found(req);
-	}
-	*out = res;
-	return ERR_OK;
+	return owned_row(req, "chat_session_get",
+	                 "SELECT " CHAT_SQL_SESSION " FROM sessions WHERE id = $1 AND user_id = $2",
+	                 id, out);
 }
 
 enum err chat_doc_ids(struct http_req *req, const char **out, size_t *count)
@@ -91,7 +75,7 @@ enum err chat_doc_ids(struct http_req *req, const char **out, size_t *count)
 		}
 		/* A malformed id names no document: 404 like another user's. */
 		if (!valid_uuid(json_object_get_string(v), id)) {
-			e = not_found(req);
+			e = owned_not_found(req);
 			goto out;
 		}
 		buf_printf(&b, "%s%s", i ? "," : "", id);
@@ -108,7 +92,7 @@ enum err chat_doc_ids(struct http_req *req, const char **out, size_t *count)
 	if (e != ERR_OK)
 		goto out;
 	if (strcmp(v[0], v[1]) != 0) {
-		e = not_found(req);
+		e = owned_not_found(req);
 		goto out;
 	}
 	*out = pool_strdup(req->pool, b.data);
@@ -189,7 +173,7 @@ enum err chat_session_delete(struct http_req *req)
 	long n = db_affected(res);
 	PQclear(res);
 	if (n != 1)
-		return not_found(req);
+		return owned_not_found(req);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "message", json_object_new_string("Session deleted."));
 	json_object_object_add(o, "session_id", json_object_new_string(id));

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/owned.h"
 #include "documents.h"
 #include "events/event.h"
 #include "events/job.h"
@@ -62,64 +63,30 @@ struct json_object *docs_note_json(const PGresult *res, int row)
 	return o;
 }
 
-/* The dispatcher's sentence for a malformed id too, so nothing tells a
- * missing document from another user's or from a malformed id. */
-static enum err not_found(struct http_req *req)
-{
-	return http_error(req, ERR_NOT_FOUND, "Not found.");
-}
-
 enum err docs_load(struct http_req *req, const char *id, PGresult **out)
 {
-	const char *params[] = {id, req->user_id};
-	PGresult *res = NULL;
-	enum err e = db_exec_prepared(service_db(), "docs_get",
-	                              "SELECT " DOCS_SQL_FULL
-	                              " FROM documents WHERE id = $1 AND user_id = $2",
-	                              2, params, &res);
-	if (e != ERR_OK)
-		return e;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return not_found(req);
-	}
-	*out = res;
-	return ERR_OK;
+	return owned_row(req, "docs_get",
+	                 "SELECT " DOCS_SQL_FULL " FROM documents WHERE id = $1 AND user_id = $2",
+	                 id, out);
+}
+
+static struct json_object *list_item(const PGresult *res, int row)
+{
+	return docs_json(res, row, false);
 }
 
 enum err docs_list(struct http_req *req)
 {
-	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
-	char slimit[24], soffset[24];
-	snprintf(slimit, sizeof(slimit), "%ld", limit);
-	snprintf(soffset, sizeof(soffset), "%ld", offset);
-	const char *params[] = {req->user_id, slimit, soffset};
-	PGresult *res = NULL, *count = NULL;
-	enum err e =
-	    db_exec_prepared(service_db(), "docs_list",
-	                     "SELECT " DOCS_SQL_SUMMARY " FROM documents WHERE user_id = $1 "
-	                     "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-	                     3, params, &res);
-	if (e == ERR_OK)
-		e = db_exec_prepared(service_db(), "docs_count",
-		                     "SELECT count(*) FROM documents WHERE user_id = $1", 1, params,
-		                     &count);
-	if (e != ERR_OK)
-		goto out;
-	long long total = row_ll(count, 0, 0);
-	struct json_object *arr = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(arr, docs_json(res, i, false));
-	e = http_page_headers(req, "/api/v1/documents", limit, offset, total);
-	if (e != ERR_OK) {
-		json_object_put(arr);
-		goto out;
-	}
-	e = http_send_json(req, 200, arr);
-out:
-	PQclear(res);
-	PQclear(count);
-	return e;
+	static const struct owned_list list = {
+	    .stmt = "docs_list",
+	    .sql = "SELECT " DOCS_SQL_SUMMARY " FROM documents WHERE user_id = $1 "
+	           "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+	    .count_stmt = "docs_count",
+	    .count_sql = "SELECT count(*) FROM documents WHERE user_id = $1",
+	    .url = "/api/v1/documents",
+	    .json = list_item,
+	};
+	return owned_list_send(req, &list);
 }
 
 enum err docs_get(struct http_req *req)
@@ -135,21 +102,21 @@ enum err docs_get(struct http_req *req)
 }
 
 /* Loads the columns named in sql (with $1 id, $2 owner) into values. */
-static enum err owned_row(struct http_req *req, const char *id, const char *sql, int ncols,
-                          const char **values)
+static enum err owned_columns(struct http_req *req, const char *id, const char *sql, int ncols,
+                              const char **values)
 {
 	const char *params[] = {id, req->user_id};
 	enum err e = db_row(service_db(), sql, 2, params, req->pool, ncols, values);
-	return e == ERR_NOT_FOUND ? not_found(req) : e;
+	return e == ERR_NOT_FOUND ? owned_not_found(req) : e;
 }
 
 enum err docs_download(struct http_req *req)
 {
 	const char *id = http_param(req, "id"), *v[3];
-	enum err e = owned_row(req, id,
-	                       "SELECT storage_key, filename, content_type FROM documents "
-	                       "WHERE id = $1 AND user_id = $2",
-	                       3, v);
+	enum err e = owned_columns(req, id,
+	                           "SELECT storage_key, filename, content_type FROM documents "
+	                           "WHERE id = $1 AND user_id = $2",
+	                           3, v);
 	if (e != ERR_OK)
 		return e;
 	struct store_download dl;
@@ -203,7 +170,7 @@ enum err docs_process(struct http_req *req)
 		                     "updated_at = now() WHERE id = $1 AND user_id = $2",
 		                     2, params, &res);
 	if (e == ERR_OK && db_affected(res) != 1)
-		e = not_found(req);
+		e = owned_not_found(req);
 	if (e == ERR_OK)
 		e = queue(req, DOCS_JOB_PROCESS, id, NULL, job_id);
 	e = db_end(service_db(), e);
@@ -223,7 +190,7 @@ enum err docs_notes(struct http_req *req)
 {
 	const char *id = http_param(req, "id"), *v[1];
 	enum err e =
-	    owned_row(req, id, "SELECT id FROM documents WHERE id = $1 AND user_id = $2", 1, v);
+	    owned_columns(req, id, "SELECT id FROM documents WHERE id = $1 AND user_id = $2", 1, v);
 	if (e != ERR_OK)
 		return e;
 	const char *params[] = {id, req->user_id};
@@ -250,10 +217,10 @@ enum err docs_regenerate_notes(struct http_req *req)
 	const char *id = http_param(req, "id"), *v[2];
 	char job_id[EVENT_ID_LEN + 1], note_id[EVENT_ID_LEN + 1];
 	enum err e =
-	    owned_row(req, id,
-	              "SELECT status, content IS NOT NULL AND content <> '' FROM documents "
-	              "WHERE id = $1 AND user_id = $2",
-	              2, v);
+	    owned_columns(req, id,
+	                  "SELECT status, content IS NOT NULL AND content <> '' FROM documents "
+	                  "WHERE id = $1 AND user_id = $2",
+	                  2, v);
 	if (e != ERR_OK)
 		return e;
 	if (strcmp(v[0], "processed") != 0 || v[1][0] != 't')
@@ -296,7 +263,7 @@ enum err docs_delete(struct http_req *req)
 		                     "RETURNING storage_key",
 		                     2, params, &res);
 	if (e == ERR_OK && PQntuples(res) != 1)
-		e = not_found(req);
+		e = owned_not_found(req);
 	if (e == ERR_OK)
 		e = outbox_record(service_db(), "document.deleted", DOCS_SERVICE, req->user_id,
 		                  payload);

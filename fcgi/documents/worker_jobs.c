@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
 #include "docs_worker.h"
 #include "events/event.h"
 #include "extract/extract_textract.h"
@@ -130,21 +131,10 @@ static enum err load_doc(struct db *db, struct pool *pool, const char *id, struc
 
 static enum err write_fd(void *arg, const void *data, size_t len)
 {
-	int fd = *(int *)arg;
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_error("documents worker: writing the temporary copy: %s",
-			          strerror(errno));
-			return ERR_INTERNAL;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return ERR_OK;
+	if (fd_write_all(*(int *)arg, data, len))
+		return ERR_OK;
+	log_error("documents worker: writing the temporary copy: %s", strerror(errno));
+	return ERR_INTERNAL;
 }
 
 /* Which engine reads a document of type under LECTERN_EXTRACT_ENGINE:

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/owned.h"
 #include "app/service.h"
 #include "core/log.h"
 #include "data/row.h"
@@ -75,30 +76,20 @@ struct json_object *cards_json(const PGresult *res, int row)
 
 enum err cards_not_found(struct http_req *req)
 {
-	return http_error(req, ERR_NOT_FOUND, "Not found.");
+	return owned_not_found(req);
 }
 
 enum err cards_load(struct http_req *req, const char *id, bool lock, PGresult **out)
 {
-	const char *params[] = {id, req->user_id};
-	PGresult *res = NULL;
-	enum err e = lock ? db_exec_prepared(service_db(), "cards_get_lock",
-	                                     "SELECT " CARDS_SQL_COLUMNS
-	                                     " FROM cards c WHERE c.id = $1 AND c.user_id = $2 "
-	                                     "FOR UPDATE",
-	                                     2, params, &res)
-	                  : db_exec_prepared(service_db(), "cards_get",
-	                                     "SELECT " CARDS_SQL_COLUMNS
-	                                     " FROM cards c WHERE c.id = $1 AND c.user_id = $2",
-	                                     2, params, &res);
-	if (e != ERR_OK)
-		return e;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return cards_not_found(req);
-	}
-	*out = res;
-	return ERR_OK;
+	if (lock)
+		return owned_row(req, "cards_get_lock",
+		                 "SELECT " CARDS_SQL_COLUMNS
+		                 " FROM cards c WHERE c.id = $1 AND c.user_id = $2 FOR UPDATE",
+		                 id, out);
+	return owned_row(req, "cards_get",
+	                 "SELECT " CARDS_SQL_COLUMNS
+	                 " FROM cards c WHERE c.id = $1 AND c.user_id = $2",
+	                 id, out);
 }
 
 bool cards_tag_ok(const char *tag, size_t len)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/owned.h"
 #include "core/log.h"
 #include "quiz.h"
 #include "data/row.h"
@@ -73,64 +74,39 @@ struct json_object *quiz_json(const PGresult *res, int row, bool with_answers, b
 	return o;
 }
 
-/* The dispatcher's sentence for a malformed id too, so nothing tells a
- * missing quiz from another user's or from a malformed id. */
+/* owned_not_found, under the name the quiz routes use. */
 enum err quiz_not_found(struct http_req *req)
 {
-	return http_error(req, ERR_NOT_FOUND, "Not found.");
+	return owned_not_found(req);
 }
 
 enum err quiz_load(struct http_req *req, const char *id, PGresult **out)
 {
-	const char *params[] = {id, req->user_id};
-	PGresult *res = NULL;
-	enum err e = db_exec_prepared(service_db(), "quiz_get",
-	                              "SELECT " QUIZ_SQL_COLUMNS
-	                              " FROM quizzes q WHERE q.id = $1 AND q.user_id = $2",
-	                              2, params, &res);
-	if (e != ERR_OK)
-		return e;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return quiz_not_found(req);
-	}
-	*out = res;
-	return ERR_OK;
+	return owned_row(req, "quiz_get",
+	                 "SELECT " QUIZ_SQL_COLUMNS
+	                 " FROM quizzes q WHERE q.id = $1 AND q.user_id = $2",
+	                 id, out);
 }
 
+static struct json_object *list_item(const PGresult *res, int row)
+{
+	return quiz_json(res, row, false, true);
+}
+
+/* GET /quizzes and GET /quizzes/history: the same list. */
 enum err quiz_list(struct http_req *req)
 {
-	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
-	char slimit[24], soffset[24];
-	snprintf(slimit, sizeof(slimit), "%ld", limit);
-	snprintf(soffset, sizeof(soffset), "%ld", offset);
-	const char *params[] = {req->user_id, slimit, soffset};
-	PGresult *res = NULL, *count = NULL;
-	enum err e =
-	    db_exec_prepared(service_db(), "quiz_list",
-	                     "SELECT " QUIZ_SQL_COLUMNS " FROM quizzes q WHERE q.user_id = "
-	                     "$1 ORDER BY q.created_at DESC, q.id DESC LIMIT $2 OFFSET $3",
-	                     3, params, &res);
-	if (e == ERR_OK)
-		e = db_exec_prepared(service_db(), "quiz_count",
-		                     "SELECT count(*) FROM quizzes WHERE user_id = $1", 1, params,
-		                     &count);
-	if (e != ERR_OK)
-		goto out;
-	long long total = row_ll(count, 0, 0);
-	e = http_page_headers(
-	    req, strcmp(req->path, "/history") == 0 ? "/api/v1/quizzes/history" : "/api/v1/quizzes",
-	    limit, offset, total);
-	if (e != ERR_OK)
-		goto out;
-	struct json_object *arr = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(arr, quiz_json(res, i, false, true));
-	e = http_send_json(req, 200, arr);
-out:
-	PQclear(res);
-	PQclear(count);
-	return e;
+	const struct owned_list list = {
+	    .stmt = "quiz_list",
+	    .sql = "SELECT " QUIZ_SQL_COLUMNS " FROM quizzes q WHERE q.user_id = "
+	           "$1 ORDER BY q.created_at DESC, q.id DESC LIMIT $2 OFFSET $3",
+	    .count_stmt = "quiz_count",
+	    .count_sql = "SELECT count(*) FROM quizzes WHERE user_id = $1",
+	    .url =
+	        strcmp(req->path, "/history") == 0 ? "/api/v1/quizzes/history" : "/api/v1/quizzes",
+	    .json = list_item,
+	};
+	return owned_list_send(req, &list);
 }
 
 enum err quiz_get(struct http_req *req)

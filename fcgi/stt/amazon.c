@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "amazon_impl.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 /* Transcribe's batch languages (its documentation's table). */
@@ -35,20 +36,6 @@ const char *amazon_languages(void)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 			         l == languages ? "" : ", ", *l);
 	return list;
-}
-
-long long amazon_clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void amazon_sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 struct json_object *amazon_member(struct json_object *o, const char *name, enum json_type type)
@@ -171,7 +158,7 @@ static enum err start(const struct amazon_settings *a, const char *name, const c
 static enum err wait_job(const struct amazon_settings *a, const char *name, struct pool *pool,
                          struct extract_result *r)
 {
-	long long deadline = amazon_clock_ms() + a->timeout_ms;
+	long long deadline = clock_ms() + a->timeout_ms;
 	struct json_object *req = json_object_new_object();
 	json_object_object_add(req, "TranscriptionJobName", json_object_new_string(name));
 	enum err e;
@@ -194,7 +181,7 @@ static enum err wait_job(const struct amazon_settings *a, const char *name, stru
 			e = ERR_INVALID;
 			break;
 		}
-		if (amazon_clock_ms() + a->poll_ms > deadline) {
+		if (clock_ms() + a->poll_ms > deadline) {
 			r->error =
 			    pool_printf(pool, "Amazon Transcribe did not finish within %ld seconds",
 			                (a->timeout_ms + 999) / 1000);
@@ -202,7 +189,7 @@ static enum err wait_job(const struct amazon_settings *a, const char *name, stru
 			e = ERR_TIMEOUT;
 			break;
 		}
-		amazon_sleep_ms(a->poll_ms);
+		clock_sleep_ms(a->poll_ms);
 	}
 	json_object_put(req);
 	return e;

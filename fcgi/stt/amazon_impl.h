@@ -8,9 +8,6 @@
 
 #include "amazon.h"
 
-long long amazon_clock_ms(void);
-void amazon_sleep_ms(long ms);
-
 /* o's member name when it has that type, else NULL (o may be NULL). */
 struct json_object *amazon_member(struct json_object *o, const char *name, enum json_type type);
 const char *amazon_str(struct json_object *o, const char *name);

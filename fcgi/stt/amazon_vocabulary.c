@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "amazon_impl.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 /* CreateVocabulary; one of that name already there (an earlier attempt of
@@ -37,7 +38,7 @@ static bool create(const struct amazon_settings *a, const char *name, const char
  * vocabulary_wait_ms has passed. */
 static bool wait_ready(const struct amazon_settings *a, const char *name, struct pool *pool)
 {
-	long long deadline = amazon_clock_ms() + a->vocabulary_wait_ms;
+	long long deadline = clock_ms() + a->vocabulary_wait_ms;
 	struct json_object *req = json_object_new_object();
 	json_object_object_add(req, "VocabularyName", json_object_new_string(name));
 	bool ready = false;
@@ -57,12 +58,12 @@ static bool wait_ready(const struct amazon_settings *a, const char *name, struct
 			         why ? why : "no reason given");
 			break;
 		}
-		if (amazon_clock_ms() + a->poll_ms > deadline) {
+		if (clock_ms() + a->poll_ms > deadline) {
 			log_warn("stt: the vocabulary %s was not ready within %ld ms", name,
 			         a->vocabulary_wait_ms);
 			break;
 		}
-		amazon_sleep_ms(a->poll_ms);
+		clock_sleep_ms(a->poll_ms);
 	}
 	json_object_put(req);
 	return ready;

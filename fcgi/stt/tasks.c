@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/owned.h"
 #include "core/log.h"
 #include "events/outbox.h"
 #include "stt.h"
@@ -54,10 +55,7 @@ struct json_object *stt_json(const PGresult *res, int row, bool brief)
 	    o, "speakers", speakers && !brief ? http_json_parse(speakers, strlen(speakers)) : NULL);
 	json_object_object_add(o, "error", row_str(res, row, 7));
 	json_object_object_add(o, "format", row_str(res, row, 8));
-	long long size = 0;
-	if (db_value(res, row, 9))
-		sscanf(db_value(res, row, 9), "%lld", &size);
-	json_object_object_add(o, "file_size", json_object_new_int64(size));
+	json_object_object_add(o, "file_size", json_object_new_int64(row_ll(res, row, 9)));
 	json_object_object_add(o, "created_at", row_str(res, row, 10));
 	json_object_object_add(o, "completed_at", row_str(res, row, 11));
 	/* "pocketsphinx", or "pocketsphinx+course" when tuned to the learner's
@@ -65,36 +63,19 @@ struct json_object *stt_json(const PGresult *res, int row, bool brief)
 	json_object_object_add(o, "engine", row_str(res, row, 12));
 	/* How far the job got (0-100); 100 once done, whatever the job says. */
 	const char *status = db_value(res, row, 1);
-	long progress = 0;
-	if (db_value(res, row, 13))
-		sscanf(db_value(res, row, 13), "%ld", &progress);
+	long long progress = row_ll(res, row, 13);
 	if (status && (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0))
 		progress = 100;
 	json_object_object_add(o, "progress", json_object_new_int64(progress));
 	return o;
 }
 
-static enum err not_found(struct http_req *req)
-{
-	return http_error(req, ERR_NOT_FOUND, "Not found.");
-}
-
 enum err stt_load(struct http_req *req, const char *id, PGresult **out)
 {
-	const char *params[] = {id, req->user_id};
-	PGresult *res = NULL;
-	enum err e = db_exec_prepared(service_db(), "stt_get",
-	                              "SELECT " STT_SQL_COLUMNS
-	                              " FROM transcriptions WHERE id = $1 AND user_id = $2",
-	                              2, params, &res);
-	if (e != ERR_OK)
-		return e;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return not_found(req);
-	}
-	*out = res;
-	return ERR_OK;
+	return owned_row(req, "stt_get",
+	                 "SELECT " STT_SQL_COLUMNS
+	                 " FROM transcriptions WHERE id = $1 AND user_id = $2",
+	                 id, out);
 }
 
 enum err stt_status(struct http_req *req)
@@ -108,39 +89,23 @@ enum err stt_status(struct http_req *req)
 	return e;
 }
 
+static struct json_object *list_item(const PGresult *res, int row)
+{
+	return stt_json(res, row, true);
+}
+
 enum err stt_list(struct http_req *req)
 {
-	long limit = http_param_int(req, "limit"), offset = http_param_int(req, "offset");
-	char slimit[24], soffset[24];
-	snprintf(slimit, sizeof(slimit), "%ld", limit);
-	snprintf(soffset, sizeof(soffset), "%ld", offset);
-	const char *params[] = {req->user_id, slimit, soffset};
-	PGresult *res = NULL, *count = NULL;
-	enum err e = db_exec_prepared(service_db(), "stt_list",
-	                              "SELECT " STT_SQL_COLUMNS " FROM transcriptions "
-	                              "WHERE user_id = $1 ORDER BY created_at DESC, id DESC "
-	                              "LIMIT $2 OFFSET $3",
-	                              3, params, &res);
-	if (e == ERR_OK)
-		e = db_exec_prepared(service_db(), "stt_count",
-		                     "SELECT count(*) FROM transcriptions WHERE user_id = $1", 1,
-		                     params, &count);
-	if (e != ERR_OK)
-		goto out;
-	long long total = row_ll(count, 0, 0);
-	struct json_object *arr = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(arr, stt_json(res, i, true));
-	e = http_page_headers(req, "/api/v1/stt/transcriptions", limit, offset, total);
-	if (e != ERR_OK) {
-		json_object_put(arr);
-		goto out;
-	}
-	e = http_send_json(req, 200, arr);
-out:
-	PQclear(res);
-	PQclear(count);
-	return e;
+	static const struct owned_list list = {
+	    .stmt = "stt_list",
+	    .sql = "SELECT " STT_SQL_COLUMNS " FROM transcriptions "
+	           "WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+	    .count_stmt = "stt_count",
+	    .count_sql = "SELECT count(*) FROM transcriptions WHERE user_id = $1",
+	    .url = "/api/v1/stt/transcriptions",
+	    .json = list_item,
+	};
+	return owned_list_send(req, &list);
 }
 
 enum err stt_delete(struct http_req *req)
@@ -155,7 +120,7 @@ enum err stt_delete(struct http_req *req)
 	                              "RETURNING storage_key",
 	                              2, params, &res);
 	if (e == ERR_OK && PQntuples(res) != 1)
-		e = not_found(req);
+		e = owned_not_found(req);
 	const char *key = e == ERR_OK ? db_value(res, 0, 0) : NULL;
 	if (key && store_delete(service_store(), key) != ERR_OK)
 		log_error("delete: transcription %s is gone but its audio %s could not be removed",

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
 #include "amazon.h"
 #include "core/log.h"
 #include "course.h"
@@ -104,20 +105,10 @@ struct task {
 
 static enum err write_fd(void *arg, const void *data, size_t len)
 {
-	int fd = *(int *)arg;
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_error("stt worker: writing the temporary copy: %s", strerror(errno));
-			return ERR_INTERNAL;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return ERR_OK;
+	if (fd_write_all(*(int *)arg, data, len))
+		return ERR_OK;
+	log_error("stt worker: writing the temporary copy: %s", strerror(errno));
+	return ERR_INTERNAL;
 }
 
 /* The text of the task's user's documents (the most recent first), NULL

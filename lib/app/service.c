@@ -1,4 +1,5 @@
 /* service: settings, clients, health and the two roles of a declared service. */
+#include "core/clock.h"
 #include "app/service.h"
 
 #include <errno.h>
@@ -272,13 +273,6 @@ static void clients_close(void)
 
 /* --- Health -------------------------------------------------------------- */
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum { KAFKA_PROBE_MS = 1000, KAFKA_ADDR_MAX = 1024 };
 
 /* The configured bootstrap list into line ("" when none is configured, or
@@ -381,9 +375,9 @@ static size_t service_checks(struct health_check *checks)
 		char probe[SERVICE_NAME_MAX + 32];
 		snprintf(probe, sizeof(probe), "%s/health/probe/none", def->name);
 		struct store_info info;
-		long long t0 = monotonic_ms();
+		long long t0 = clock_ms();
 		enum err e = store_stat(C.store, probe, &info);
-		c->latency_ms = (long)(monotonic_ms() - t0);
+		c->latency_ms = (long)(clock_ms() - t0);
 		c->ok = e == ERR_OK || e == ERR_NOT_FOUND;
 		c->error = c->ok ? NULL : "the store does not answer";
 	}
@@ -393,9 +387,9 @@ static size_t service_checks(struct health_check *checks)
 	if (kafka_address(host, sizeof(host), port, sizeof(port))) {
 		struct health_check *c = &checks[n++];
 		*c = (struct health_check){.name = "kafka", .required = false};
-		long long t0 = monotonic_ms();
+		long long t0 = clock_ms();
 		c->ok = kafka_probe(host, port, &c->error);
-		c->latency_ms = (long)(monotonic_ms() - t0);
+		c->latency_ms = (long)(clock_ms() - t0);
 		if (c->ok)
 			c->error = NULL;
 	}

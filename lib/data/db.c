@@ -1,6 +1,7 @@
 /* db: one libpq connection per process, reconnecting, with cached prepared
  * statements and tracked transactions. */
 #define _GNU_SOURCE /* program_invocation_short_name */
+#include "core/clock.h"
 #include "data/db.h"
 
 #include <errno.h>
@@ -82,13 +83,6 @@ static void db_notice(void *arg, const char *message)
 	log_info("db: server says: %s", db_first_line(message, msg, sizeof(msg)));
 }
 
-static long long db_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How long one round trip may take on our side: the server's statement
  * timeout plus a margin. A server that cannot answer at all (stopped, a
  * dead network path) then costs seconds, never the kernel's TCP timeouts. */
@@ -107,7 +101,7 @@ static PGresult *db_collect(PGconn *conn, long long deadline, bool *late)
 	*late = false;
 	for (;;) {
 		while (PQisBusy(conn)) {
-			long long left = deadline - db_now_ms();
+			long long left = deadline - clock_ms();
 			if (left <= 0) {
 				*late = true;
 				PQclear(last);
@@ -139,7 +133,7 @@ static PGresult *db_roundtrip(PGconn *conn, long timeout_ms, const char *sql, in
 	                   : PQsendQuery(conn, sql);
 	if (!sent)
 		return NULL;
-	return db_collect(conn, db_now_ms() + db_deadline_ms(timeout_ms), late);
+	return db_collect(conn, clock_ms() + db_deadline_ms(timeout_ms), late);
 }
 
 /* Drops a connection that did not answer in time: it may hold a statement
@@ -343,7 +337,7 @@ static struct db_stmt *db_stmt_find(struct db *db, const char *name, const char 
 static PGresult *db_send(struct db *db, struct db_stmt *st, const char *sql, int nparams,
                          const char *const *params, bool *sent, bool *late)
 {
-	long long deadline = db_now_ms() + db_deadline_ms(db->statement_timeout_ms);
+	long long deadline = clock_ms() + db_deadline_ms(db->statement_timeout_ms);
 	*sent = *late = false;
 	if (st && st->prepared_gen != db->generation) {
 		if (!PQsendPrepare(db->conn, st->name, st->sql, 0, NULL))

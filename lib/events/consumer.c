@@ -1,4 +1,5 @@
 /* consumer: the exactly-once effect loop over a Kafka consumer group. */
+#include "core/clock.h"
 #include "events/consumer.h"
 
 #include <stdio.h>
@@ -36,13 +37,6 @@ struct consumer {
 };
 
 enum consumer_outcome { CONSUMER_DONE, CONSUMER_RETRY };
-
-static long long consumer_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void consumer_dlq_delivered(void *msg_opaque, enum err result, void *arg)
 {
@@ -83,7 +77,7 @@ enum err consumer_new(struct db *db, const struct mq_opts *mq, const struct cons
 	c->opts = *opts;
 	c->handlers = handlers;
 	c->count = count;
-	c->prune_ms = consumer_now_ms();
+	c->prune_ms = clock_ms();
 	c->mq = *mq;
 	enum err e = consumer_open(c);
 	if (e) {
@@ -239,7 +233,7 @@ static void consumer_settle(struct consumer *c, struct mq_message *m, enum consu
 			c->wait_ms = c->wait_ms * 2 > CONSUMER_RETRY_MAX_MS ? CONSUMER_RETRY_MAX_MS
 			                                                    : c->wait_ms * 2;
 		}
-		c->due_ms = consumer_now_ms() + c->wait_ms;
+		c->due_ms = clock_ms() + c->wait_ms;
 		return;
 	}
 	/* A lost commit only means a redelivery, which processed_events absorbs. */
@@ -256,7 +250,7 @@ static void consumer_prune(struct consumer *c)
 	snprintf(secs, sizeof(secs), "%ld", c->opts.retention_s);
 	snprintf(rows, sizeof(rows), "%d", CONSUMER_PRUNE_ROWS);
 	const char *p[] = {secs, rows};
-	c->prune_ms = consumer_now_ms() + CONSUMER_PRUNE_EVERY_MS;
+	c->prune_ms = clock_ms() + CONSUMER_PRUNE_EVERY_MS;
 	if (db_in_transaction(c->db))
 		return;
 	if (db_exec_prepared(c->db, "consumer_prune",
@@ -285,7 +279,7 @@ void consumer_reconnect(struct consumer *c, const struct mq_opts *mq)
 
 long consumer_step(struct consumer *c, int max_messages)
 {
-	long long now = consumer_now_ms();
+	long long now = clock_ms();
 	if ((!c->mc || !c->dlq) && consumer_open(c) != ERR_OK)
 		return CONSUMER_REOPEN_MS;
 	if (c->opts.retention_s > 0 && now >= c->prune_ms)

@@ -1,4 +1,5 @@
 /* job: the jobs table's state machine and the wait for a job's end. */
+#include "core/clock.h"
 #include "events/job.h"
 
 #include <ctype.h>
@@ -9,13 +10,6 @@
 
 #include "core/cfg.h"
 #include "core/log.h"
-
-static long long job_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A kind is a short word of [a-z0-9_.-], safe inside an array literal. */
 static bool job_kind_ok(const char *kind)
@@ -435,7 +429,7 @@ enum err job_wait(struct db *db, const char *id, long timeout_ms, struct pool *p
 		if (!admitted)
 			timeout_ms = 0;
 	}
-	long long deadline = job_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	long long deadline = clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	unsigned long generation = 0;
 	enum err e;
 	for (;;) {
@@ -459,7 +453,7 @@ enum err job_wait(struct db *db, const char *id, long timeout_ms, struct pool *p
 				goto out;
 			continue;
 		}
-		long long left = deadline - job_now_ms();
+		long long left = deadline - clock_ms();
 		if (left <= 0) {
 			e = ERR_TIMEOUT;
 			goto out;

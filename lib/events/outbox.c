@@ -1,4 +1,5 @@
 /* outbox: outbox_add and the relay's claim-publish-mark cycle. */
+#include "core/clock.h"
 #include "events/outbox.h"
 
 #include <stdint.h>
@@ -33,13 +34,6 @@ struct outbox_relay {
 	bool woken;
 	struct outbox_relay_stats stats;
 };
-
-static long long outbox_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 enum err outbox_add(struct db *db, const struct event *ev)
 {
@@ -104,7 +98,7 @@ enum err outbox_relay_new(const char *dsn, const struct mq_opts *mq,
 	struct outbox_relay *r = xcalloc(1, sizeof(*r));
 	r->mq = *mq;
 	r->opts = *opts;
-	r->due_ms = outbox_now_ms();
+	r->due_ms = clock_ms();
 	r->prune_ms = r->due_ms;
 	enum err e = db_connect(dsn, 30000, &r->db);
 	if (e == ERR_UNAVAILABLE) {
@@ -180,10 +174,10 @@ static void outbox_finish(struct outbox_relay *r)
 		r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : OUTBOX_BACKOFF_MIN_MS;
 		if (r->backoff_ms > r->opts.backoff_max_ms)
 			r->backoff_ms = r->opts.backoff_max_ms;
-		r->due_ms = outbox_now_ms() + r->backoff_ms;
+		r->due_ms = clock_ms() + r->backoff_ms;
 	} else {
 		r->backoff_ms = 0;
-		r->due_ms = outbox_now_ms(); /* there may be more */
+		r->due_ms = clock_ms(); /* there may be more */
 	}
 	buf_clear(&sent);
 	buf_clear(&failed);
@@ -199,7 +193,7 @@ static void outbox_finish(struct outbox_relay *r)
 		mq_producer_free(r->producer, 0);
 		r->producer = NULL;
 		if (outbox_producer_open(r) != ERR_OK)
-			r->due_ms = outbox_now_ms() + r->opts.backoff_max_ms;
+			r->due_ms = clock_ms() + r->opts.backoff_max_ms;
 	}
 }
 
@@ -211,7 +205,7 @@ static void outbox_fail(struct outbox_relay *r, const char *what, enum err e)
 	r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : OUTBOX_BACKOFF_MIN_MS;
 	if (r->backoff_ms > r->opts.backoff_max_ms)
 		r->backoff_ms = r->opts.backoff_max_ms;
-	r->due_ms = outbox_now_ms() + r->backoff_ms;
+	r->due_ms = clock_ms() + r->backoff_ms;
 }
 
 /* LISTENs on a new connection and collects notifications. */
@@ -241,7 +235,7 @@ static void outbox_prune(struct outbox_relay *r)
 	snprintf(rows, sizeof(rows), "%d", OUTBOX_PRUNE_ROWS);
 	const char *p[] = {secs, rows};
 	PGresult *res = NULL;
-	r->prune_ms = outbox_now_ms() + OUTBOX_PRUNE_EVERY_MS;
+	r->prune_ms = clock_ms() + OUTBOX_PRUNE_EVERY_MS;
 	if (db_exec_prepared(
 	        r->db, "outbox_prune",
 	        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < "
@@ -272,7 +266,7 @@ static void outbox_claim(struct outbox_relay *r)
 	PQclear(res);
 	if (!r->stats.leader) {
 		db_rollback(r->db);
-		r->due_ms = outbox_now_ms() + OUTBOX_STANDBY_MS;
+		r->due_ms = clock_ms() + OUTBOX_STANDBY_MS;
 		return;
 	}
 	char limit[32];
@@ -292,7 +286,7 @@ static void outbox_claim(struct outbox_relay *r)
 		if ((e = db_commit(r->db)) != ERR_OK)
 			outbox_fail(r, "cannot commit", e);
 		else
-			r->due_ms = outbox_now_ms() + r->opts.idle_ms;
+			r->due_ms = clock_ms() + r->opts.idle_ms;
 		return;
 	}
 	r->batch = res;
@@ -323,7 +317,7 @@ long outbox_relay_step(struct outbox_relay *r)
 		outbox_finish(r);
 	}
 	outbox_listen(r);
-	long long now = outbox_now_ms();
+	long long now = clock_ms();
 	bool backing_off = r->backoff_ms > 0 && now < r->due_ms;
 	if (!backing_off && now >= r->prune_ms)
 		outbox_prune(r);
@@ -337,7 +331,7 @@ long outbox_relay_step(struct outbox_relay *r)
 	outbox_claim(r);
 	if (r->batch)
 		return r->pending ? r->opts.idle_ms : 0;
-	now = outbox_now_ms();
+	now = clock_ms();
 	return r->due_ms > now ? (long)(r->due_ms - now) : 0;
 }
 
@@ -351,7 +345,7 @@ void outbox_relay_reconnect(struct outbox_relay *r, const struct mq_opts *mq)
 		outbox_finish(r);
 	r->backoff_ms = 0;
 	r->woken = true;
-	r->due_ms = outbox_now_ms();
+	r->due_ms = clock_ms();
 	/* A failure is logged by mq; outbox_relay_step tries again. */
 	(void)outbox_producer_open(r);
 }
@@ -373,8 +367,8 @@ void outbox_relay_free(struct outbox_relay *r, int timeout_ms)
 	if (!r)
 		return;
 	if (r->batch && r->producer) {
-		long long until = outbox_now_ms() + timeout_ms;
-		while (r->pending > 0 && outbox_now_ms() < until)
+		long long until = clock_ms() + timeout_ms;
+		while (r->pending > 0 && clock_ms() < until)
 			mq_producer_poll(r->producer, 50);
 		if (r->pending == 0)
 			outbox_finish(r);

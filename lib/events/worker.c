@@ -1,4 +1,5 @@
 /* worker: settings, signals, the poll loop, the job runner and its heartbeat. */
+#include "core/clock.h"
 #include "events/worker.h"
 
 #include <errno.h>
@@ -101,13 +102,6 @@ bool worker_job_lost(void)
 static void worker_on_signal(int sig)
 {
 	worker_stop_flag = sig;
-}
-
-static long long worker_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The heartbeat thread: renews the lease of the job in hand on its own
@@ -336,13 +330,13 @@ int worker_run(const struct worker_def *def, const char *dsn)
 	         def->njobs);
 
 	unsigned long listen_generation = 0;
-	long long job_due = 0, reap_due = 0, health_due = worker_now_ms() + wcfg.health_s * 1000;
-	long long bootstrap_due = worker_now_ms() + WORKER_BOOTSTRAP_CHECK_MS;
+	long long job_due = 0, reap_due = 0, health_due = clock_ms() + wcfg.health_s * 1000;
+	long long bootstrap_due = clock_ms() + WORKER_BOOTSTRAP_CHECK_MS;
 	while (!worker_stopping()) {
 		long wait = WORKER_POLL_MAX_MS;
-		if (bootstrap_file && *bootstrap_file && worker_now_ms() >= bootstrap_due) {
+		if (bootstrap_file && *bootstrap_file && clock_ms() >= bootstrap_due) {
 			worker_bootstrap_check(bootstrap_file, &mq, relay, consumer);
-			bootstrap_due = worker_now_ms() + WORKER_BOOTSTRAP_CHECK_MS;
+			bootstrap_due = clock_ms() + WORKER_BOOTSTRAP_CHECK_MS;
 		}
 		long t = outbox_relay_step(relay);
 		if (t < wait)
@@ -352,7 +346,7 @@ int worker_run(const struct worker_def *def, const char *dsn)
 			if (t >= 0 && t < wait)
 				wait = t;
 		}
-		long long now = worker_now_ms();
+		long long now = clock_ms();
 		if (def->njobs) {
 			if (listen_generation != db_generation(db) &&
 			    db_exec(db, "LISTEN " JOB_NEW_CHANNEL, 0, NULL, NULL) == ERR_OK) {
@@ -372,7 +366,7 @@ int worker_run(const struct worker_def *def, const char *dsn)
 					job_due = now + wcfg.job_idle_ms;
 				}
 			}
-			now = worker_now_ms();
+			now = clock_ms();
 			if (job_due > now && job_due - now < wait)
 				wait = (long)(job_due - now);
 			else if (job_due <= now)

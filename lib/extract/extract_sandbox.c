@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
+#include "core/clock.h"
 #include "extract/extract.h"
 #include "extract/extract_impl.h"
 #include "extract/extract_sandbox.h"
@@ -89,27 +91,12 @@ static const char *type_noun(enum extract_type t)
 	}
 }
 
-static bool write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
 void extract_out_progress(long percent)
 {
 	unsigned char rec[2] = {PROGRESS_MARK, (unsigned char)(percent < 0     ? 0
 	                                                       : percent > 100 ? 100
 	                                                                       : percent)};
-	(void)write_all(CHILD_FD_OUT, rec, sizeof(rec));
+	(void)fd_write_all(CHILD_FD_OUT, rec, sizeof(rec));
 }
 
 static extract_progress_fn *progress_hook;
@@ -480,12 +467,12 @@ int extract_child_serve(int argc, char **argv, extract_engine_fn *run)
 	    .message_len = (uint32_t)strlen(o.message),
 	    .text_len = o.text.len,
 	};
-	bool sent = write_all(CHILD_FD_OUT, &f, sizeof(f)) &&
-	            write_all(CHILD_FD_OUT, o.title, f.title_len) &&
-	            write_all(CHILD_FD_OUT, o.author, f.author_len) &&
-	            write_all(CHILD_FD_OUT, engine, f.engine_len) &&
-	            write_all(CHILD_FD_OUT, o.message, f.message_len) &&
-	            write_all(CHILD_FD_OUT, o.text.data != NULL ? o.text.data : "", o.text.len);
+	bool sent = fd_write_all(CHILD_FD_OUT, &f, sizeof(f)) &&
+	            fd_write_all(CHILD_FD_OUT, o.title, f.title_len) &&
+	            fd_write_all(CHILD_FD_OUT, o.author, f.author_len) &&
+	            fd_write_all(CHILD_FD_OUT, engine, f.engine_len) &&
+	            fd_write_all(CHILD_FD_OUT, o.message, f.message_len) &&
+	            fd_write_all(CHILD_FD_OUT, o.text.data != NULL ? o.text.data : "", o.text.len);
 	/* _exit: the engines' global state is not worth tearing down. */
 	_exit(sent ? 0 : 123);
 }
@@ -520,13 +507,6 @@ static const char *extract_program(const char *name, struct pool *pool)
 	return pool_printf(pool, "%s/%s", LECTERN_LIBEXECDIR, name);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum read_end { READ_EOF, READ_TIMEOUT, READ_OVER, READ_ERROR };
 
 /* Takes the progress records in front of the frame out of chunk[0..*n)
@@ -559,7 +539,7 @@ static enum read_end read_frame(int fd, long long deadline, size_t ceiling, stru
 	enum read_end end = READ_EOF;
 	int pending = 0;
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		if (left <= 0) {
 			end = READ_TIMEOUT;
 			break;
@@ -653,7 +633,7 @@ static enum err sandbox_run(const char *name, const char *path, const char *type
 	/* The limits go through a pipe (far smaller than its buffer), the
 	 * type on the command line; both are ready before fork. */
 	if (pipe2(fds, O_CLOEXEC) != 0 || pipe2(lim_fds, O_CLOEXEC) != 0 ||
-	    !write_all(lim_fds[1], limits, sizeof(*limits))) {
+	    !fd_write_all(lim_fds[1], limits, sizeof(*limits))) {
 		log_error("extract: pipe: %s", strerror(errno));
 		e = ERR_INTERNAL;
 		out->error = "the document could not be processed";
@@ -664,7 +644,7 @@ static enum err sandbox_run(const char *name, const char *path, const char *type
 	const char *program = extract_program(name, pool);
 	char *argv[] = {(char *)name, (char *)type_name, NULL};
 	char **envp = child_environment(pool);
-	long long deadline = now_ms() + limits->wall_ms;
+	long long deadline = clock_ms() + limits->wall_ms;
 	pid = fork();
 	if (pid < 0) {
 		log_error("extract: fork: %s", strerror(errno));

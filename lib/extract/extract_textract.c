@@ -10,24 +10,11 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "core/clock.h"
 #include "extract/extract_textract.h"
 #include "core/log.h"
 
 enum { JOB_ID_MAX = 128 };
-
-static long long clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static const char *str_field(struct json_object *o, const char *name)
 {
@@ -261,7 +248,7 @@ enum err extract_textract_s3(struct aws_client *aws, const char *bucket, const c
 			e = ERR_TIMEOUT;
 			goto out;
 		}
-		sleep_ms(poll_ms);
+		clock_sleep_ms(poll_ms);
 	}
 	const char *status = str_field(answer, "JobStatus");
 	if (strcmp(status, "SUCCEEDED") != 0 && strcmp(status, "PARTIAL_SUCCESS") != 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
 #include "extract/extract_sandbox.h"
 #include "speech/tts_impl.h"
 
@@ -34,25 +35,10 @@ struct child {
 
 static struct child ch;
 
-static bool write_all(const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(TTS_CHILD_FD, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
 static _Noreturn void finish(int code)
 {
 	int32_t end = code == ERR_OK ? 0 : -code;
-	_exit(write_all(&end, sizeof(end)) && code == ERR_OK ? 0 : 1);
+	_exit(fd_write_all(TTS_CHILD_FD, &end, sizeof(end)) && code == ERR_OK ? 0 : 1);
 }
 
 /* Sends n samples in chunks; past the output limit the child stops. */
@@ -63,7 +49,8 @@ static void send_pcm(const short *pcm, long long n)
 	ch.samples += n;
 	while (n > 0) {
 		int32_t k = n > TTS_CHUNK_MAX ? TTS_CHUNK_MAX : (int32_t)n;
-		if (!write_all(&k, sizeof(k)) || !write_all(pcm, (size_t)k * sizeof(*pcm)))
+		if (!fd_write_all(TTS_CHILD_FD, &k, sizeof(k)) ||
+		    !fd_write_all(TTS_CHILD_FD, pcm, (size_t)k * sizeof(*pcm)))
 			_exit(1);
 		pcm += k;
 		n -= k;
@@ -158,7 +145,7 @@ _Noreturn void tts_child_run(const struct tts_voice *voice, const struct tts_scr
 		_exit(3);
 	ch.max_samples = (long long)limits->max_seconds * ch.rate;
 	struct tts_hello hello = {TTS_FRAME_MAGIC, (int32_t)ch.rate};
-	if (!write_all(&hello, sizeof(hello)))
+	if (!fd_write_all(TTS_CHILD_FD, &hello, sizeof(hello)))
 		_exit(1);
 	char spell[4 * 1024];
 	for (size_t i = 0; i < script->n; i++) {

@@ -19,9 +19,6 @@ struct tts_hello {
 	int32_t sample_rate;
 };
 
-/* CLOCK_MONOTONIC in milliseconds (deadlines). */
-long long tts_now_ms(void);
-
 /* In the forked child: speaks script into TTS_CHILD_FD; never returns. */
 _Noreturn void tts_child_run(const struct tts_voice *voice, const struct tts_script *script,
                              double speed, const struct tts_limits *limits);

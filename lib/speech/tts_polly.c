@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "speech/tts_impl.h"
 #include "speech/tts_polly.h"
@@ -154,7 +155,7 @@ enum err tts_polly_synthesize(const struct tts_voice *voice, const struct tts_sc
 	/* A task takes the whole text where SynthesizeSpeech takes a piece. */
 	bool task = tts_polly_task_fits(script);
 	size_t piece = task ? POLLY_TASK_CHARS_MAX : POLLY_CHARS_MAX;
-	long long deadline = tts_now_ms() + limits->wall_ms;
+	long long deadline = clock_ms() + limits->wall_ms;
 	struct buf b;
 	buf_init(&b);
 	enum err e = ERR_OK;

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "events/event.h"
 #include "speech/tts_polly.h"
@@ -125,7 +126,7 @@ static enum err await(const char *id, const char *prefix, long long deadline, st
 			log_error("tts: Polly's task %s has an unknown status", id);
 			return ERR_UNAVAILABLE;
 		}
-		if (tts_now_ms() + tasks.poll_ms > deadline) {
+		if (clock_ms() + tasks.poll_ms > deadline) {
 			log_error("tts: Polly's task %s did not finish in time", id);
 			return ERR_TIMEOUT;
 		}

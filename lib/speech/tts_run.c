@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "speech/tts_impl.h"
 #include "speech/tts_polly.h"
@@ -30,13 +31,6 @@ enum {
 	TTS_PIPE_BYTES = 1024 * 1024, /* the pipe from a child */
 	TTS_SPLIT_MIN_CHARS = 300     /* a script this long is spoken by two children */
 };
-
-long long tts_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_limit(int resource, rlim_t v)
 {
@@ -118,7 +112,7 @@ static int read_full(struct kid *k, void *dst, size_t n, long long deadline, str
 	while (got < n) {
 		if (k->eof)
 			return got == 0 ? 0 : -1;
-		long long left = deadline - tts_now_ms();
+		long long left = deadline - clock_ms();
 		if (left <= 0)
 			return -2;
 		struct pollfd pfd[2] = {{k->fd, POLLIN, 0}, {other ? other->fd : -1, POLLIN, 0}};
@@ -285,7 +279,7 @@ enum err tts_synthesize(const struct tts_voice *voice, const struct tts_script *
 		half[1].n -= cut;
 		kids[1].spill = tmpfile();
 	}
-	long long deadline = tts_now_ms() + limits->wall_ms;
+	long long deadline = clock_ms() + limits->wall_ms;
 	enum err e = ERR_OK;
 	if (cut && kids[1].spill == NULL) {
 		log_error("tts: no temporary file for the second half: %s", strerror(errno));

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "core/cfg.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 enum {
@@ -408,9 +409,7 @@ static void backoff(const struct aws_client *c, int attempt)
 		ms = AWS_BACKOFF_CAP_MS;
 	/* Jitter spreads the retries of many workers hit by the same throttle. */
 	ms = ms / 2 + (long)((unsigned long)random() % (unsigned long)(ms / 2 + 1));
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	clock_sleep_ms(ms);
 }
 
 /* One attempt: signs and performs; returns the curl result. */

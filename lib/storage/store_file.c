@@ -25,6 +25,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/fdio.h"
 #include "core/log.h"
 #include "storage/store_impl.h"
 
@@ -121,21 +122,6 @@ fail : {
 }
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* A name for the temporary file that no other writer picks. */
 static void tmp_name(char out[FILE_TMP_NAME_MAX])
 {
@@ -225,7 +211,7 @@ static enum err file_put(struct store *s, const char *key, const char *content_t
 		}
 		if (!EVP_DigestUpdate(md, chunk, (size_t)n))
 			abort();
-		if (!write_all(fd, chunk, (size_t)n)) {
+		if (!fd_write_all(fd, chunk, (size_t)n)) {
 			log_error("store file put %s: write: %s", key, strerror(errno));
 			e = errno_error(errno);
 			goto out;

@@ -1,4 +1,5 @@
 /* llm: OpenAI-compatible chat completions over libcurl. */
+#include "core/clock.h"
 #include "text/llm.h"
 
 #include <errno.h>
@@ -248,13 +249,6 @@ static bool parse_reply(const struct buf *b, struct pool *pool, struct llm_reply
 	return ok;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static enum err status_error(long status)
 {
 	switch (status) {
@@ -371,7 +365,7 @@ enum err llm_chat(struct llm_client *c, const struct llm_message *messages, size
 			wait = LLM_BACKOFF_CAP_MS;
 		log_warn("llm: %s: status %ld (%s), try %ld again in %ld ms", c->url, status,
 		         out->error, n + 1, wait);
-		sleep_ms(wait);
+		clock_sleep_ms(wait);
 		delay = delay * 2 > LLM_BACKOFF_CAP_MS ? LLM_BACKOFF_CAP_MS : delay * 2;
 	}
 	buf_clear(&a.body);

@@ -5,6 +5,7 @@
  * then the padding. PARAMS content is gathered whole and decoded once the
  * stream ends, so a name-value pair may span records. */
 #define _GNU_SOURCE /* accept4: Linux, as epoll is */
+#include "core/clock.h"
 #include "web/fcgi_mux.h"
 
 #include <ctype.h>
@@ -237,13 +238,6 @@ static void put_end(struct mux_conn *c, unsigned id, unsigned protocol_status)
 }
 
 /* --- Timers -------------------------------------------------------------- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Sets the connection's deadline from its state after some I/O. */
 static void conn_arm(struct mux_conn *c, long long now)
@@ -809,7 +803,7 @@ static void conn_resume(struct mux_conn *c)
 	memmove(c->pending.data, c->pending.data + used, c->pending.len - (size_t)used);
 	c->pending.len -= (size_t)used;
 	if (conn_events(c, false))
-		conn_arm(c, now_ms());
+		conn_arm(c, clock_ms());
 }
 
 static void accept_all(struct fcgi_mux *m)
@@ -853,7 +847,7 @@ static void accept_all(struct fcgi_mux *m)
 		m->conns = c;
 		m->stats.accepted++;
 		m->stats.open++;
-		c->deadline = now_ms() + m->idle_ms;
+		c->deadline = clock_ms() + m->idle_ms;
 	}
 }
 
@@ -877,7 +871,7 @@ enum err fcgi_mux_new(int listen_fd, const struct fcgi_mux_limits *limits, struc
 		m->sweep_ms = MUX_SWEEP_MIN_MS;
 	if (m->sweep_ms > MUX_SWEEP_MAX_MS)
 		m->sweep_ms = MUX_SWEEP_MAX_MS;
-	m->next_sweep = now_ms() + m->sweep_ms;
+	m->next_sweep = clock_ms() + m->sweep_ms;
 	*out = NULL;
 	int flags = fcntl(listen_fd, F_GETFL);
 	if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) {
@@ -944,7 +938,7 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 		conn_resume(c);
 	}
 	/* The wait ends in time for the next deadline check. */
-	long long until_sweep = m->next_sweep - now_ms();
+	long long until_sweep = m->next_sweep - clock_ms();
 	if (until_sweep < 0)
 		until_sweep = 0;
 	if (m->ready_head)
@@ -971,7 +965,7 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 		if ((ev & EPOLLOUT) && !conn_flush(c))
 			continue;
 		if (!(ev & (EPOLLIN | EPOLLHUP))) {
-			conn_arm(c, now_ms());
+			conn_arm(c, clock_ms());
 			continue;
 		}
 		if (c->ready || c->out) {
@@ -984,9 +978,9 @@ size_t fcgi_mux_poll(struct fcgi_mux *m, int timeout_ms, struct fcgi_mux_req **r
 			continue;
 		}
 		if (conn_read(c))
-			conn_arm(c, now_ms());
+			conn_arm(c, clock_ms());
 	}
-	long long now = now_ms();
+	long long now = clock_ms();
 	if (now >= m->next_sweep) {
 		m->next_sweep = now + m->sweep_ms;
 		sweep(m, now);
@@ -1088,7 +1082,7 @@ void fcgi_mux_respond(struct fcgi_mux *m, struct fcgi_mux_req *r, const void *da
 		c->close_after = true;
 	if (!conn_flush(c))
 		return;
-	conn_arm(c, now_ms());
+	conn_arm(c, clock_ms());
 	if (c->pending.len > 0 && !c->on_resume) {
 		c->on_resume = true;
 		c->next_resume = m->resume_head;

@@ -15,19 +15,9 @@
 #include <unistd.h>
 
 #include "../../programs/transcribe.h"
-#include "core/log.h"
 #include "fuzz.h"
 
 enum { FUZZ_MEDIA_SECONDS = 20 };
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_init("fuzz", LOG_LEVEL_ERROR);
-	log_set_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

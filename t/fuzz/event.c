@@ -9,19 +9,9 @@
 #include <fcntl.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "core/mem.h"
 #include "events/event.h"
 #include "fuzz.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_init("fuzz", LOG_LEVEL_ERROR);
-	log_set_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,8 @@
 /* fuzz: what every libFuzzer target of t/fuzz shares.
  *
  * Each target is one file that defines LLVMFuzzerTestOneInput (and, when it
- * needs one-time set-up, LLVMFuzzerInitialize). A target feeds arbitrary
+ * needs one-time set-up, LLVMFuzzerInitialize; t/fuzz/quiet.c is the one of
+ * the targets that need only a silent log). A target feeds arbitrary
  * bytes to one parser, frees everything it was given, and checks the
  * parser's written contract with fuzz_check, so a broken promise is a
  * finding just like a crash. Inputs must be replayable: any randomness (chunk

@@ -12,19 +12,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/log.h"
 #include "extract/extract_impl.h"
 #include "fuzz.h"
 #include "web/valid.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_init("fuzz", LOG_LEVEL_ERROR);
-	log_set_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

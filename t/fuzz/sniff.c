@@ -8,24 +8,13 @@
  * with the signature it claims; text has no NUL; the two UTF-8 checks of the
  * tree (extract's and valid's) agree. */
 #define _GNU_SOURCE /* memfd_create */
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/log.h"
 #include "extract/extract_impl.h"
 #include "fuzz.h"
 #include "web/valid.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_init("fuzz", LOG_LEVEL_ERROR);
-	log_set_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));
-	return 0;
-}
 
 static void check_type(const uint8_t *data, size_t size, enum err e, enum extract_type t)
 {

@@ -13,7 +13,7 @@ use POSIX qw(strftime);
 use Time::Local qw(timegm);
 use Test::More;
 
-use Lectern::Test qw(start_stack src_dir);
+use Lectern::Test qw(start_stack src_dir slurp_file);
 
 for my $tool (qw(psql)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
@@ -49,24 +49,12 @@ sub days_pass {
 	sql("UPDATE card_reviews SET reviewed_at = reviewed_at - interval '$n days' WHERE card_id = '$id'");
 }
 
-sub slurp_file {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or die "open $path: $!";
-	local $/;
-	return scalar <$fh>;
-}
 my $course = slurp_file(src_dir() . '/t/quiz/course.md');
 (my $flat = $course) =~ s/\s+/ /g;
 
-sub user {
-	my ($email) = @_;
-	my ($st, $body) = $stack->register($email, 'correct horse battery', 'Card Tester');
-	is($st, 201, "registered $email");
-	return ($body->{token}, $body->{user}{id});
-}
-my ($alice, $alice_id) = user('alice@example.org');
-my ($bob) = user('bob@example.org');
-my ($carol) = user('carol@example.org');
+my ($alice, $alice_id) = $stack->user('alice@example.org');
+my ($bob) = $stack->user('bob@example.org');
+my ($carol) = $stack->user('carol@example.org');
 
 sub auth { return { Authorization => "Bearer $_[0]", %{ $_[1] // {} } } }
 sub call { return $stack->request(@_) }
@@ -312,21 +300,7 @@ is($s->{due_new}, 2, 'two of them new');
 is($s->{streak}, 1, 'a streak of one day (the moved reviews left gaps)');
 
 # --- from a document ----------------------------------------------------------------
-sub multipart {
-	my @parts = @_;
-	my $b = 'lecternCardsBoundary7Qz';
-	my $body = '';
-	for my $p (@parts) {
-		my ($name, $filename, $data) = @$p;
-		$body .= "--$b\r\nContent-Disposition: form-data; name=\"$name\"";
-		$body .= "; filename=\"$filename\"\r\nContent-Type: application/octet-stream" if defined $filename;
-		$body .= "\r\n\r\n$data\r\n";
-	}
-	$body .= "--$b--\r\n";
-	return ($body, "multipart/form-data; boundary=$b");
-}
-my ($body, $ct) = multipart(['file', 'cells.md', $course], ['wait', undef, 20]);
-($st, undef, my $doc) = call(POST => '/api/v1/documents/upload', auth($alice, { 'Content-Type' => $ct }), $body);
+($st, my $doc) = $stack->upload($alice, 'cells.md', $course);
 is($st, 201, 'the document uploaded');
 my $doc_id = $doc->{id};
 my $made;

@@ -27,15 +27,9 @@ my $uuid_re = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 my $time_re = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 my $base = '/api/v1/chat';
 
-sub user {
-	my ($email) = @_;
-	my ($st, $body) = $stack->register($email, 'correct horse battery', 'Chat Tester');
-	is($st, 201, "registered $email");
-	return ($body->{token}, $body->{user}{id});
-}
-my ($alice, $alice_id) = user('alice@example.org');
-my ($bob, $bob_id) = user('bob@example.org');
-my ($carol) = user('carol@example.org');
+my ($alice, $alice_id) = $stack->user('alice@example.org');
+my ($bob, $bob_id) = $stack->user('bob@example.org');
+my ($carol) = $stack->user('carol@example.org');
 
 sub auth { return { Authorization => "Bearer $_[0]", %{ $_[1] // {} } } }
 sub call { return $stack->request(@_) }
@@ -407,7 +401,7 @@ ok(wait_until(sub {
 # (the issue's "done when"): PDFs written by the test, read by the documents
 # service's poppler extraction, answered with citations, also streamed.
 {
-	my ($dave) = user('dave@example.org');
+	my ($dave) = $stack->user('dave@example.org');
 	my $astro = text_pdf(['The Solar System',
 		'The Sun holds more than 99 percent of the mass of the Solar System.',
 		'Jupiter is the largest planet and has a faint ring system.'],

@@ -10,14 +10,13 @@ use warnings;
 
 use File::Temp qw(tempdir);
 use JSON::PP;
-use POSIX qw(:sys_wait_h);
+use POSIX ();
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless python_has start_peer stop_peer
+	slurp_file);
 
-my $python = '/usr/bin/python3';
-prerequisite(-x $python && system($python, '-c', 'import botocore') == 0,
-	'python3-botocore is not installed');
+prerequisite(python_has('botocore'), 'python3-botocore is not installed');
 
 my $dir = tempdir('lectern-docs-textract-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 is(system(build_dir() . '/t/documents/gen', $dir), 0, 't/documents/gen wrote the test documents');
@@ -25,49 +24,9 @@ my ($key, $secret, $token) = ('AKIDLECTERNDOCS', 'docs-textract-secret/+z', 'doc
 my $json = JSON::PP->new->canonical;
 my $base = '/api/v1/documents';
 
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or return undef;
-	local $/;
-	return scalar <$fh>;
-}
-
 # --- the Textract peer -------------------------------------------------------
-my $peer = 0;
-sub stop_peer {
-	return unless $peer;
-	kill 'TERM', $peer;
-	for (1 .. 50) {
-		last if waitpid($peer, WNOHANG) != 0;
-		select(undef, undef, undef, 0.1);
-	}
-	kill 'KILL', $peer;
-	waitpid($peer, 0);
-	$peer = 0;
-}
-END { local $?; stop_peer() }
-
-# start_peer(ARGS): the peer with these options (keys, region, port);
-# returns its port.
-sub start_peer {
-	my (@args) = @_;
-	unlink "$dir/peer.port";
-	$peer = fork() // die "fork: $!";
-	if ($peer == 0) {
-		open(STDOUT, '>>', "$dir/peer.log") or POSIX::_exit(127);
-		open(STDERR, '>&', \*STDOUT) or POSIX::_exit(127);
-		exec($python, src_dir() . '/t/textract-peer.py', '--port-file', "$dir/peer.port", @args);
-		print STDERR "exec $python: $!\n";
-		POSIX::_exit(127);
-	}
-	for (1 .. 100) {
-		my ($p) = (slurp("$dir/peer.port") // '') =~ /^(\d+)/;
-		return $p if $p;
-		select(undef, undef, undef, 0.1);
-	}
-	BAIL_OUT("the Textract peer did not start: " . (slurp("$dir/peer.log") // ''));
-}
-my $port = start_peer('--access-key', $key, '--secret', $secret, '--token', $token);
+my ($peer, $port) = start_peer("$dir/peer", 'textract-peer.py', '--access-key', $key,
+	'--secret', $secret, '--token', $token);
 
 # The settings of a worker that reads through the peer; $secret_used lets a
 # stack sign with a key the peer does not know.
@@ -104,7 +63,7 @@ sub worker_start {
 		POSIX::_exit(127);
 	}
 	waitpid($pid, 0);
-	return ($? >> 8, slurp("$dir/worker.out") // '');
+	return ($? >> 8, slurp_file("$dir/worker.out") // '');
 }
 {
 	my ($rc, $out) = worker_start(LECTERN_EXTRACT_ENGINE => 'tesseract');
@@ -123,12 +82,7 @@ sub auth { return { Authorization => "Bearer $_[0]", %{ $_[1] // {} } } }
 
 sub upload {
 	my ($stack, $tok, $name, $data) = @_;
-	my $b = 'textractBoundary4f9Qz2';
-	my $body = "--$b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"$name\"\r\n"
-		. "Content-Type: application/octet-stream\r\n\r\n$data\r\n"
-		. "--$b\r\nContent-Disposition: form-data; name=\"wait\"\r\n\r\n25\r\n--$b--\r\n";
-	my ($st, undef, $d) = $stack->request(POST => "$base/upload",
-		auth($tok, { 'Content-Type' => "multipart/form-data; boundary=$b" }), $body);
+	my ($st, $d) = $stack->upload($tok, $name, $data);
 	is($st, 201, "$name: upload answers 201");
 	# The upload answers with what it has; wait for the end of processing.
 	for (1 .. 300) {
@@ -139,19 +93,12 @@ sub upload {
 	return $d // {};
 }
 
-sub user {
-	my ($stack, $email) = @_;
-	my ($st, $body) = $stack->register($email, 'correct horse battery', 'Textract Tester');
-	is($st, 201, "registered $email");
-	return $body->{token};
-}
-
-my %file = map { $_ => slurp("$dir/$_") } qw(text.png text.jpg one.pdf utf8.txt doc.docx);
+my %file = map { $_ => slurp_file("$dir/$_") } qw(text.png text.jpg one.pdf utf8.txt doc.docx);
 
 # --- a worker that signs correctly -------------------------------------------
 {
 	my $stack = start_stack(env => { textract_env($secret) });
-	my $tok = user($stack, 'reader@example.org');
+	my ($tok) = $stack->user('reader@example.org');
 	for my $name (qw(text.png text.jpg)) {
 		my $d = upload($stack, $tok, $name, $file{$name});
 		is($d->{status}, 'processed', "$name: processed") or diag($json->encode($d));
@@ -166,7 +113,7 @@ my %file = map { $_ => slurp("$dir/$_") } qw(text.png text.jpg one.pdf utf8.txt 
 	is($pdf->{status}, 'processed', 'one.pdf: processed') or diag($json->encode($pdf));
 	like($pdf->{content} // '', qr/Photosynthesis converts light energy/,
 		'one.pdf: read by the local engine, as the file store is not S3');
-	my $log = slurp($stack->dir . '/log/documents-worker.log') // '';
+	my $log = slurp_file($stack->dir . '/log/documents-worker.log') // '';
 	like($log, qr/document \Q$pdf->{id}\E: PDF read by the local engine/,
 		'one.pdf: the worker logs why the PDF stayed local');
 	like($log, qr/images by Amazon Textract/, 'the worker names its engine at start');
@@ -183,12 +130,12 @@ my %file = map { $_ => slurp("$dir/$_") } qw(text.png text.jpg one.pdf utf8.txt 
 # --- a worker whose signature the peer refuses, then no peer at all ---------
 {
 	my $stack = start_stack(env => { textract_env('not-the-secret-the-peer-knows') });
-	my $tok = user($stack, 'refused@example.org');
+	my ($tok) = $stack->user('refused@example.org');
 	my $d = upload($stack, $tok, 'text.png', $file{'text.png'});
 	is($d->{status}, 'failed', 'a refused signature fails the document') or diag($json->encode($d));
 	is($d->{error}, 'Textract refused the credentials', '... with a clear error');
 	is($d->{content}, '', '... and no content');
-	stop_peer();
+	stop_peer($peer);
 	$d = upload($stack, $tok, 'text.jpg', $file{'text.jpg'});
 	is($d->{status}, 'failed', 'an unreachable Textract fails the document') or diag($json->encode($d));
 	is($d->{error}, 'Textract is not available', '... with a clear error');
@@ -212,12 +159,12 @@ SKIP: {
 		LECTERN_TEXTRACT_POLL_MS      => 100,
 	});
 	my %lab = map { /^([A-Z_0-9]+)=(.*)$/ ? ($1, $2) : () }
-		split /\n/, (slurp($stack->dir . '/etc/documents.env') // '');
+		split /\n/, (slurp_file($stack->dir . '/etc/documents.env') // '');
 	skip 'this lab has no S3 store', 5 unless ($lab{LECTERN_STORE} // '') eq 's3';
-	start_peer('--port', $tport, '--access-key', $lab{AWS_ACCESS_KEY_ID},
-		'--secret', $lab{AWS_SECRET_ACCESS_KEY}, '--token', $lab{AWS_SESSION_TOKEN} // '',
+	($peer) = start_peer("$dir/peer", 'textract-peer.py', '--port', $tport,
+		'--access-key', $lab{AWS_ACCESS_KEY_ID}, '--secret', $lab{AWS_SECRET_ACCESS_KEY}, '--token', $lab{AWS_SESSION_TOKEN} // '',
 		'--region', $lab{AWS_REGION});
-	my $tok = user($stack, 's3reader@example.org');
+	my ($tok) = $stack->user('s3reader@example.org');
 	my $d = upload($stack, $tok, 'one.pdf', $file{'one.pdf'});
 	is($d->{status}, 'processed', 'S3: one.pdf processed') or diag($json->encode($d));
 	# The peer's job answers three pages, whatever the object holds.
@@ -225,7 +172,7 @@ SKIP: {
 		'S3: the PDF was read by a Textract job, page by page');
 	is($d->{pages}, 3, 'S3: pages as Textract counted them');
 	$stack->stop;
-	stop_peer();
+	stop_peer($peer);
 }
 
 done_testing();

@@ -10,7 +10,8 @@ use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless start_llm_peer);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless start_llm_peer multipart_body
+	slurp_file);
 
 for my $tool (qw(kcat psql)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
@@ -30,49 +31,16 @@ my $uuid_re = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 my $time_re = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 my $base = '/api/v1/documents';
 
-sub slurp_file {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or die "open $path: $!";
-	local $/;
-	return scalar <$fh>;
-}
-
-sub user {
-	my ($email) = @_;
-	my ($st, $body) = $stack->register($email, 'correct horse battery', 'Doc Tester');
-	is($st, 201, "registered $email");
-	return ($body->{token}, $body->{user}{id});
-}
-my ($alice, $alice_id) = user('alice@example.org');
-my ($bob) = user('bob@example.org');
+my ($alice, $alice_id) = $stack->user('alice@example.org');
+my ($bob) = $stack->user('bob@example.org');
 
 sub auth { return { Authorization => "Bearer $_[0]", %{ $_[1] // {} } } }
-
-# multipart(PARTS): [name, filename or undef, bytes, content type] ... ->
-# (body, content type).
-sub multipart {
-	my @parts = @_;
-	my $b = 'lecternBoundary7MA4YWxkTrZu0gW';
-	my $body = '';
-	for my $p (@parts) {
-		my ($name, $filename, $data, $type) = @$p;
-		$body .= "--$b\r\nContent-Disposition: form-data; name=\"$name\"";
-		$body .= "; filename=\"$filename\"" if defined $filename;
-		$body .= "\r\n";
-		$body .= "Content-Type: " . ($type // 'application/octet-stream') . "\r\n" if defined $filename;
-		$body .= "\r\n$data\r\n";
-	}
-	$body .= "--$b--\r\n";
-	return ($body, "multipart/form-data; boundary=$b");
-}
 
 # upload(TOKEN, FILENAME, BYTES, WAIT) -> (status, headers, json)
 sub upload {
 	my ($token, $filename, $data, $wait) = @_;
-	my @parts = (['file', $filename, $data]);
-	push @parts, ['wait', undef, $wait] if defined $wait;
-	my ($body, $ct) = multipart(@parts);
-	my ($st, $h, $j) = $stack->request(POST => "$base/upload", auth($token, { 'Content-Type' => $ct }), $body);
+	my ($st, $j, $h) = $stack->upload($token, $filename, $data, undef,
+		{ path => "$base/upload", fields => { defined $wait ? (wait => $wait) : () } });
 	return ($st, $h, $j);
 }
 
@@ -276,7 +244,7 @@ is($trick->{filename}, 'abcd.txt', 'control characters are dropped from the name
 my $nul_accepted = 0;
 {
 	# A NUL inside the quoted name.
-	my ($body, $ct) = multipart(['file', "nul\0name.txt", "Some text.\n"]);
+	my ($body, $ct) = multipart_body(['file', "nul\0name.txt", "Some text.\n"]);
 	my ($s, undef, $d) = call(POST => "$base/upload", auth($alice, { 'Content-Type' => $ct }), $body);
 	ok($s == 201 || $s == 400, 'a NUL in the name is refused or dropped') or diag($s);
 	$nul_accepted = $s == 201 ? 1 : 0;
@@ -289,10 +257,10 @@ is($e->{error}, 'unsupported_media_type', '415 error code');
 ($st, $h, $e) = call(POST => "$base/upload", auth($alice, { 'Content-Type' => 'application/json' }), '{"a":1}');
 is($st, 415, 'a JSON body answers 415');
 {
-	my ($body, $ct) = multipart(['other', 'x.txt', "Some text.\n"], ['wait', undef, '1']);
+	my ($body, $ct) = multipart_body(['other', 'x.txt', "Some text.\n"], ['wait', undef, '1']);
 	($st, $h, $e) = call(POST => "$base/upload", auth($alice, { 'Content-Type' => $ct }), $body);
 	is($st, 400, 'no `file` part answers 400');
-	($body, $ct) = multipart(['file', 'x.txt', "Some text.\n"]);
+	($body, $ct) = multipart_body(['file', 'x.txt', "Some text.\n"]);
 	$body =~ s/--\r\n$//;
 	($st, $h, $e) = call(POST => "$base/upload", auth($alice, { 'Content-Type' => $ct }), $body);
 	is($st, 400, 'a body without its closing boundary answers 400');
@@ -300,7 +268,7 @@ is($st, 415, 'a JSON body answers 415');
 	is($st, 400, 'a body that is not multipart answers 400');
 	($st, $h, $e) = call(POST => "$base/upload", auth($alice, { 'Content-Type' => 'multipart/form-data' }), "x");
 	is($st, 400, 'multipart without a boundary answers 400');
-	($body, $ct) = multipart(['file', 'x.txt', "Some text.\n"], ['wait', undef, '31']);
+	($body, $ct) = multipart_body(['file', 'x.txt', "Some text.\n"], ['wait', undef, '31']);
 	($st, $h, $e) = call(POST => "$base/upload", auth($alice, { 'Content-Type' => $ct }), $body);
 	is($st, 400, 'wait=31 answers 400');
 }
@@ -343,46 +311,26 @@ is($left, '0', 'no row and no note is left');
 my $bs = $stack->slurp($stack->dir . '/run/kafka.bootstrap') // '';
 chomp $bs;
 like($bs, qr/^[\w.-]+:\d+$/, 'the lab broker wrote its address');
-sub events {
-	my ($topic) = @_;
-	my @ev;
-	for my $line (split /\n/, `kcat -b $bs -C -t $topic -o beginning -e -q -J 2>/dev/null`) {
-		my $m = eval { $json->decode($line) } or next;
-		my $ev = eval { JSON::PP->new->decode($m->{payload}) } or next;
-		push @ev, $ev;
-	}
-	return @ev;
-}
-sub wait_events {
-	my ($topic, $want) = @_;
-	my @ev;
-	for (1 .. 100) {
-		@ev = events($topic);
-		last if grep { $want->($_) } @ev;
-		select(undef, undef, undef, 0.2);
-	}
-	return grep { $want->($_) } @ev;
-}
-my ($up) = wait_events('document.uploaded', sub { ($_[0]{payload}{document_id} // '') eq $docx });
+my ($up) = $stack->wait_events('document.uploaded', sub { ($_[0]{payload}{document_id} // '') eq $docx });
 ok($up, 'kcat reads document.uploaded');
 is($up->{event_type}, 'document.uploaded', 'envelope event_type');
 is($up->{producer}, 'documents', 'envelope producer');
 is($up->{user_id}, $alice_id, 'envelope user_id');
 is($up->{payload}{file_type}, 'docx', 'uploaded: file_type');
 is($up->{payload}{filename}, 'doc.docx', 'uploaded: filename');
-my @pr = wait_events('document.processed',
+my @pr = $stack->wait_events('document.processed',
 	sub { ($_[0]{payload}{document_id} // '') eq $docx && $_[0]{payload}{status} eq 'processed' });
 ok(@pr, 'kcat reads document.processed');
 like($pr[0]{payload}{text} // '', qr/Plate Tectonics/, 'document.processed carries the text');
 is_deeply($pr[0]{payload}{chunk}, { index => 0, count => 1 }, 'a small text is one chunk');
 is($pr[0]{payload}{pages}, 1, 'processed: pages');
-my @failed = wait_events('document.processed', sub { ($_[0]{payload}{status} // '') eq 'failed' });
+my @failed = $stack->wait_events('document.processed', sub { ($_[0]{payload}{status} // '') eq 'failed' });
 ok(@failed >= 4, 'failed documents are announced too');
-my @ng = wait_events('notes.generated', sub { ($_[0]{payload}{document_id} // '') eq $docx });
+my @ng = $stack->wait_events('notes.generated', sub { ($_[0]{payload}{document_id} // '') eq $docx });
 ok(@ng >= 2, 'kcat reads notes.generated for each note');
 like($ng[0]{payload}{content} // '', qr/## Summary/, 'notes.generated carries the notes');
 like($ng[0]{payload}{note_id} // '', $uuid_re, 'notes.generated: note_id');
-my ($del) = wait_events('document.deleted', sub { ($_[0]{payload}{document_id} // '') eq $victim });
+my ($del) = $stack->wait_events('document.deleted', sub { ($_[0]{payload}{document_id} // '') eq $victim });
 ok($del, 'kcat reads document.deleted');
 is($del->{payload}{user_id}, $alice_id, 'deleted: user_id');
 
@@ -394,7 +342,7 @@ is($ld->{status}, 'processed', 'a 300 KB text is processed');
 my @chunks;
 for (1 .. 100) {
 	@chunks = sort { $a->{payload}{chunk}{index} <=> $b->{payload}{chunk}{index} }
-		grep { ($_->{payload}{document_id} // '') eq $ld->{id} } events('document.processed');
+		grep { ($_->{payload}{document_id} // '') eq $ld->{id} } $stack->events('document.processed');
 	last if @chunks && @chunks == $chunks[0]{payload}{chunk}{count};
 	select(undef, undef, undef, 0.2);
 }
@@ -412,9 +360,7 @@ SKIP: {
 	my $llm = start_stack(env => { LECTERN_LLM_BASE_URL => $llm_url,
 		LECTERN_LLM_API_KEY => 'test-llm-key', LECTERN_LLM_MODEL => 'notes' });
 	my ($s, $reg) = $llm->register('carol@example.org', 'correct horse battery', 'Carol');
-	my ($body, $ct) = multipart(['file', 'notes.md', slurp_file("$files/notes.md")], ['wait', undef, '25']);
-	my (undef, undef, $d) = $llm->request(POST => "$base/upload",
-		{ Authorization => "Bearer $reg->{token}", 'Content-Type' => $ct }, $body);
+	my (undef, $d) = $llm->upload($reg->{token}, 'notes.md', slurp_file("$files/notes.md"));
 	is($d->{status}, 'processed', 'with a model: processed');
 	my (undef, undef, $ln) = $llm->request(GET => "$base/$d->{id}/notes", { Authorization => "Bearer $reg->{token}" });
 	my $lnote = $ln->{notes}[0] // {};
@@ -525,7 +471,7 @@ of a base class apart from those of a derived class.
 .. [#] The instance state lives in the instance's namespace.
 RST
 {
-	my ($carol) = user('dana@example.org');
+	my ($carol) = $stack->user('dana@example.org');
 	my ($st, undef, $d) = upload($carol, 'classes.txt', $chapter, 25);
 	is($st, 201, 'classes.txt: upload answers 201');
 	$d = settle($carol, $d);

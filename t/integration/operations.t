@@ -128,11 +128,7 @@ open(my $qw, '<', "$dir/run/quiz-worker.pid") or die "quiz-worker.pid: $!";
 my ($qpid) = <$qw> =~ /(\d+)/;
 close $qw;
 kill 'STOP', $qpid;
-my $bnd = 'lagBoundary42';
-my $upload = "--$bnd\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lag.md\"\r\n"
-	. "Content-Type: text/markdown\r\n\r\n# Lag\n\nA consumer group lags when events wait unread.\n\r\n--$bnd--\r\n";
-my ($ust) = $s->request(POST => '/api/v1/documents/upload?wait=25',
-	{ Authorization => "Bearer $token", 'Content-Type' => "multipart/form-data; boundary=$bnd" }, $upload);
+my ($ust) = $s->upload($token, 'lag.md', "# Lag\n\nA consumer group lags when events wait unread.\n", 'text/markdown');
 is($ust, 201, 'a document is processed while the quiz worker is stopped');
 my $lag1 = settle(sub { $_[0] >= 1 }, 30);
 ok(defined $lag1 && $lag1 >= 1, "consumer lag: document.processed waits for the quiz worker ($lag1)");

@@ -13,7 +13,7 @@ use JSON::PP;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
-use Lectern::Test qw(start_stack);
+use Lectern::Test qw(start_stack multipart_body);
 
 # Two pool processes (the tests' default): one may wait, one always serves.
 my $bound = 6;
@@ -21,29 +21,16 @@ my $stack = start_stack(env => { LAB_RATE_LIMIT => 100000, LAB_JOBS_PER_USER => 
 my $base = '/api/v1/documents';
 my $json = JSON::PP->new->canonical;
 
-sub user {
-	my ($email) = @_;
-	my ($st, $body) = $stack->register($email, 'correct horse battery', 'Queue Tester');
-	is($st, 201, "registered $email");
-	return $body->{token};
-}
-my $alice = user('flood@example.org');
-my $bob = user('small@example.org');
+my ($alice) = $stack->user('flood@example.org');
+my ($bob) = $stack->user('small@example.org');
 sub auth { return { Authorization => "Bearer $_[0]", %{ $_[1] // {} } } }
 
-sub multipart {
-	my ($name, $data, $wait) = @_;
-	my $b = 'queueBoundary5c1f0a';
-	my $body = "--$b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"$name\"\r\n"
-		. "Content-Type: text/plain\r\n\r\n$data\r\n";
-	$body .= "--$b\r\nContent-Disposition: form-data; name=\"wait\"\r\n\r\n$wait\r\n" if defined $wait;
-	return ($body . "--$b--\r\n", "multipart/form-data; boundary=$b");
-}
-
+# upload(TOKEN, FILENAME, TEXT, WAIT) -> (status, headers, json)
 sub upload {
 	my ($token, $name, $data, $wait) = @_;
-	my ($body, $ct) = multipart($name, $data, $wait);
-	return $stack->request(POST => "$base/upload", auth($token, { 'Content-Type' => $ct }), $body);
+	my ($st, $j, $h) = $stack->upload($token, $name, $data, 'text/plain',
+		{ path => "$base/upload", fields => { wait => $wait } });
+	return ($st, $h, $j);
 }
 
 my $text = join(' ', map { "Sentence $_ of the flooding user's notes about rivers and lakes." } 1 .. 40);
@@ -61,7 +48,7 @@ my $t0 = time;
 for my $i (1 .. 3) {
 	my $pid = fork() // die "fork: $!";
 	if ($pid == 0) {
-		my ($body, $ct) = multipart("wait$i.txt", "$text (upload $i)", 30);
+		my ($body, $ct) = multipart_body(['file', "wait$i.txt", "$text (upload $i)", 'text/plain'], ['wait', undef, 30]);
 		my $res = HTTP::Tiny->new(timeout => 90)->request(POST => $stack->http_url . "$base/upload",
 			{ headers => { Authorization => "Bearer $alice", 'Content-Type' => $ct }, content => $body });
 		open(my $fh, '>', "$out/$i.tmp") or exit 1;

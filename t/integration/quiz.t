@@ -14,7 +14,7 @@ use HTTP::Tiny;
 use JSON::PP;
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite skip_unless start_llm_peer slurp_file);
 
 for my $tool (qw(kcat)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
@@ -30,13 +30,6 @@ my $uuid_re = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 my $time_re = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 my $base = '/api/v1/quizzes';
 
-sub slurp_file {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or die "open $path: $!";
-	local $/;
-	return scalar <$fh>;
-}
-
 my $course = slurp_file(src_dir() . '/t/quiz/course.md');
 my $files = tempdir('lectern-quiz-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 is(system(build_dir() . '/t/quiz/pdf', src_dir() . '/t/quiz/course.md', "$files/course.pdf"), 0,
@@ -45,38 +38,17 @@ my $pdf = slurp_file("$files/course.pdf");
 # The course's text on one line per paragraph, to find sentences in.
 (my $flat = $course) =~ s/\s+/ /g;
 
-sub user {
-	my ($email) = @_;
-	my ($st, $body) = $stack->register($email, 'correct horse battery', 'Quiz Tester');
-	is($st, 201, "registered $email");
-	return ($body->{token}, $body->{user}{id});
-}
-my ($alice, $alice_id) = user('alice@example.org');
-my ($bob) = user('bob@example.org');
+my ($alice, $alice_id) = $stack->user('alice@example.org');
+my ($bob) = $stack->user('bob@example.org');
 
 sub auth { return { Authorization => "Bearer $_[0]", %{ $_[1] // {} } } }
 sub call { return $stack->request(@_) }
 
-# multipart(PARTS): [name, filename or undef, bytes] ... -> (body, content type).
-sub multipart {
-	my @parts = @_;
-	my $b = 'lecternQuizBoundary9Xk2';
-	my $body = '';
-	for my $p (@parts) {
-		my ($name, $filename, $data) = @$p;
-		$body .= "--$b\r\nContent-Disposition: form-data; name=\"$name\"";
-		$body .= "; filename=\"$filename\"\r\nContent-Type: application/octet-stream" if defined $filename;
-		$body .= "\r\n\r\n$data\r\n";
-	}
-	$body .= "--$b--\r\n";
-	return ($body, "multipart/form-data; boundary=$b");
-}
-
 # generate_file(TOKEN, FILENAME, BYTES, FIELDS...) -> (status, headers, json)
 sub generate_file {
 	my ($token, $filename, $data, %fields) = @_;
-	my ($body, $ct) = multipart(['file', $filename, $data], map { [$_, undef, $fields{$_}] } sort keys %fields);
-	return call(POST => "$base/generate", auth($token, { 'Content-Type' => $ct }), $body);
+	my ($st, $j, $h) = $stack->upload($token, $filename, $data, undef, { path => "$base/generate", fields => \%fields });
+	return ($st, $h, $j);
 }
 
 # check_quiz(LABEL, QUIZ, N): the [client] shape and the corpus checks.
@@ -177,8 +149,7 @@ is($st, 422, 'a document too short for ten questions answers 422');
 like($e->{message} // '', qr/too short .*can give [0-9]|too short for a quiz/, 'saying how many it can give') and note($e->{message});
 ($st, undef, $e) = generate_file($alice, 'bad.pdf', "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n");
 is($st, 422, 'a PDF that cannot be read answers 422');
-my ($body, $ct) = multipart(['file', 'big.txt', 'x' x (26_214_400 + 65_536 + 10)]);
-($st, undef, $e) = call(POST => "$base/generate", auth($alice, { 'Content-Type' => $ct }), $body);
+($st, undef, $e) = generate_file($alice, 'big.txt', 'x' x (26_214_400 + 65_536 + 10));
 is($st, 413, 'an oversize file answers 413');
 ($st) = call(POST => "$base/generate", auth($alice, { 'Content-Type' => 'multipart/form-data; boundary=zz' }), "--zz\r\nnonsense");
 is($st, 400, 'a malformed multipart body answers 400');
@@ -200,8 +171,7 @@ is($st, 400, 'a malformed document_id answers 400');
 is($st, 401, 'no token answers 401');
 
 # --- generation from a document the quiz service learnt from events -----------
-($body, $ct) = multipart(['file', 'cells.md', $course], ['wait', undef, 20]);
-($st, undef, my $doc) = call(POST => '/api/v1/documents/upload', auth($alice, { 'Content-Type' => $ct }), $body);
+($st, my $doc) = $stack->upload($alice, 'cells.md', $course);
 is($st, 201, 'the document uploaded');
 is($doc->{status}, 'processed', 'and processed');
 my $doc_id = $doc->{id};
@@ -390,28 +360,7 @@ is($st, 404, 'a second delete answers 404');
 is($h->{'x-total-count'}, $before - 1, 'one quiz fewer in the list');
 
 # --- events --------------------------------------------------------------------
-my $bs = $stack->slurp($stack->dir . '/run/kafka.bootstrap') // '';
-chomp $bs;
-sub events {
-	my ($topic) = @_;
-	my @ev;
-	for my $line (split /\n/, `kcat -b $bs -C -t $topic -o beginning -e -q -J 2>/dev/null`) {
-		my $m = eval { $json->decode($line) } or next;
-		my $ev = eval { JSON::PP->new->decode($m->{payload}) } or next;
-		push @ev, $ev;
-	}
-	return @ev;
-}
-sub wait_events {
-	my ($topic, $want) = @_;
-	my @ev;
-	for (1 .. 100) {
-		@ev = grep { $want->($_) } events($topic);
-		last if @ev;
-		select(undef, undef, undef, 0.2);
-	}
-	return @ev;
-}
+sub wait_events { return $stack->wait_events(@_) }
 my ($req) = wait_events('quiz.requested', sub { ($_[0]{payload}{quiz_id} // '') eq $from_doc->{id} });
 ok($req, 'kcat reads quiz.requested');
 is($req->{producer}, 'quiz', 'envelope producer');
@@ -468,22 +417,14 @@ is($jgen->{payload}{status}, 'completed', 'quiz.generated of a job, from the wor
 $stack->stop;
 
 # --- a model behind LECTERN_LLM_*: checked questions, extractive fallback --------
-my $port_file = "$files/llm.port";
-my $peer = fork() // die "fork: $!";
-if ($peer == 0) {
-	open(STDERR, '>', "$files/llm-peer.log");
-	exec('/usr/bin/python3', src_dir() . '/t/llm-peer.py', '--port-file', $port_file, '--key', 'quiz-llm-key')
-		or die "exec: $!";
-}
-for (1 .. 100) { last if -s $port_file; select(undef, undef, undef, 0.1) }
-my $port = slurp_file($port_file) =~ s/\s+//gr;
+my ($peer, $llm_url) = start_llm_peer($files, 'quiz-llm-key');
+(my $port = $llm_url) =~ s{^http://127\.0\.0\.1:(\d+)/v1$}{$1};
 for my $mode ('quiz-bad', 'fail-500') {
-	my $llm = start_stack(env => { LAB_RATE_LIMIT => 100000, LECTERN_LLM_BASE_URL => "http://127.0.0.1:$port/v1",
+	my $llm = start_stack(env => { LAB_RATE_LIMIT => 100000, LECTERN_LLM_BASE_URL => $llm_url,
 		LECTERN_LLM_API_KEY => 'quiz-llm-key', LECTERN_LLM_MODEL => $mode, LECTERN_LLM_MAX_ATTEMPTS => 1 });
 	my (undef, $reg) = $llm->register("llm-$mode\@example.org", 'correct horse battery', 'Model Tester');
-	my ($b, $c) = multipart(['file', 'course.md', $course], ['num_questions', undef, 9],
-		['types', undef, 'multiple_choice,true_false,short_answer']);
-	my ($s, undef, $m) = $llm->request(POST => "$base/generate", { Authorization => "Bearer $reg->{token}", 'Content-Type' => $c }, $b);
+	my ($s, $m) = $llm->upload($reg->{token}, 'course.md', $course, undef, { path => "$base/generate",
+		fields => { num_questions => 9, types => 'multiple_choice,true_false,short_answer' } });
 	is($s, 201, "$mode: generation with a model answers 201") or diag($json->encode($m // {}));
 	check_quiz("llm $mode", $m, 9);
 	my $from_model = grep { $_->{question} =~ /^Model:/ } @{ $m->{questions} };

@@ -14,17 +14,16 @@ use HTTP::Tiny;
 use POSIX qw(:sys_wait_h);
 use Test::More;
 
-use Lectern::Test qw(prerequisite);
+use Lectern::Test qw(prerequisite python_has start_peer run_tap);
 
 my $src = $ENV{LECTERN_SRCDIR};
 my $build = $ENV{LECTERN_BUILDDIR};
 prerequisite($src && $build, 'LECTERN_SRCDIR and LECTERN_BUILDDIR are not set (make check sets them)');
-my $python = '/usr/bin/python3';
 
 my ($s3rver) = grep { defined && -x } ($ENV{LECTERN_S3RVER}, "$src/t/node_modules/.bin/s3rver",
 	map { "$_/s3rver" } split /:/, $ENV{PATH} // '');
 prerequisite($s3rver, 's3rver not found (npm ci --prefix t, or set LECTERN_S3RVER)');
-prerequisite(system($python, '-c', 'import botocore') == 0, 'python3-botocore is not installed');
+prerequisite(python_has('botocore'), 'python3-botocore is not installed');
 
 my $dir = tempdir('lectern-s3-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my @children;
@@ -75,14 +74,11 @@ mkdir "$dir/s3";
 start("$dir/s3rver.log", $s3rver, '-d', "$dir/s3", '-a', '127.0.0.1', '-p', '0',
 	'--configure-bucket', 'lectern');
 my $s3port = wait_for("$dir/s3rver.log", qr/listening on 127\.0\.0\.1:(\d+)/, 's3rver');
-start("$dir/peer-s3.log", $python, "$src/t/aws-peer.py", '--mode', 's3',
-	'--upstream', "http://127.0.0.1:$s3port", '--port-file', "$dir/peer-s3.port",
-	'--access-key', $key, '--secret', $secret, '--token', $token);
-my $s3 = 'http://127.0.0.1:' . wait_for("$dir/peer-s3.port", qr/^(\d+)/, 'the S3 peer');
-start("$dir/peer-json.log", $python, "$src/t/aws-peer.py", '--mode', 'json',
-	'--port-file', "$dir/peer-json.port", '--access-key', $key, '--secret', $secret,
-	'--token', $token, '--throttle', '2');
-my $json = 'http://127.0.0.1:' . wait_for("$dir/peer-json.port", qr/^(\d+)/, 'the JSON peer');
+my @keys = ('--access-key', $key, '--secret', $secret, '--token', $token);
+my (undef, $s3_peer) = start_peer("$dir/peer-s3", 'aws-peer.py', '--mode', 's3',
+	'--upstream', "http://127.0.0.1:$s3port", @keys);
+my (undef, $json_peer) = start_peer("$dir/peer-json", 'aws-peer.py', '--mode', 'json', '--throttle', '2', @keys);
+my ($s3, $json) = ("http://127.0.0.1:$s3_peer", "http://127.0.0.1:$json_peer");
 
 # The peer itself refuses what is not signed right.
 my $http = HTTP::Tiny->new(timeout => 10);
@@ -96,19 +92,6 @@ is($r->{status}, 403, 'and a stale or forged signature');
 $r = $http->post("$json/", { content => '{}', headers => {
 	'Content-Type' => 'application/x-amz-json-1.1', 'X-Amz-Target' => 'Textract.DetectDocumentText' } });
 is($r->{status}, 403, 'the JSON peer refuses an unsigned request');
-
-# Runs a TAP program and reports it as one check, its lines as notes.
-sub run_tap {
-	my ($name, $prog, %env) = @_;
-	local @ENV{keys %env} = values %env;
-	my $out = `$prog 2>&1`;
-	my $rc = $? >> 8;
-	note($_) for split /\n/, $out;
-	my @bad = grep { /^not ok/ } split /\n/, $out;
-	my ($plan) = $out =~ /^1\.\.(\d+)/m;
-	ok($rc == 0 && !@bad && $plan, "$name: " . ($plan // 0) . ' checks')
-		or diag(join("\n", @bad));
-}
 
 my %aws = (AWS_ACCESS_KEY_ID => $key, AWS_SECRET_ACCESS_KEY => $secret,
 	AWS_SESSION_TOKEN => $token, AWS_REGION => 'us-east-1', TMPDIR => $dir);

@@ -11,15 +11,13 @@ use File::Find;
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use JSON::PP;
-use POSIX qw(:sys_wait_h);
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir prerequisite);
+use Lectern::Test qw(start_stack build_dir src_dir prerequisite python_has start_peer stop_peer slurp_file);
 
-my $python = '/usr/bin/python3';
 my $s3rver = $ENV{LECTERN_S3RVER} // src_dir() . '/t/node_modules/.bin/s3rver';
 prerequisite(-x $s3rver, 's3rver not found (npm ci --prefix t, or set LECTERN_S3RVER)');
-prerequisite(system($python, '-c', 'import botocore') == 0, 'python3-botocore is not installed');
+prerequisite(python_has('botocore'), 'python3-botocore is not installed');
 prerequisite(system('command -v psql >/dev/null 2>&1') == 0, 'psql is not installed');
 
 my $files = tempdir('lectern-storage-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -32,13 +30,6 @@ my $dir = $stack->dir;
 my $base = '/api/v1/documents';
 my $json = JSON::PP->new->canonical;
 my $http = HTTP::Tiny->new(timeout => 30, max_redirect => 0, keep_alive => 0);
-
-sub slurp_file {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or die "open $path: $!";
-	local $/;
-	return scalar <$fh>;
-}
 
 sub env_value {
 	my ($file, $name) = @_;
@@ -62,14 +53,12 @@ my $user_id = $reg->{user}{id};
 sub auth { return { Authorization => "Bearer $token", %{ $_[0] // {} } } }
 sub call { return $stack->request(@_) }
 
+# upload(FILENAME, BYTES, WAIT) -> (status, headers, json, raw body)
 sub upload {
 	my ($filename, $data, $wait) = @_;
-	my $b = 'lecternStorageBoundary4Xq9';
-	my $body = "--$b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"$filename\"\r\n"
-		. "Content-Type: application/octet-stream\r\n\r\n$data\r\n"
-		. "--$b\r\nContent-Disposition: form-data; name=\"wait\"\r\n\r\n$wait\r\n--$b--\r\n";
-	return call(POST => "$base/upload", auth({ 'Content-Type' => "multipart/form-data; boundary=$b" }),
-		$body);
+	my ($st, $j, $h, $raw) = $stack->upload($token, $filename, $data, undef,
+		{ path => "$base/upload", fields => { wait => $wait } });
+	return ($st, $h, $j, $raw);
 }
 
 # Objects in s3rver's data directory (it keeps one file per object plus
@@ -217,33 +206,19 @@ is($health->{checks}{storage}{status}, 'down', 'health names the store as down')
 # A signature check on the same address that expects another secret: the
 # service's configured secret is now the wrong one.
 my $s3rver_port = ($stack->slurp("$dir/run/s3rver.port") // '') =~ /(\d+)/ ? $1 : 0;
-my @peers;
-sub start_peer {
+# check_again(SECRET, NAME) -> pid: a signature check that knows SECRET on
+# the lab's endpoint port.
+sub check_again {
 	my ($secret, $name) = @_;
-	my $port_file = "$files/$name.port";
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		open(STDOUT, '>', "$files/$name.log") or die "log: $!";
-		open(STDERR, '>&', \*STDOUT) or die "stderr: $!";
-		exec($python, src_dir() . '/t/aws-peer.py', '--mode', 's3', '--upstream',
-			"http://127.0.0.1:$s3rver_port", '--port', $peer_port, '--port-file', $port_file,
-			'--access-key', env_value($env, 'AWS_ACCESS_KEY_ID'), '--secret', $secret,
-			'--token', env_value($env, 'AWS_SESSION_TOKEN')) or die "exec: $!";
-	}
-	push @peers, $pid;
-	for (1 .. 100) { last if -s $port_file; select(undef, undef, undef, 0.05) }
-	ok(-s $port_file, "$name: a signature check listens again on the same port")
-		or diag($stack->slurp("$files/$name.log"));
+	my ($pid, $port) = start_peer("$files/$name", 'aws-peer.py', '--mode', 's3',
+		'--upstream', "http://127.0.0.1:$s3rver_port", '--port', $peer_port,
+		'--access-key', env_value($env, 'AWS_ACCESS_KEY_ID'), '--secret', $secret,
+		'--token', env_value($env, 'AWS_SESSION_TOKEN'));
+	is($port, $peer_port, "$name: a signature check listens again on the same port");
 	return $pid;
 }
-sub stop_peers {
-	kill 'TERM', @peers;
-	waitpid($_, 0) for @peers;
-	@peers = ();
-}
-END { local $?; stop_peers() }
 
-start_peer('not-the-secret-' . env_value($env, 'AWS_SECRET_ACCESS_KEY'), 'wrong-secret');
+my $check = check_again('not-the-secret-' . env_value($env, 'AWS_SECRET_ACCESS_KEY'), 'wrong-secret');
 ($st, $h, $err, $body_raw) = upload('wrong-secret.txt', "Words signed with the wrong secret.\n", 0);
 is($st, 503, 'an upload signed with a wrong secret answers 503, not 403 or 500');
 is($err->{error}, 'unavailable', 'with a JSON error') or diag($body_raw);
@@ -251,14 +226,14 @@ unlike($body_raw // '', qr/SignatureDoesNotMatch|secret/i, 'which does not pass 
 like($stack->slurp("$dir/log/documents.log") // '', qr/HTTP 403 SignatureDoesNotMatch/,
 	'the service logs the store\'s refusal');
 nothing_written('wrong secret');
-stop_peers();
+stop_peer($check);
 
 # The right secret again: the service recovers by itself.
-start_peer(env_value($env, 'AWS_SECRET_ACCESS_KEY'), 'right-secret');
+$check = check_again(env_value($env, 'AWS_SECRET_ACCESS_KEY'), 'right-secret');
 ($st, $h, my $ok) = upload('again.txt', "The store is back.\n", 0);
 is($st, 201, 'with the store back, uploads work again');
 ($st, $h) = call(GET => "$base/$ok->{id}/download", auth());
 is($http->get($h->{location} // '')->{content}, "The store is back.\n", 'and download');
-stop_peers();
+stop_peer($check);
 
 done_testing();

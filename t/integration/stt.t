@@ -14,7 +14,7 @@ use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
 
-use Lectern::Test qw(start_stack src_dir prerequisite skip_unless wait_until);
+use Lectern::Test qw(start_stack src_dir prerequisite skip_unless slurp_file wait_until);
 
 for my $tool (qw(flite ffmpeg kcat psql)) {
 	if (system("command -v $tool >/dev/null 2>&1") != 0) {
@@ -69,49 +69,18 @@ my $uuid_re = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 my $time_re = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 my $base = '/api/v1/stt';
 
-sub slurp_file {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or die "open $path: $!";
-	local $/;
-	return scalar <$fh>;
-}
-
-sub user {
-	my ($email) = @_;
-	my ($st, $body) = $stack->register($email, 'correct horse battery', 'Listener');
-	is($st, 201, "registered $email");
-	return ($body->{token}, $body->{user}{id});
-}
-my ($alice, $alice_id) = user('alice@example.org');
-my ($bob) = user('bob@example.org');
+my ($alice, $alice_id) = $stack->user('alice@example.org');
+my ($bob) = $stack->user('bob@example.org');
 
 sub auth { return { Authorization => "Bearer $_[0]", %{ $_[1] // {} } } }
 sub call { return $stack->request(@_) }
 
-# multipart(PARTS): [name, filename or undef, bytes, type] ... -> (body, type)
-sub multipart {
-	my @parts = @_;
-	my $b = 'lecternBoundaryQx81Zt0aWq';
-	my $body = '';
-	for my $p (@parts) {
-		my ($name, $filename, $data, $type) = @$p;
-		$body .= "--$b\r\nContent-Disposition: form-data; name=\"$name\"";
-		$body .= "; filename=\"$filename\"" if defined $filename;
-		$body .= "\r\n";
-		$body .= 'Content-Type: ' . ($type // 'application/octet-stream') . "\r\n" if defined $filename;
-		$body .= "\r\n$data\r\n";
-	}
-	$body .= "--$b--\r\n";
-	return ($body, "multipart/form-data; boundary=$b");
-}
-
 # transcribe(TOKEN, FILENAME, BYTES, {field => value}, PART) -> (status, headers, json)
 sub transcribe {
 	my ($token, $filename, $data, $fields, $part) = @_;
-	my @parts = ([$part // 'audio', $filename, $data]);
-	push @parts, [$_, undef, $fields->{$_}] for sort keys %{ $fields // {} };
-	my ($body, $ct) = multipart(@parts);
-	return call(POST => "$base/transcribe", auth($token, { 'Content-Type' => $ct }), $body);
+	my ($st, $j, $h) = $stack->upload($token, $filename, $data, undef,
+		{ path => "$base/transcribe", part => $part // 'audio', fields => $fields });
+	return ($st, $h, $j);
 }
 
 sub words_of { my $t = lc($_[0] // ''); $t =~ s/[^a-z' ]+/ /g; return grep { length } split / +/, $t }
@@ -354,8 +323,7 @@ my $document = join("\n\n",
 	'The rest of the work is done inside the mitochondria.');
 my $doc_id;
 {
-	my ($body, $ct) = multipart(['file', 'energy.md', $document, 'text/markdown']);
-	($st, $h, $t) = call(POST => '/api/v1/documents/upload?wait=25', auth($alice, { 'Content-Type' => $ct }), $body);
+	($st, $t) = $stack->upload($alice, 'energy.md', $document, 'text/markdown');
 	is($st, 201, 'alice uploads a document that uses the term') or diag($json->encode($t // {}));
 	$doc_id = $t->{document_id} // 'none';
 }
@@ -391,22 +359,7 @@ for (1 .. 40) {
 ok($untuned, 'once the worker heard of the deletion, the general model alone');
 
 # --- events ------------------------------------------------------------------
-my $bs = $stack->slurp($stack->dir . '/run/kafka.bootstrap') // '';
-chomp $bs;
-sub events {
-	my ($topic, $want) = @_;
-	for (1 .. 100) {
-		my @ev;
-		for my $line (split /\n/, `kcat -b $bs -C -t $topic -o beginning -e -q -J 2>/dev/null`) {
-			my $m = eval { $json->decode($line) } or next;
-			my $ev = eval { JSON::PP->new->decode($m->{payload}) } or next;
-			push @ev, $ev if $want->($ev);
-		}
-		return @ev if @ev;
-		select(undef, undef, undef, 0.2);
-	}
-	return;
-}
+sub events { return $stack->wait_events(@_) }
 my $flac = $task{'speech.flac'};
 my ($rq) = events('audio.transcription.requested', sub { ($_[0]{payload}{task_id} // '') eq $flac });
 ok($rq, 'kcat reads audio.transcription.requested');

@@ -7,50 +7,19 @@ use warnings;
 
 use File::Temp qw(tempdir);
 use JSON::PP;
-use POSIX qw(WNOHANG);
 use Test::More;
 
-use Lectern::Test qw(start_stack build_dir src_dir);
+use Lectern::Test qw(start_stack python_has start_peer slurp_file);
 
-my $python = '/usr/bin/python3';
-BAIL_OUT('python3-botocore is not installed (tools/packages.txt)')
-	unless -x $python && system($python, '-c', 'import botocore') == 0;
+BAIL_OUT('python3-botocore is not installed (tools/packages.txt)') unless python_has('botocore');
 BAIL_OUT('sox is not installed (tools/packages.txt)') if system('command -v soxi >/dev/null 2>&1') != 0;
 
 my $dir = tempdir('lectern-tts-polly-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my ($key, $secret, $token) = ('AKIDLECTERNTTS', 'tts-polly-secret/+z', 'tts-polly-token');
 my $base = '/api/v1/tts';
 
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or return undef;
-	local $/;
-	return scalar <$fh>;
-}
-
-my $peer = 0;
-END {
-	local $?;
-	if ($peer) {
-		kill 'TERM', $peer;
-		waitpid($peer, 0);
-	}
-}
-$peer = fork() // die "fork: $!";
-if ($peer == 0) {
-	open(STDOUT, '>>', "$dir/peer.log") or POSIX::_exit(127);
-	open(STDERR, '>&', \*STDOUT) or POSIX::_exit(127);
-	exec($python, src_dir() . '/t/polly-peer.py', '--port-file', "$dir/peer.port",
-		'--access-key', $key, '--secret', $secret, '--token', $token);
-	POSIX::_exit(127);
-}
-my $port;
-for (1 .. 100) {
-	($port) = (slurp("$dir/peer.port") // '') =~ /^(\d+)/;
-	last if $port;
-	select(undef, undef, undef, 0.1);
-}
-BAIL_OUT('the Polly peer did not start: ' . (slurp("$dir/peer.log") // '')) unless $port;
+my (undef, $port) = start_peer("$dir/peer", 'polly-peer.py', '--access-key', $key, '--secret', $secret,
+	'--token', $token);
 
 sub polly_env {
 	my ($secret_used) = @_;
@@ -120,7 +89,7 @@ sub polly_env {
 		{ text => 'Refused.', voice_id => 'Joanna', format => 'mp3' });
 	ok($s >= 500, "a refused signature fails the synthesis ($s)");
 	unlike(JSON::PP->new->encode($j // {}), qr/\Q$secret\E|not-the-secret/, 'no secret in the answer');
-	my $log = join '', map { slurp($_) // '' } glob($stack->dir . '/log/tts*.log');
+	my $log = join '', map { slurp_file($_) // '' } glob($stack->dir . '/log/tts*.log');
 	like($log, qr/InvalidSignatureException|SignatureDoesNotMatch|forbidden|refused/i, 'the refusal is logged');
 	unlike($log, qr/not-the-secret/, 'the secret is never logged');
 }

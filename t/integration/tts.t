@@ -26,14 +26,8 @@ my $tmp = tempdir('lectern-tts-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $uuid_re = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 my $base = '/api/v1/tts';
 
-sub user {
-	my ($email) = @_;
-	my ($st, $body) = $stack->register($email, 'correct horse battery', 'Tts Tester');
-	is($st, 201, "registered $email");
-	return ($body->{token}, $body->{user}{id});
-}
-my ($alice, $alice_id) = user('alice@example.org');
-my ($bob) = user('bob@example.org');
+my ($alice, $alice_id) = $stack->user('alice@example.org');
+my ($bob) = $stack->user('bob@example.org');
 sub auth { return { Authorization => "Bearer $_[0]" } }
 
 sub synth {
@@ -306,11 +300,7 @@ is(scalar @left, 0, 'the stored audio went too');
 my $md = "# Volcanoes\n\nA volcano is an opening in the crust of a planet. Lava, ash and gases escape through it.\n\n"
 	. "## Kinds\n\nShield volcanoes have gentle slopes. **Stratovolcanoes** are steep and tall; see [the list](http://x.example/list).\n\n"
 	. "```\nrm -rf /\n```\n";
-my $b = 'lecternBoundaryTts';
-my $body = "--$b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"volcano.md\"\r\n"
-	. "Content-Type: text/markdown\r\n\r\n$md\r\n--$b\r\nContent-Disposition: form-data; name=\"wait\"\r\n\r\n20\r\n--$b--\r\n";
-($st, undef, $j) = $stack->request(POST => '/api/v1/documents/upload',
-	{ %{ auth($alice) }, 'Content-Type' => "multipart/form-data; boundary=$b" }, $body);
+($st, $j) = $stack->upload($alice, 'volcano.md', $md, 'text/markdown');
 ok($st == 200 || $st == 201 || $st == 202, "a document uploaded ($st)");
 my $doc = $j->{document_id};
 my %part;
@@ -355,22 +345,7 @@ is($j->{sample_rate}, 8000, 'kal speaks at 8 kHz');
 is($j->{sample_rate}, 22050, 'espeak-ng speaks at 22.05 kHz');
 
 # --- events ------------------------------------------------------------------------
-my $bs = $stack->slurp($stack->dir . '/run/kafka.bootstrap') // '';
-chomp $bs;
-sub events {
-	my ($topic, $want) = @_;
-	for (1 .. 100) {
-		my @ev;
-		for my $line (split /\n/, `kcat -b $bs -C -t $topic -o beginning -e -q -J 2>/dev/null`) {
-			my $m = eval { $json->decode($line) } or next;
-			my $ev = eval { JSON::PP->new->decode($m->{payload}) } or next;
-			push @ev, $ev if $want->($ev);
-		}
-		return @ev if @ev;
-		select(undef, undef, undef, 0.2);
-	}
-	return ();
-}
+sub events { return $stack->wait_events(@_) }
 my ($rq) = events('audio.generation.requested', sub { $_[0]{payload}{task_id} eq $first{wav}{task} });
 ok($rq, 'kcat reads audio.generation.requested');
 is($rq->{producer}, 'tts', 'requested: producer');

@@ -3,82 +3,17 @@
  * answer is taken with its citations renumbered; an answer that cites a
  * passage it was not given, a failing or slow model are refused, so the
  * caller answers without the model. */
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/mem.h"
+#include "peer.h"
 #include "tap.h"
 #include "text/answer.h"
 
-extern char **environ;
-
 static const char key[] = "sk-answer-test-secret";
-static pid_t peer = -1;
-static char dir[256];
 static char base[128];
-
-static void stop_peer(void)
-{
-	if (peer > 0) {
-		kill(peer, SIGTERM);
-		waitpid(peer, NULL, 0);
-		peer = -1;
-	}
-	char path[512];
-	snprintf(path, sizeof(path), "%s/port", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/peer.log", dir);
-	unlink(path);
-	rmdir(dir);
-}
-
-static void start_peer(void)
-{
-	const char *src = getenv("LECTERN_SRCDIR"), *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/answer-peer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		tap_skip_all("no temporary directory");
-	char script[1024], port_file[512], log_path[512];
-	snprintf(script, sizeof(script), "%s/t/llm-peer.py", src ? src : ".");
-	snprintf(port_file, sizeof(port_file), "%s/port", dir);
-	snprintf(log_path, sizeof(log_path), "%s/peer.log", dir);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	char *argv[] = {"/usr/bin/python3", script, "--port-file", port_file, "--key",
-	                (char *)key,        NULL};
-	int rc = posix_spawn(&peer, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		peer = -1;
-		printf("Bail out! cannot start /usr/bin/python3\n");
-		exit(1);
-	}
-	atexit(stop_peer);
-	for (int i = 0; i < 200; i++) {
-		FILE *f = fopen(port_file, "r");
-		int port = 0;
-		bool got = f && fscanf(f, "%d", &port) == 1 && port > 0;
-		if (f)
-			fclose(f);
-		if (got) {
-			snprintf(base, sizeof(base), "http://127.0.0.1:%d/v1", port);
-			return;
-		}
-		struct timespec ts = {0, 50 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	printf("Bail out! the peer did not start; see %s\n", log_path);
-	exit(1);
-}
 
 static struct llm_client *client(const char *model, long timeout_ms)
 {
@@ -104,7 +39,7 @@ static const struct answer_passage ps[] = {
 
 int main(void)
 {
-	start_peer();
+	peer_llm_start(key, base, sizeof(base));
 	struct pool *pool = pool_new();
 	struct answer_llm m;
 

@@ -4,15 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "storage/aws.h"
 #include "core/log.h"
+#include "peer.h"
 #include "tap.h"
 
 static int log_fd = -1;
@@ -35,40 +33,17 @@ static enum err collect(void *arg, const void *data, size_t len)
 	return ERR_OK;
 }
 
-static size_t curl_sink(char *data, size_t size, size_t n, void *arg)
-{
-	buf_append(arg, data, size * n);
-	return size * n;
-}
-
 static long peer_attempts(const char *base, const char *name)
 {
 	char url[512];
 	snprintf(url, sizeof(url), "%s/_peer/attempts?name=%s", base, name);
 	struct buf b;
 	buf_init(&b);
-	CURL *h = curl_easy_init();
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_sink);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	long n = -1;
-	if (curl_easy_perform(h) == CURLE_OK && b.data)
+	if (peer_fetch(url, &b) && b.data)
 		n = strtol(b.data, NULL, 10);
-	curl_easy_cleanup(h);
 	buf_clear(&b);
 	return n;
-}
-
-static int dead_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-		abort();
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 int main(void)
@@ -84,7 +59,7 @@ int main(void)
 	log_set_fd(log_fd);
 
 	char dead[64];
-	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", dead_port());
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", peer_dead_port());
 	/* The general endpoint is dead: each service's own endpoint must win. */
 	setenv("LECTERN_AWS_ENDPOINT", dead, 1);
 	setenv("LECTERN_AWS_ENDPOINT_TEXTRACT", peer, 1);

@@ -3,93 +3,23 @@
  * Authorization header and the JSON shape. The test starts the peer itself
  * (with /usr/bin/python3) and stops it at exit. */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "text/llm.h"
 #include "core/log.h"
 #include "text/notes.h"
+#include "peer.h"
 #include "tap.h"
 
-extern char **environ;
-
 static const char key[] = "sk-test-0123456789-secret";
-static pid_t peer_pid = -1;
-static char dir[256]; /* a temporary directory for the port file and the log */
 static char base[128];
 static int log_fd = -1;
-
-static void stop_peer(void)
-{
-	if (!dir[0])
-		return;
-	if (peer_pid > 0) {
-		kill(peer_pid, SIGTERM);
-		waitpid(peer_pid, NULL, 0);
-		peer_pid = -1;
-	}
-	char path[512];
-	snprintf(path, sizeof(path), "%s/port", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/peer.log", dir);
-	unlink(path);
-	rmdir(dir);
-}
-
-/* Starts the peer; its port is written to dir/port. */
-static void start_peer(const char *srcdir)
-{
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/llm-peer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		tap_skip_all("no temporary directory");
-	char script[1024], port_file[512], log_path[512];
-	snprintf(script, sizeof(script), "%s/t/llm-peer.py", srcdir);
-	snprintf(port_file, sizeof(port_file), "%s/port", dir);
-	snprintf(log_path, sizeof(log_path), "%s/peer.log", dir);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	char *argv[] = {"/usr/bin/python3", script, "--port-file", port_file, "--key",
-	                (char *)key,        NULL};
-	int rc = posix_spawn(&peer_pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		peer_pid = -1;
-		stop_peer();
-		tap_skip_all("cannot start /usr/bin/python3");
-	}
-	atexit(stop_peer);
-	for (int i = 0; i < 200; i++) { /* up to 10 s */
-		FILE *f = fopen(port_file, "r");
-		int port = 0;
-		if (f && fscanf(f, "%d", &port) == 1 && port > 0) {
-			fclose(f);
-			snprintf(base, sizeof(base), "http://127.0.0.1:%d/v1", port);
-			return;
-		}
-		if (f)
-			fclose(f);
-		struct timespec ts = {0, 50 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	printf("Bail out! the peer did not start; see %s\n", log_path);
-	exit(1);
-}
 
 /* The log lines written since the last call. */
 static const char *log_since(void)
@@ -103,12 +33,6 @@ static const char *log_since(void)
 	return text;
 }
 
-static size_t curl_sink(char *data, size_t size, size_t n, void *arg)
-{
-	buf_append(arg, data, size * n);
-	return size * n;
-}
-
 /* GET base-relative path of the peer's test hooks; the body, owned by pool. */
 static const char *peer_get(struct pool *pool, const char *path)
 {
@@ -116,13 +40,8 @@ static const char *peer_get(struct pool *pool, const char *path)
 	snprintf(url, sizeof(url), "%.*s%s", (int)(strlen(base) - 3), base, path);
 	struct buf b;
 	buf_init(&b);
-	CURL *h = curl_easy_init();
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_sink);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	CURLcode rc = curl_easy_perform(h);
-	curl_easy_cleanup(h);
-	const char *out = pool_strdup(pool, rc == CURLE_OK && b.data ? b.data : "");
+	long status = peer_fetch(url, &b);
+	const char *out = pool_strdup(pool, status && b.data ? b.data : "");
 	buf_clear(&b);
 	return out;
 }
@@ -131,18 +50,6 @@ static long peer_attempts(struct pool *pool, const char *model)
 {
 	return strtol(peer_get(pool, pool_printf(pool, "/_peer/attempts?model=%s", model)), NULL,
 	              10);
-}
-
-static int dead_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-		abort();
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 static struct llm_config base_cfg;
@@ -295,7 +202,7 @@ static void test_chat(void)
 		llm_client_free(c);
 	}
 	/* Nobody listening: retried, then unavailable. */
-	c = client("echo", pool_printf(pool, "http://127.0.0.1:%d/v1", dead_port()), NULL);
+	c = client("echo", pool_printf(pool, "http://127.0.0.1:%d/v1", peer_dead_port()), NULL);
 	is_long(llm_chat(c, m + 1, 1, pool, &r), ERR_UNAVAILABLE, "dead endpoint");
 	ok(r.status == 0 && r.attempts == 3, "no status, every try made");
 	llm_client_free(c);
@@ -386,7 +293,7 @@ int main(void)
 		tap_skip_all("no temporary file");
 	log_fd = fileno(log_file);
 	log_set_fd(log_fd);
-	start_peer(srcdir);
+	peer_llm_start(key, base, sizeof(base));
 	test_config();
 	test_chat();
 	test_notes();

@@ -23,12 +23,14 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP;
+use POSIX qw(WNOHANG);
 use Test::More;
 
 our @EXPORT_OK = qw(start_stack free_ports src_dir build_dir prerequisite skip_unless wait_until
-	start_llm_peer multipart_body text_pdf);
+	start_llm_peer start_peer stop_peer python_has run_tap multipart_body text_pdf slurp_file);
 
-my %live;    # lab dir -> stack, so END can stop what DESTROY did not
+my %live;     # lab dir -> stack, so END can stop what DESTROY did not
+my %peers;    # pid -> the process that started it (see start_peer)
 
 # In CI (CI=true) everything the tests need is installed by the project itself
 # (tools/packages.txt, npm ci in t/, the build): a test that would be skipped
@@ -186,9 +188,12 @@ sub lab {
 	return $? >> 8;
 }
 
-sub slurp {
-	my ($self, $file) = @_;
-	open(my $fh, '<', $file) or return undef;
+sub slurp { return slurp_file($_[1]) }
+
+# slurp_file(PATH) -> its bytes, or undef when it cannot be read.
+sub slurp_file {
+	my ($file) = @_;
+	open(my $fh, '<:raw', $file) or return undef;
 	local $/;
 	return scalar <$fh>;
 }
@@ -276,6 +281,38 @@ sub login {
 	return ($status, $json);
 }
 
+# user(EMAIL) -> (token, user id): a new user, registered with one check.
+sub user {
+	my ($self, $email) = @_;
+	my ($status, $json) = $self->register($email, 'correct horse battery');
+	is($status, 201, "registered $email");
+	return ($json->{token}, $json->{user}{id});
+}
+
+# events(TOPIC) -> every event on TOPIC (decoded envelopes), read with kcat
+# from the lab's broker.
+sub events {
+	my ($self, $topic) = @_;
+	my $bs = $self->slurp("$self->{dir}/run/kafka.bootstrap") // '';
+	chomp $bs;
+	my @ev;
+	for my $line (split /\n/, `kcat -b $bs -C -t $topic -o beginning -e -q -J 2>/dev/null`) {
+		my $m = eval { JSON::PP->new->decode($line) } or next;
+		my $ev = eval { JSON::PP->new->decode($m->{payload}) } or next;
+		push @ev, $ev;
+	}
+	return @ev;
+}
+
+# wait_events(TOPIC, WANT) -> the events on TOPIC for which WANT is true,
+# read again until there is one (at most 60 s; the list may be empty).
+sub wait_events {
+	my ($self, $topic, $want) = @_;
+	my @ev;
+	wait_until(sub { @ev = grep { $want->($_) } $self->events($topic) }, 60);
+	return @ev;
+}
+
 # reload_nginx(): nginx -s reload, returning once the old workers have
 # exited. A reload is asynchronous: until the old workers get their QUIT they
 # still accept connections and answer with the old configuration.
@@ -311,24 +348,34 @@ sub stop {
 	}
 }
 
-# upload(TOKEN, FILENAME, BYTES, CONTENT_TYPE) -> (status, json): a document
-# through POST /api/v1/documents/upload, waiting up to 25 s for processing.
+# upload(TOKEN, FILENAME, BYTES, TYPE, {OPTIONS}) -> (status, json, headers,
+# raw body): a file as multipart/form-data (TYPE: application/octet-stream),
+# by default a document through POST /api/v1/documents/upload?wait=25, which
+# waits up to 25 s for its processing. OPTIONS:
+#   path => PATH                 another endpoint (e.g. /api/v1/stt/transcribe)
+#   part => NAME                 the file's part (file)
+#   fields => { NAME => VALUE }  more parts after the file, by name
 sub upload {
-	my ($self, $token, $filename, $data, $type) = @_;
-	my ($body, $ct) = multipart_body(['file', $filename, $data, $type // 'text/markdown']);
-	my ($status, undef, $json) = $self->request(POST => '/api/v1/documents/upload?wait=25',
+	my ($self, $token, $filename, $data, $type, $o) = @_;
+	my $fields = $o->{fields} // {};
+	my ($body, $ct) = multipart_body([ $o->{part} // 'file', $filename, $data, $type ],
+		map { [ $_, undef, $fields->{$_} ] } sort keys %$fields);
+	my ($status, $headers, $json, $raw) =
+		$self->request(POST => $o->{path} // '/api/v1/documents/upload?wait=25',
 		{ Authorization => "Bearer $token", 'Content-Type' => $ct }, $body);
-	return ($status, $json);
+	return ($status, $json, $headers, $raw);
 }
 
 # multipart_body([NAME, FILENAME or undef, BYTES, TYPE], ...) -> (body,
-# Content-Type): a multipart/form-data body of these parts.
+# Content-Type): a multipart/form-data body of these parts. A file part's
+# TYPE is application/octet-stream unless given; a field has none.
 sub multipart_body {
 	my @parts = @_;
 	my $b = 'LecternTestBoundary' . join('', map { ('a' .. 'z')[ int rand 26 ] } 1 .. 16);
 	my $body = '';
 	for my $p (@parts) {
 		my ($name, $filename, $data, $type) = @$p;
+		$type //= 'application/octet-stream' if defined $filename;
 		$body .= "--$b\r\nContent-Disposition: form-data; name=\"$name\""
 			. (defined $filename ? "; filename=\"$filename\"" : '') . "\r\n"
 			. (defined $type ? "Content-Type: $type\r\n" : '') . "\r\n$data\r\n";
@@ -386,25 +433,69 @@ sub wait_until {
 	return undef;
 }
 
-# start_llm_peer(DIR, KEY) -> (pid, base URL): t/llm-peer.py (a
-# chat-completions test server) on a free port, its log in DIR; it exits
-# with the test.
-sub start_llm_peer {
-	my ($dir, $key) = @_;
-	my $port_file = "$dir/llm.port";
-	unlink $port_file;
+# start_peer(BASE, SCRIPT, ARGS...) -> (pid, port): t/SCRIPT, a python3 test
+# peer that writes the port it listens on into its --port-file (BASE.port;
+# its output goes to BASE.log), with ARGS. Returns once it listens, dies if
+# it does not. The peer is stopped by stop_peer, or when the test ends.
+sub start_peer {
+	my ($base, $script, @args) = @_;
+	unlink "$base.port";
 	my $pid = fork() // die "fork: $!";
 	if ($pid == 0) {
-		open(STDERR, '>', "$dir/llm-peer.log");
-		exec('/usr/bin/python3', src_dir() . '/t/llm-peer.py', '--port-file', $port_file,
-			'--key', $key) or die "exec: $!";
+		# A failed exec must not run the test's END blocks (they stop stacks).
+		open(STDOUT, '>>', "$base.log") or POSIX::_exit(127);
+		open(STDERR, '>&', \*STDOUT) or POSIX::_exit(127);
+		open(STDIN, '<', '/dev/null');
+		exec('/usr/bin/python3', src_dir() . "/t/$script", '--port-file', "$base.port", @args)
+			or print STDERR "exec /usr/bin/python3: $!\n";
+		POSIX::_exit(127);
 	}
-	for (1 .. 200) { last if -s $port_file; select(undef, undef, undef, 0.05) }
-	open(my $fh, '<', $port_file) or die "llm-peer did not start (see $dir/llm-peer.log)\n";
-	my $port = <$fh> // '';
-	close $fh;
-	$port =~ s/\s+//g;
+	$peers{$pid} = $$;
+	my $port = wait_until(sub { (slurp_file("$base.port") // '') =~ /^(\d+)\s/ ? $1 : undef }, 60);
+	return ($pid, $port) if $port;
+	stop_peer($pid);
+	die "t/$script did not start:\n" . (slurp_file("$base.log") // '') . "\n";
+}
+
+# stop_peer(PID): TERM to a peer of start_peer, KILL after 5 s; reaped.
+sub stop_peer {
+	my ($pid) = @_;
+	return unless delete $peers{$pid};
+	# Only a child not yet reaped is signalled: a pid reaped elsewhere may
+	# be another process's by now.
+	return if waitpid($pid, WNOHANG) != 0;
+	kill 'TERM', $pid;
+	wait_until(sub { waitpid($pid, WNOHANG) != 0 }, 5) and return;
+	kill 'KILL', $pid;
+	waitpid($pid, 0);
+}
+
+# start_llm_peer(DIR, KEY) -> (pid, base URL): t/llm-peer.py, a
+# chat-completions test server that takes the API key KEY, its log in DIR.
+sub start_llm_peer {
+	my ($dir, $key) = @_;
+	my ($pid, $port) = start_peer("$dir/llm-peer", 'llm-peer.py', '--key', $key);
 	return ($pid, "http://127.0.0.1:$port/v1");
+}
+
+# python_has(MODULE): /usr/bin/python3 can import MODULE (e.g. botocore).
+sub python_has {
+	my ($module) = @_;
+	return -x '/usr/bin/python3' && system('/usr/bin/python3', '-c', "import $module") == 0;
+}
+
+# run_tap(NAME, PROGRAM, %ENV): runs a TAP program (a unit test) with this
+# environment added; one check, passed when the program passed all of its
+# own (its lines are notes).
+sub run_tap {
+	my ($name, $prog, %env) = @_;
+	local @ENV{ keys %env } = values %env;
+	my $out = `$prog 2>&1`;
+	my $rc = $? >> 8;
+	note($_) for split /\n/, $out;
+	my @bad = grep { /^not ok/ } split /\n/, $out;
+	my ($plan) = $out =~ /^1\.\.(\d+)/m;
+	ok($rc == 0 && !@bad && $plan, "$name: " . ($plan // 0) . ' checks') or diag(join("\n", @bad));
 }
 
 sub DESTROY {
@@ -416,6 +507,7 @@ sub DESTROY {
 END {
 	local $?;
 	$_->stop for values %live;
+	$peers{$_} == $$ and stop_peer($_) for keys %peers;
 }
 
 # A signal still runs END (and so stops the stacks).
