@@ -11,14 +11,11 @@ use warnings;
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use JSON::PP;
-use POSIX qw(WNOHANG);
 use Test::More;
 
-use Lectern::Test qw(start_stack src_dir skip_unless wait_until);
+use Lectern::Test qw(start_stack src_dir skip_unless wait_until start_peer slurp_file python_has);
 
-my $python = '/usr/bin/python3';
-BAIL_OUT('python3-botocore is not installed (tools/packages.txt)')
-	unless -x $python && system($python, '-c', 'import botocore') == 0;
+BAIL_OUT('python3-botocore is not installed (tools/packages.txt)') unless python_has('botocore');
 BAIL_OUT('sox is not installed (tools/packages.txt)') if system('command -v soxi >/dev/null 2>&1') != 0;
 BAIL_OUT('kcat is not installed (tools/packages.txt)') if system('command -v kcat >/dev/null 2>&1') != 0;
 
@@ -26,22 +23,6 @@ my $dir = tempdir('lectern-tts-task-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $base = '/api/v1/tts';
 my $json = JSON::PP->new;
 my $http = HTTP::Tiny->new(timeout => 30);
-
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or return undef;
-	local $/;
-	return scalar <$fh>;
-}
-
-my $peer = 0;
-END {
-	local $?;
-	if ($peer) {
-		kill 'TERM', $peer;
-		waitpid($peer, 0);
-	}
-}
 
 SKIP: {
 	my $s3rver = $ENV{LECTERN_S3RVER} // src_dir() . '/t/node_modules/.bin/s3rver';
@@ -58,25 +39,16 @@ SKIP: {
 		LAB_RATE_LIMIT             => 100000,
 	});
 	my %lab = map { /^([A-Z_0-9]+)=(.*)$/ ? ($1, $2) : () }
-		split /\n/, (slurp($stack->dir . '/etc/tts.env') // '');
+		split /\n/, (slurp_file($stack->dir . '/etc/tts.env') // '');
 	is($lab{LECTERN_STORE}, 's3', 'the tts service keeps its audio in S3');
-	my ($s3port) = (slurp($stack->dir . '/run/s3rver.port') // '') =~ /(\d+)/;
+	my ($s3port) = (slurp_file($stack->dir . '/run/s3rver.port') // '') =~ /(\d+)/;
 	ok($s3port, 's3rver runs');
 	my $bucket = $lab{LECTERN_S3_BUCKET};
 
-	$peer = fork() // die "fork: $!";
-	if ($peer == 0) {
-		open(STDOUT, '>>', "$dir/peer.log") or POSIX::_exit(127);
-		open(STDERR, '>&', \*STDOUT) or POSIX::_exit(127);
-		no warnings 'exec';
-		exec { $python } $python, src_dir() . '/t/polly-peer.py', '--port', $pport, '--port-file', "$dir/peer.port",
-			'--access-key', $lab{AWS_ACCESS_KEY_ID}, '--secret', $lab{AWS_SECRET_ACCESS_KEY},
-			'--token', $lab{AWS_SESSION_TOKEN} // '', '--region', $lab{AWS_REGION},
-			'--s3-upstream', "http://127.0.0.1:$s3port";
-		POSIX::_exit(127);
-	}
-	wait_until(sub { (slurp("$dir/peer.port") // '') =~ /^\d+/ }, 30)
-		or BAIL_OUT('the Polly peer did not start: ' . (slurp("$dir/peer.log") // ''));
+	start_peer("$dir/peer", 'polly-peer.py', '--port', $pport,
+		'--access-key', $lab{AWS_ACCESS_KEY_ID}, '--secret', $lab{AWS_SECRET_ACCESS_KEY},
+		'--token', $lab{AWS_SESSION_TOKEN} // '', '--region', $lab{AWS_REGION},
+		'--s3-upstream', "http://127.0.0.1:$s3port");
 
 	my ($st, $reg) = $stack->register('task@example.org', 'correct horse battery', 'Task');
 	is($st, 201, 'registered');
