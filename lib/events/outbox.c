@@ -47,15 +47,12 @@ enum err outbox_add(struct db *db, const struct event *ev)
 	if (e)
 		goto out;
 	const char *params[] = {ev->id, ev->type, key, body.data};
-	e = db_exec_prepared(
-	    db, "outbox_add",
-	    "INSERT INTO outbox (event_id, topic, msg_key, body) VALUES ($1, $2, $3, $4)", 4,
-	    params, NULL);
-	if (e)
-		goto out;
-	/* Delivered at commit only, and once per transaction however many events. */
-	e = db_exec_prepared(db, "outbox_notify", "SELECT pg_notify('" OUTBOX_CHANNEL "', '')", 0,
-	                     NULL, NULL);
+	/* One round trip: the row and the relay's wake-up, which Postgres
+	 * delivers at commit only, once per transaction however many events. */
+	e = db_exec_prepared(db, "outbox_add",
+	                     "WITH added AS (INSERT INTO outbox (event_id, topic, msg_key, body) "
+	                     "VALUES ($1, $2, $3, $4)) SELECT pg_notify('" OUTBOX_CHANNEL "', '')",
+	                     4, params, NULL);
 out:
 	buf_clear(&body);
 	return e;
