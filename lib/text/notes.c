@@ -102,11 +102,6 @@ static void read_sentence(struct state *d, size_t i)
 
 /* ---- ranking ---- */
 
-struct edge {
-	uint32_t i, j; /* i < j */
-	double w;
-};
-
 /* TextRank over at most NOTES_RANK_MAX nodes, chosen evenly through the text. */
 static void rank(struct state *d)
 {
@@ -126,7 +121,13 @@ static void rank(struct state *d)
 	double *norm = xmalloc(n * sizeof(*norm));
 	for (size_t i = 0; i < n; i++)
 		norm[i] = log(1.0 + (double)d->nodes[i].nset);
-	struct edge *edges = NULL;
+	/* Each edge once, in compressed rows of node i's neighbours j > i: the
+	 * graph can be nearly complete (every sentence shares a word with every
+	 * other), and one copy of it is 12 bytes an edge. Made in (i, j) order,
+	 * so every node's sums below add their terms in neighbour order. */
+	size_t *row = xcalloc(n + 1, sizeof(*row));
+	uint32_t *col = NULL;
+	double *wt = NULL, *out = xcalloc(n, sizeof(*out));
 	size_t ne = 0, cap = 0;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < d->nodes[i].nset; k++)
@@ -139,38 +140,31 @@ static void rank(struct state *d)
 				continue;
 			if (ne == cap) {
 				cap = cap ? cap * 2 : 4096;
-				edges = xrealloc(edges, cap * sizeof(*edges));
+				col = xrealloc(col, cap * sizeof(*col));
+				wt = xrealloc(wt, cap * sizeof(*wt));
 			}
-			edges[ne++] = (struct edge){(uint32_t)i, (uint32_t)j,
-			                            (double)o / (norm[i] + norm[j])};
+			double w = (double)o / (norm[i] + norm[j]);
+			col[ne] = (uint32_t)j, wt[ne++] = w;
+			out[i] += w, out[j] += w;
 		}
+		row[i + 1] = ne;
 	}
-	/* Symmetric edges in compressed rows. */
-	size_t *row = xcalloc(n + 1, sizeof(*row)), *fill = xcalloc(n, sizeof(*fill));
-	for (size_t e = 0; e < ne; e++)
-		row[edges[e].i + 1]++, row[edges[e].j + 1]++;
-	for (size_t i = 0; i < n; i++)
-		row[i + 1] += row[i];
-	uint32_t *col = xmalloc((row[n] ? row[n] : 1) * sizeof(*col));
-	double *wt = xmalloc((row[n] ? row[n] : 1) * sizeof(*wt));
-	double *out = xcalloc(n, sizeof(*out));
-	for (size_t e = 0; e < ne; e++) {
-		uint32_t i = edges[e].i, j = edges[e].j;
-		col[row[i] + fill[i]] = j, wt[row[i] + fill[i]++] = edges[e].w;
-		col[row[j] + fill[j]] = i, wt[row[j] + fill[j]++] = edges[e].w;
-		out[i] += edges[e].w, out[j] += edges[e].w;
-	}
-	free(edges);
 	double *score = xmalloc(n * sizeof(*score)), *next = xmalloc(n * sizeof(*next));
+	double *sum = xmalloc(n * sizeof(*sum));
 	for (size_t i = 0; i < n; i++)
 		score[i] = 1.0;
 	for (int round = 0; round < NOTES_RANK_ROUNDS_MAX; round++) {
+		for (size_t i = 0; i < n; i++)
+			sum[i] = 0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t e = row[i]; e < row[i + 1]; e++) {
+				uint32_t j = col[e];
+				sum[i] += wt[e] / out[j] * score[j];
+				sum[j] += wt[e] / out[i] * score[i];
+			}
 		double change = 0;
 		for (size_t i = 0; i < n; i++) {
-			double sum = 0;
-			for (size_t e = row[i]; e < row[i + 1]; e++)
-				sum += wt[e] / out[col[e]] * score[col[e]];
-			next[i] = (1.0 - NOTES_DAMPING) + NOTES_DAMPING * sum;
+			next[i] = (1.0 - NOTES_DAMPING) + NOTES_DAMPING * sum[i];
 			change = fmax(change, fabs(next[i] - score[i]));
 		}
 		double *swap = score;
@@ -180,8 +174,8 @@ static void rank(struct state *d)
 	}
 	for (size_t i = 0; i < n; i++)
 		d->nodes[i].score = score[i];
-	free(mark), free(norm), free(row), free(fill), free(col), free(wt), free(out);
-	free(score), free(next);
+	free(mark), free(norm), free(row), free(col), free(wt), free(out);
+	free(score), free(next), free(sum);
 }
 
 /* Best first; equal scores keep document order. */
