@@ -139,7 +139,10 @@ static void rank(struct state *d)
 			if (!o)
 				continue;
 			if (ne == cap) {
+				/* Doubling, but never past a complete graph's n(n-1)/2. */
 				cap = cap ? cap * 2 : 4096;
+				if (cap > n * (n - 1) / 2)
+					cap = n * (n - 1) / 2;
 				col = xrealloc(col, cap * sizeof(*col));
 				wt = xrealloc(wt, cap * sizeof(*wt));
 			}
