@@ -79,13 +79,67 @@ struct decoder {
 	AVPacket *pkt;
 	int stream;
 	size_t max_samples;
+	/* What swr converts from: a decoder may change these mid-stream (two
+	 * MP3s joined, stereo then mono), and a frame converted as the old
+	 * layout reads planes it does not have (found by t/fuzz/audio_decode). */
+	enum AVSampleFormat in_format;
+	int in_rate;
+	AVChannelLayout in_layout;
 	int16_t out[OUT_CHUNK];
 };
+
+/* Builds the resampler from format, rate and layout to 16 kHz mono. */
+static enum err resampler(struct decoder *d, enum AVSampleFormat format, int rate,
+                          const AVChannelLayout *layout, struct extract_out *o)
+{
+	/* A header may claim any rate: a resampler from 1 GHz takes seconds and
+	 * gigabytes to build (found by t/fuzz/audio_decode). */
+	if (rate < RATE_MIN || rate > RATE_MAX || layout->nb_channels <= 0 ||
+	    layout->nb_channels > CHANNELS_MAX)
+		return extract_fail(o, ERR_INVALID,
+		                    "the audio's sample rate (%d Hz) or channels (%d) are not "
+		                    "supported",
+		                    rate, layout->nb_channels);
+	av_channel_layout_uninit(&d->in_layout);
+	if (layout->order == AV_CHANNEL_ORDER_UNSPEC)
+		av_channel_layout_default(&d->in_layout, layout->nb_channels);
+	else if (av_channel_layout_copy(&d->in_layout, layout) < 0)
+		return extract_fail(o, ERR_INVALID, "the audio's channel layout is not valid");
+	d->in_format = format;
+	d->in_rate = rate;
+	AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+	swr_free(&d->swr);
+	if (swr_alloc_set_opts2(&d->swr, &mono, AV_SAMPLE_FMT_S16, TRANSCRIBE_RATE,
+	                        &d->in_layout, format, rate, 0, NULL) < 0 ||
+	    swr_init(d->swr) < 0)
+		return extract_fail(o, ERR_INVALID,
+		                    "the audio's sample format cannot be converted");
+	return ERR_OK;
+}
+
+/* Whether frame is in the format, rate and layout swr converts from (an
+ * unspecified layout is taken as the default one of its channel count). */
+static bool frame_matches(const struct decoder *d, const AVFrame *frame)
+{
+	if (frame->format != d->in_format || frame->sample_rate != d->in_rate ||
+	    frame->ch_layout.nb_channels != d->in_layout.nb_channels)
+		return false;
+	return frame->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC ||
+	       av_channel_layout_compare(&frame->ch_layout, &d->in_layout) == 0;
+}
 
 /* Converts frame (NULL: flushes) and appends; false past the limit. */
 static enum err convert(struct decoder *d, const AVFrame *frame, struct transcribe_audio *a,
                         const struct extract_limits *l, struct extract_out *o)
 {
+	if (frame != NULL && !frame_matches(d, frame)) {
+		/* What the old resampler still holds first, then the new one. */
+		enum err e = convert(d, NULL, a, l, o);
+		if (e == ERR_OK)
+			e = resampler(d, frame->format, frame->sample_rate, &frame->ch_layout, o);
+		if (e != ERR_OK)
+			return e;
+	}
 	const uint8_t **in = frame ? (const uint8_t **)frame->extended_data : NULL;
 	int in_n = frame ? frame->nb_samples : 0;
 	for (;;) {
@@ -161,25 +215,9 @@ static enum err open_decoder(struct decoder *d, int fd, struct fd_reader *r, str
 		return extract_fail(o, ERR_INVALID, "the audio's codec could not be opened");
 	if (d->dec->sample_rate <= 0 || d->dec->ch_layout.nb_channels <= 0)
 		return extract_fail(o, ERR_INVALID, "the audio has no sample rate or channels");
-	/* A header may claim any rate: a resampler from 1 GHz takes seconds and
-	 * gigabytes to build (found by t/fuzz/audio_decode). */
-	if (d->dec->sample_rate < RATE_MIN || d->dec->sample_rate > RATE_MAX ||
-	    d->dec->ch_layout.nb_channels > CHANNELS_MAX)
-		return extract_fail(o, ERR_INVALID,
-		                    "the audio's sample rate (%d Hz) or channels (%d) are not "
-		                    "supported",
-		                    d->dec->sample_rate, d->dec->ch_layout.nb_channels);
-	AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO, in_layout;
-	if (d->dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
-		av_channel_layout_default(&in_layout, d->dec->ch_layout.nb_channels);
-	else if (av_channel_layout_copy(&in_layout, &d->dec->ch_layout) < 0)
-		return extract_fail(o, ERR_INVALID, "the audio's channel layout is not valid");
-	int rc = swr_alloc_set_opts2(&d->swr, &mono, AV_SAMPLE_FMT_S16, TRANSCRIBE_RATE, &in_layout,
-	                             d->dec->sample_fmt, d->dec->sample_rate, 0, NULL);
-	av_channel_layout_uninit(&in_layout);
-	if (rc < 0 || swr_init(d->swr) < 0)
-		return extract_fail(o, ERR_INVALID,
-		                    "the audio's sample format cannot be converted");
+	enum err e = resampler(d, d->dec->sample_fmt, d->dec->sample_rate, &d->dec->ch_layout, o);
+	if (e != ERR_OK)
+		return e;
 	d->frame = av_frame_alloc();
 	d->pkt = av_packet_alloc();
 	if (d->frame == NULL || d->pkt == NULL)
@@ -234,6 +272,7 @@ enum err transcribe_decode(int fd, const struct extract_limits *l, struct transc
 	av_packet_free(&d.pkt);
 	av_frame_free(&d.frame);
 	swr_free(&d.swr);
+	av_channel_layout_uninit(&d.in_layout);
 	avcodec_free_context(&d.dec);
 	avformat_close_input(&d.fmt);
 	if (d.pb != NULL) {

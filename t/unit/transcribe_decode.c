@@ -2,10 +2,14 @@
  * file FFmpeg cannot open is refused with its sentence, and (found by
  * t/fuzz/audio_decode, its input kept in the corpus) without leaking the
  * I/O context and its 64 KiB buffer each time; a header claiming a sample
- * rate of a gigahertz is refused before a resampler is built for it. */
+ * rate of a gigahertz is refused before a resampler is built for it; two
+ * MP3s joined, stereo then mono, decode whole (the mono frames were read
+ * as stereo ones, through a plane they do not have). */
 #define _GNU_SOURCE /* memfd_create */
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,5 +106,23 @@ int main(void)
 	is_long(decode(wav, sizeof(wav), &a, &o), ERR_INVALID, "a rate of 1 GHz is refused");
 	ok(strstr(o.message, "sample rate") != NULL, "saying why (%s)", o.message);
 	free(a.samples);
+
+	/* t/fuzz/corpus/audio_decode/regression-stereo-then-mono.mp3: 0.2 s of
+	 * 22.05 kHz stereo then 0.2 s of mono, 0.4 s (6400 samples, each part
+	 * with its encoder's padding) at 16 kHz. */
+	char path[PATH_MAX];
+	const char *src = getenv("LECTERN_SRCDIR");
+	snprintf(path, sizeof(path), "%s/t/fuzz/corpus/audio_decode/regression-stereo-then-mono.mp3",
+	         src ? src : ".");
+	static unsigned char joined[4096];
+	FILE *f = fopen(path, "rb");
+	size_t len = f ? fread(joined, 1, sizeof(joined), f) : 0;
+	if (f)
+		fclose(f);
+	if (ok(len > 0 && len < sizeof(joined), "the joined MP3 is read (%zu bytes)", len)) {
+		is_long(decode(joined, len, &a, &o), ERR_OK, "stereo then mono decodes");
+		ok(a.n >= 6400 && a.n < 6400 + 4 * 1152, "both parts, 0.4 s (%zu samples)", a.n);
+		free(a.samples);
+	}
 	return tap_done();
 }
