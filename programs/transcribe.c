@@ -17,13 +17,8 @@
 
 #include <json-c/json.h>
 #include <pocketsphinx.h>
-#include <sphinxbase/err.h>
 
 #include "transcribe.h"
-
-#ifndef TRANSCRIBE_MODEL_DIR
-#define TRANSCRIBE_MODEL_DIR "/usr/share/pocketsphinx/model/en-us"
-#endif
 
 enum {
 	FRAME = TRANSCRIBE_RATE / 100, /* samples in 10 ms, one recogniser frame */
@@ -129,27 +124,6 @@ static enum err recognise(ps_decoder_t *ps, const struct transcribe_audio *a, si
 	return ERR_OK;
 }
 
-/* One search setting beyond the defaults, measured with bench/stt (its
- * header has the figures): the mixture scores are computed for every
- * other frame and reused for the next (-ds 2; the search still runs every
- * frame, so word times keep their 10 ms): a sixth less CPU, one word more
- * wrong in 450, and the course term stt.t speaks still heard. Narrower
- * beams, fewer Gaussians (-topn 2) or a cap on active HMMs (-maxhmmpf)
- * lost words, "glycolysis" among them; the others gained nothing. */
-static ps_decoder_t *recogniser(void)
-{
-	err_set_logfp(NULL);
-	cmd_ln_t *config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", TRANSCRIBE_MODEL_DIR "/en-us",
-	                               "-lm", TRANSCRIBE_MODEL_DIR "/en-us.lm.bin", "-dict",
-	                               TRANSCRIBE_MODEL_DIR "/cmudict-en-us.dict", "-bestpath",
-	                               "yes", "-ds", "2", NULL);
-	if (config == NULL)
-		return NULL;
-	ps_decoder_t *ps = ps_init(config);
-	cmd_ln_free_r(config);
-	return ps;
-}
-
 /* Reads "LANGUAGE[ WEIGHT PREFIX]" into language (of cap), weight and
  * prefix (NULL when absent). */
 static bool parse_arg(const char *arg, char *language, size_t cap, double *weight,
@@ -208,7 +182,7 @@ static enum err transcribe(const char *arg, int fd, const struct extract_limits 
 	double *energy = NULL;
 	enum err e = transcribe_decode(fd, l, &a, o);
 	ps_decoder_t *ps = NULL;
-	if (e == ERR_OK && (ps = recogniser()) == NULL)
+	if (e == ERR_OK && (ps = transcribe_recogniser()) == NULL)
 		e = extract_fail(o, ERR_INTERNAL, "the speech recogniser could not be loaded");
 	/* The course: if its files cannot be used, the general model alone. */
 	long course_words = -1;

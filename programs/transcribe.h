@@ -34,6 +34,10 @@ struct transcribe_audio {
 enum err transcribe_decode(int fd, const struct extract_limits *l, struct transcribe_audio *a,
                            struct extract_out *o);
 
+/* The recogniser (transcribe_recogniser.c): the general model, its log
+ * silenced; NULL when the model cannot be loaded. */
+ps_decoder_t *transcribe_recogniser(void);
+
 /* Tunes ps to the course files at prefix (transcribe_course.c), weight
  * (0-1) being the course model's share of the interpolation: the number
  * of words added to the dictionary, or -1 when the files cannot be used

@@ -48,7 +48,15 @@ long transcribe_course(ps_decoder_t *ps, const char *prefix, double weight)
 	snprintf(path, sizeof(path), "%s.lm", prefix);
 	cmd_ln_t *config = ps_get_config(ps);
 	ngram_model_t *course = ngram_model_read(config, path, NGRAM_ARPA, ps_get_logmath(ps));
-	ngram_model_t *general = ps_get_lm(ps, ps_get_search(ps));
+	/* The decoder's model is a set of one, "default", whose words are all
+	 * the dictionary's: nested in ours it would make every dictionary word
+	 * known, 62 000 words the general model lacks in the search tree (60%
+	 * more channels, half again the CPU, nothing recognised better). The
+	 * model inside is the one to interpolate. */
+	ngram_model_t *decoders = ps_get_lm(ps, ps_get_search(ps));
+	ngram_model_t *general = decoders ? ngram_model_set_lookup(decoders, "default") : NULL;
+	if (general == NULL)
+		general = decoders;
 	if (course == NULL || general == NULL) {
 		if (course)
 			ngram_model_free(course);
