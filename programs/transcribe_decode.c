@@ -109,8 +109,8 @@ static enum err resampler(struct decoder *d, enum AVSampleFormat format, int rat
 	d->in_rate = rate;
 	AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
 	swr_free(&d->swr);
-	if (swr_alloc_set_opts2(&d->swr, &mono, AV_SAMPLE_FMT_S16, TRANSCRIBE_RATE,
-	                        &d->in_layout, format, rate, 0, NULL) < 0 ||
+	if (swr_alloc_set_opts2(&d->swr, &mono, AV_SAMPLE_FMT_S16, TRANSCRIBE_RATE, &d->in_layout,
+	                        format, rate, 0, NULL) < 0 ||
 	    swr_init(d->swr) < 0)
 		return extract_fail(o, ERR_INVALID,
 		                    "the audio's sample format cannot be converted");

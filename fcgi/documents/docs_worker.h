@@ -45,6 +45,10 @@ enum err docs_worker_init(void) MUST_CHECK;
  * with new notes, publishes document.processed and notes.generated. A file
  * that cannot be read marks the document failed (the job completes). */
 enum err docs_job_process(struct db *db, const struct job *job, struct pool *pool, void *arg);
+/* Its failure hook (worker_job_failed_fn): the document is marked failed
+ * and document.processed says so when the job failed for good. */
+void docs_job_process_failed(struct db *db, const struct job *job, const char *why,
+                             struct pool *pool, void *arg);
 /* DOCS_JOB_NOTES: new notes (input note_id) from the stored text. */
 enum err docs_job_notes(struct db *db, const struct job *job, struct pool *pool, void *arg);
 

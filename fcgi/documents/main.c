@@ -54,8 +54,8 @@ static enum err docs_configure(void)
 }
 
 static const struct worker_job_kind docs_jobs[] = {
-    {DOCS_JOB_PROCESS, docs_job_process, NULL},
-    {DOCS_JOB_NOTES, docs_job_notes, NULL},
+    {DOCS_JOB_PROCESS, docs_job_process, NULL, docs_job_process_failed},
+    {DOCS_JOB_NOTES, docs_job_notes, NULL, NULL},
 };
 
 static const struct service_def docs_service = {

@@ -202,7 +202,8 @@ static enum err extract(const struct doc_info *d, struct pool *pool, struct extr
 	return e;
 }
 
-/* Marks the document failed with why and publishes that; completes the job. */
+/* Marks the document failed with why and publishes that, unless it is
+ * already processed or failed; also completes job when given. */
 static enum err mark_failed(struct db *db, const struct job *job, const struct doc_info *d,
                             const char *why)
 {
@@ -213,16 +214,37 @@ static enum err mark_failed(struct db *db, const struct job *job, const struct d
 		e = db_exec_prepared(
 		    db, "docs_failed",
 		    "UPDATE documents SET status = 'failed', error = $2, content = NULL, "
-		    "updated_at = now() WHERE id = $1",
+		    "updated_at = now() WHERE id = $1 AND status IN ('uploaded', 'processing')",
 		    2, p, &res);
 	if (e == ERR_OK && db_affected(res) == 1)
 		e = emit_processed(db, d, "failed", 0, why, "", 0);
-	if (e == ERR_OK)
+	if (e == ERR_OK && job)
 		e = job_complete(db, job, "{\"status\": \"failed\"}");
 	e = db_end(db, e);
 	PQclear(res);
 	log_info("document %s failed: %s", d->id, why);
 	return e;
+}
+
+/* A processing job that failed for good (its last attempt's error, or its
+ * worker lost): the document would read "processing" for ever, so it
+ * fails with a sentence and POST /{id}/process can run it again. */
+void docs_job_process_failed(struct db *db, const struct job *job, const char *why,
+                             struct pool *pool, void *arg)
+{
+	(void)arg;
+	const char *id = input_string(job, pool, "document_id");
+	struct doc_info d;
+	if (!id || load_doc(db, pool, id, &d) != ERR_OK)
+		return;
+	log_warn("document %s: processing failed for good (%s)", id, why);
+	if (mark_failed(db, NULL, &d,
+	                strcmp(why, JOB_LOST_ERROR) == 0
+	                    ? "the document could not be processed: its worker stopped during "
+	                      "the last attempt"
+	                    : "the document could not be processed (an internal error); try "
+	                      "again later") != ERR_OK)
+		log_warn("document %s: its failure could not be recorded", id);
 }
 
 enum err docs_job_process(struct db *db, const struct job *job, struct pool *pool, void *arg)

@@ -103,7 +103,7 @@ static const char *const quiz_prefixes[] = {"/api/v1/quizzes", "", NULL};
 static const struct consumer_handler quiz_consumers[] = {REPLICA_HANDLERS(&cards_replica_hooks)};
 
 static const struct worker_job_kind quiz_jobs[] = {
-    {QUIZ_JOB_GENERATE, quiz_job_generate, NULL},
+    {QUIZ_JOB_GENERATE, quiz_job_generate, NULL, quiz_job_generate_failed},
 };
 
 /* Derived settings: the body limit, the extraction limits. */

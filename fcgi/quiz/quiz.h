@@ -128,6 +128,10 @@ enum err quiz_request_get(struct http_req *req, const char *id, bool *answered) 
 enum err quiz_request_delete(struct http_req *req, const char *id, bool *deleted) MUST_CHECK;
 /* The worker's job: makes the quiz of a stored request. */
 enum err quiz_job_generate(struct db *db, const struct job *job, struct pool *pool, void *arg);
+/* Its failure hook (worker_job_failed_fn): the request fails and
+ * quiz.generated says so once the job failed for good. */
+void quiz_job_generate_failed(struct db *db, const struct job *job, const char *why,
+                              struct pool *pool, void *arg);
 
 /* The text of an uploaded file (multipart part `file`) read in the
  * extraction sandbox, with the form's fields validated into req and its

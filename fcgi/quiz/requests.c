@@ -269,18 +269,21 @@ static enum err generate(struct db *db, const struct job *job, struct pool *pool
 	return e;
 }
 
-/* After the last attempt failed (the runner then fails the job for good):
- * the request fails with a sentence for the learner, and quiz.generated
- * says "failed", as for a text too short. Nothing when the request is gone
- * or finished, or when the database is what failed (the request's status
- * then still reads the job's: failed, with the same sentence). */
-static void give_up(struct db *db, struct pool *pool, const char *id, enum err why)
+/* After the job failed for good (its last attempt's error, or its worker
+ * lost): the request fails with a sentence for the learner, and
+ * quiz.generated says "failed", as for a text too short. Nothing when the
+ * request is gone or finished, or when the database is what failed (the
+ * request's status then still reads the job's: failed, with the same
+ * sentence). */
+void quiz_job_generate_failed(struct db *db, const struct job *job, const char *why,
+                              struct pool *pool, void *arg)
 {
-	const char *v[9];
+	(void)arg;
+	const char *v[9], *id = input_id(job, pool);
 	struct quiz_ask a;
-	if (load_ask(db, pool, id, v, &a) != ERR_OK)
+	if (!id || load_ask(db, pool, id, v, &a) != ERR_OK)
 		return;
-	log_warn("quiz %s: every attempt failed (last: %s)", id, err_message(why));
+	log_warn("quiz %s: every attempt failed (last: %s)", id, why);
 	if (fail_request(db, pool, NULL, v[0], id, &a, 503, QUIZ_NOT_MADE) != ERR_OK)
 		log_warn("quiz %s: the failure could not be recorded", id);
 }
@@ -314,11 +317,5 @@ enum err quiz_job_generate(struct db *db, const struct job *job, struct pool *po
 	if (!id)
 		return ERR_INVALID;
 	sweep(db);
-	enum err e = generate(db, job, pool, id);
-	/* The runner fails the job for good after this one (ERR_INVALID: at
-	 * once); a stopping worker's job is given back, not failed. */
-	bool last = job->attempt >= job->max_attempts || e == ERR_INVALID;
-	if (e != ERR_OK && last && !(e == ERR_UNAVAILABLE && worker_stopping()))
-		give_up(db, pool, id, e);
-	return e;
+	return generate(db, job, pool, id);
 }

@@ -58,7 +58,7 @@ static enum err stt_configure(void)
 }
 
 static const struct worker_job_kind stt_jobs[] = {
-    {STT_JOB_TRANSCRIBE, stt_job_transcribe, NULL},
+    {STT_JOB_TRANSCRIBE, stt_job_transcribe, NULL, stt_job_transcribe_failed},
 };
 
 /* The learner's documents, for the course model (worker.c, course.h). */

@@ -92,5 +92,10 @@ enum err stt_delete(struct http_req *req);
 extern const struct cfg_table stt_worker_table;
 enum err stt_worker_init(void) MUST_CHECK;
 enum err stt_job_transcribe(struct db *db, const struct job *job, struct pool *pool, void *arg);
+/* Its failure hook (worker_job_failed_fn): a task whose job failed for
+ * good (an internal error each time, or its worker lost) is failed with a
+ * sentence and audio.transcription.completed says so. */
+void stt_job_transcribe_failed(struct db *db, const struct job *job, const char *why,
+                               struct pool *pool, void *arg);
 
 #endif

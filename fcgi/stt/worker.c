@@ -255,7 +255,8 @@ static enum err emit_completed(struct db *db, const struct task *t, const char *
 	return outbox_record(db, "audio.transcription.completed", STT_SERVICE, t->user_id, p);
 }
 
-/* Marks the task failed with why; completes the job. */
+/* Marks the task failed with why, unless it is finished already; also
+ * completes job when given. */
 static enum err mark_failed(struct db *db, const struct job *job, const struct task *t,
                             const char *why)
 {
@@ -265,11 +266,12 @@ static enum err mark_failed(struct db *db, const struct job *job, const struct t
 	if (e == ERR_OK)
 		e = db_exec_prepared(db, "stt_failed",
 		                     "UPDATE transcriptions SET status = 'failed', error = $2, "
-		                     "completed_at = now() WHERE id = $1",
+		                     "completed_at = now() WHERE id = $1 AND status IN ('queued', "
+		                     "'processing')",
 		                     2, p, &res);
 	if (e == ERR_OK && db_affected(res) == 1)
 		e = emit_completed(db, t, "failed", NULL, 0, 0, why);
-	if (e == ERR_OK)
+	if (e == ERR_OK && job)
 		e = job_complete(db, job, "{\"status\": \"failed\"}");
 	e = db_end(db, e);
 	PQclear(res);
@@ -355,9 +357,10 @@ static void sweep(struct db *db, struct pool *pool)
 	(void)pool;
 }
 
-enum err stt_job_transcribe(struct db *db, const struct job *job, struct pool *pool, void *arg)
+/* The task of job into t (strings in pool); ERR_INVALID without a task id,
+ * ERR_NOT_FOUND when it was deleted. */
+static enum err load_task(struct db *db, const struct job *job, struct pool *pool, struct task *t)
 {
-	(void)arg;
 	struct json_object *in = http_json_parse(job->input, strlen(job->input)), *v = NULL;
 	const char *id = NULL;
 	if (in && json_object_object_get_ex(in, "task_id", &v) &&
@@ -372,11 +375,38 @@ enum err stt_job_transcribe(struct db *db, const struct job *job, struct pool *p
 	                    "SELECT id, user_id, language, storage_key, format FROM transcriptions "
 	                    "WHERE id = $1",
 	                    1, p, pool, 5, row);
+	if (e == ERR_OK)
+		*t = (struct task){row[0], row[1], row[2], row[3], row[4]};
+	return e;
+}
+
+void stt_job_transcribe_failed(struct db *db, const struct job *job, const char *why,
+                               struct pool *pool, void *arg)
+{
+	(void)arg;
+	struct task t;
+	if (load_task(db, job, pool, &t) != ERR_OK)
+		return;
+	log_warn("transcription %s: failed for good (%s)", t.id, why);
+	if (mark_failed(db, NULL, &t,
+	                strcmp(why, JOB_LOST_ERROR) == 0
+	                    ? "the audio could not be transcribed: its worker stopped during the "
+	                      "last attempt"
+	                    : "the audio could not be transcribed (an internal error); try again "
+	                      "later") != ERR_OK)
+		log_warn("transcription %s: its failure could not be recorded", t.id);
+}
+
+enum err stt_job_transcribe(struct db *db, const struct job *job, struct pool *pool, void *arg)
+{
+	(void)arg;
+	struct task t;
+	enum err e = load_task(db, job, pool, &t);
 	if (e == ERR_NOT_FOUND)
 		return ERR_OK; /* deleted meanwhile: nothing to do */
 	if (e != ERR_OK)
 		return e;
-	struct task t = {row[0], row[1], row[2], row[3], row[4]};
+	const char *p[] = {t.id};
 	if (t.key == NULL)
 		return mark_failed(db, job, &t, "the audio is no longer stored");
 	e = db_exec_prepared(db, "stt_processing",

@@ -123,22 +123,31 @@ enum err job_add(struct db *db, const char *id, const char *kind, const char *in
 	return job_add_owned(db, id, kind, NULL, input_json, max_attempts, out_id);
 }
 
-long job_reap(struct db *db)
+long job_reap(struct db *db, void (*each)(struct db *db, const struct job *job, void *arg),
+              void *arg)
 {
 	PGresult *res = NULL;
 	if (db_exec_prepared(
 	        db, "job_reap",
 	        "WITH r AS (UPDATE jobs SET state = 'failed', lease_until = NULL, "
-	        "error = 'the worker was lost during its last attempt', "
-	        "finished_at = now(), updated_at = now() "
+	        "error = '" JOB_LOST_ERROR "', finished_at = now(), updated_at = now() "
 	        "WHERE state = 'running' AND lease_until < now() AND attempts >= max_attempts "
-	        "RETURNING id) SELECT pg_notify('" JOB_CHANNEL "', id::text) FROM r",
+	        "RETURNING id, kind, attempts, max_attempts, input::text) "
+	        "SELECT r.*, pg_notify('" JOB_CHANNEL "', id::text) FROM r",
 	        0, NULL, &res) != ERR_OK)
 		return 0;
 	long n = PQntuples(res);
-	PQclear(res);
 	if (n)
 		log_warn("job: %ld jobs failed for good after their worker was lost", n);
+	for (long i = 0; each && i < n; i++) {
+		struct job job = {.input = PQgetvalue(res, (int)i, 4)};
+		snprintf(job.id, sizeof(job.id), "%s", PQgetvalue(res, (int)i, 0));
+		snprintf(job.kind, sizeof(job.kind), "%s", PQgetvalue(res, (int)i, 1));
+		cfg_parse_long(PQgetvalue(res, (int)i, 2), 0, 1000, &job.attempt);
+		cfg_parse_long(PQgetvalue(res, (int)i, 3), 0, 1000, &job.max_attempts);
+		each(db, &job, arg);
+	}
+	PQclear(res);
 	return n;
 }
 

@@ -84,9 +84,14 @@ long job_owner_limit(void);
  * block (else job_wait looks once and answers ERR_TIMEOUT at once), give()
  * ends an admitted wait. Unset (workers, tools): every wait is admitted. */
 void job_set_wait_gate(bool (*take)(void), void (*give)(void));
+/* The error a reaped job is failed with. */
+#define JOB_LOST_ERROR "the worker was lost during its last attempt"
 /* Marks running jobs whose lease passed and that have no attempt left as
- * failed (and notifies). Returns how many. */
-long job_reap(struct db *db);
+ * failed with JOB_LOST_ERROR (and notifies), then calls each (may be NULL)
+ * with every one of them (its input valid during the call), so that the
+ * job's service can record the failure as its own. Returns how many. */
+long job_reap(struct db *db, void (*each)(struct db *db, const struct job *job, void *arg),
+              void *arg);
 /* Claims the oldest due job of one of the kinds (queued and due, or running
  * with an expired lease) for worker, with a lease of lease_ms.
  * ERR_NOT_FOUND when none. */

@@ -153,6 +153,27 @@ static const struct worker_job_kind *worker_kind(const struct worker_def *def, c
 	return NULL;
 }
 
+/* Hands a job that failed for good to its kind's hook. */
+static void worker_job_failed(struct db *db, const struct worker_job_kind *k, const struct job *job,
+                              const char *why)
+{
+	struct pool *pool = pool_new();
+	k->failed(db, job, why, pool, k->arg);
+	if (db_in_transaction(db)) {
+		log_error("job %s: its failure hook left a transaction open", job->id);
+		db_rollback(db);
+	}
+	pool_free(pool);
+}
+
+/* A job reaped after its worker was lost on the last attempt. */
+static void worker_reaped(struct db *db, const struct job *job, void *arg)
+{
+	const struct worker_job_kind *k = worker_kind(arg, job->kind);
+	if (k && k->failed)
+		worker_job_failed(db, k, job, JOB_LOST_ERROR);
+}
+
 /* Claims and runs one job; false when none was due. */
 static bool worker_run_one(const struct worker_def *def, struct db *db, const char *name)
 {
@@ -191,9 +212,10 @@ static bool worker_run_one(const struct worker_def *def, struct db *db, const ch
 	} else if (e == ERR_UNAVAILABLE && worker_stopping()) {
 		if (job_release(db, &job) == ERR_OK)
 			worker_jobs.released++;
-	} else {
-		if (job_fail(db, &job, err_message(e), e != ERR_INVALID) == ERR_OK)
-			worker_jobs.failed++;
+	} else if (job_fail(db, &job, err_message(e), e != ERR_INVALID) == ERR_OK) {
+		worker_jobs.failed++;
+		if (k->failed && (e == ERR_INVALID || job.attempt >= job.max_attempts))
+			worker_job_failed(db, k, &job, err_message(e));
 	}
 out:
 	log_set_request_id(NULL);
@@ -356,7 +378,7 @@ int worker_run(const struct worker_def *def, const char *dsn)
 			if (worker_job_notified(db))
 				job_due = now;
 			if (now >= reap_due) {
-				job_reap(db);
+				job_reap(db, worker_reaped, (void *)def);
 				reap_due = now + WORKER_REAP_EVERY_MS;
 			}
 			if (now >= job_due && !worker_stopping()) {

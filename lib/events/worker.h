@@ -47,10 +47,19 @@ enum { WORKER_JOB_KINDS_MAX = JOB_KINDS_MAX };
  * to fail it for good; any other error to retry it after a backoff. */
 typedef enum err worker_job_fn(struct db *db, const struct job *job, struct pool *pool, void *arg);
 
+/* Called once a job has failed for good, so that its service records the
+ * failure where its users look (the resource's status, its event): after
+ * the last attempt's error or ERR_INVALID, or when the worker running the
+ * last attempt was lost (then in whichever worker reaps it, why being
+ * JOB_LOST_ERROR). Outside any transaction; the job's row says failed. */
+typedef void worker_job_failed_fn(struct db *db, const struct job *job, const char *why,
+                                  struct pool *pool, void *arg);
+
 struct worker_job_kind {
 	const char *kind;
 	worker_job_fn *run;
 	void *arg;
+	worker_job_failed_fn *failed; /* may be NULL */
 };
 
 struct worker_def {

@@ -2,7 +2,8 @@
  *   tool schema SQLFILE           create the event tables and the test tables
  *   tool publish N USER [DOC]     record N document.uploaded events, one transaction each
  *   tool pace N RATE USER         the same, RATE events per second (benchmark latency)
- *   tool job-add MS               queue a t-sleep job, print its id
+ *   tool job-add MS [ATTEMPTS]    queue a t-sleep job (3 attempts), print its id;
+ *                                 MS -1: a job that fails each attempt
  *   tool job-wait ID TIMEOUT_MS   print "done STATE" (exit 0) or "timeout STATE" (exit 3) */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ static const char test_tables[] =
     "CREATE TABLE IF NOT EXISTS t_applied (event_id uuid PRIMARY KEY, document_id text, "
     "applied_at timestamptz NOT NULL DEFAULT clock_timestamp());"
     "CREATE TABLE IF NOT EXISTS t_job_effects (job_id uuid NOT NULL, at timestamptz DEFAULT "
-    "now());";
+    "now());"
+    "CREATE TABLE IF NOT EXISTS t_job_failed (job_id uuid NOT NULL, why text NOT NULL);";
 
 static int tool_schema(struct db *db, const char *path)
 {
@@ -107,12 +109,16 @@ int main(int argc, char **argv)
 		if (!cfg_parse_long(argv[3], 1, 100000, &rate))
 			goto usage;
 		rc = tool_publish(db, n, argv[4], NULL, rate);
-	} else if (strcmp(argv[1], "job-add") == 0 && argc == 3 &&
-	           cfg_parse_long(argv[2], 0, 600000, &n)) {
+	} else if (strcmp(argv[1], "job-add") == 0 && (argc == 3 || argc == 4) &&
+	           cfg_parse_long(argv[2], -1, 600000, &n)) {
 		char id[EVENT_ID_LEN + 1], input[64];
+		long attempts = 3;
+		if (argc == 4 && !cfg_parse_long(argv[3], 1, 100, &attempts))
+			goto usage;
 		snprintf(input, sizeof(input), "{\"ms\": %ld}", n);
-		rc = job_add(db, NULL, "t-sleep", input, 3, id) == ERR_OK ? (printf("%s\n", id), 0)
-		                                                          : 1;
+		rc = job_add(db, NULL, "t-sleep", input, attempts, id) == ERR_OK
+		         ? (printf("%s\n", id), 0)
+		         : 1;
 	} else if (strcmp(argv[1], "job-wait") == 0 && argc == 4 &&
 	           cfg_parse_long(argv[3], 0, 600000, &n)) {
 		struct pool *pool = pool_new();

@@ -1,5 +1,6 @@
 /* A worker for the events tests: consumes document.uploaded into t_applied
- * and runs "t-sleep" jobs that record their effect in t_job_effects. */
+ * and runs "t-sleep" jobs that record their effect in t_job_effects, and
+ * the failure of one that failed for good in t_job_failed. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,8 @@ static enum err t_sleep(struct db *db, const struct job *job, struct pool *pool,
 	if (in && json_object_object_get_ex(in, "ms", &v))
 		ms = json_object_get_int64(v);
 	json_object_put(in);
+	if (ms < 0)
+		return ERR_INTERNAL; /* fails every attempt */
 	for (long slept = 0; slept < ms; slept += 50) {
 		if (worker_stopping())
 			return ERR_UNAVAILABLE;
@@ -46,8 +49,21 @@ static enum err t_sleep(struct db *db, const struct job *job, struct pool *pool,
 	return db_end(db, e);
 }
 
+/* Records why a job failed for good (the hook services use for their
+ * resource's status and event). */
+static void t_failed(struct db *db, const struct job *job, const char *why, struct pool *pool,
+                     void *arg)
+{
+	(void)pool;
+	(void)arg;
+	const char *p[] = {job->id, why};
+	if (db_exec(db, "INSERT INTO t_job_failed (job_id, why) VALUES ($1, $2)", 2, p, NULL) !=
+	    ERR_OK)
+		fprintf(stderr, "t-sleep: the failure of %s could not be recorded\n", job->id);
+}
+
 static const struct consumer_handler t_handlers[] = {{"document.uploaded", t_apply, NULL}};
-static const struct worker_job_kind t_jobs[] = {{"t-sleep", t_sleep, NULL}};
+static const struct worker_job_kind t_jobs[] = {{"t-sleep", t_sleep, NULL, t_failed}};
 
 /* Declared as the documents service's worker: it consumes that group's
  * topics and runs in its database. */

@@ -245,10 +245,35 @@ is($? >> 8, 3, 'a job not done in time answers "timeout" (the 202 case)');
 like($out, qr/^timeout (queued|running) /, 'with its current state');
 like(`$tool job-wait 00000000-0000-4000-8000-000000000000 100`, qr/^$/, 'no such job: no status');
 
+# A job that fails for good: its kind's failure hook (where a service marks
+# its resource failed and says so) runs once, after the last attempt only.
+chomp(my $bad = `$tool job-add -1 2`);
+ok(wait_until('first attempt failed', sub { sql("SELECT state || ' ' || attempts FROM jobs WHERE id = '$bad'") eq 'queued 1' }),
+	'a failing job is retried');
+is(sql("SELECT count(*) FROM t_job_failed WHERE job_id = '$bad'"), '0', 'the hook waits for the last attempt');
+like(`$tool job-wait $bad 30000`, qr/^done failed 2$/, 'the job fails for good on its last attempt');
+ok(wait_until('failure hook', sub { sql("SELECT count(*) FROM t_job_failed WHERE job_id = '$bad'") eq '1' }),
+	'the failure hook ran once');
+
+# A worker lost during the last attempt: the job is reaped as failed and the
+# hook runs in the worker that reaps it.
+chomp(my $last = `$tool job-add 20000 1`);
+ok(wait_until('last attempt running', sub { sql("SELECT state FROM jobs WHERE id = '$last'") eq 'running' }),
+	'a one-attempt job running');
+stop('worker2', 'KILL');
+start_worker('worker3');
+ok(wait_until('reaped', sub { sql("SELECT state FROM jobs WHERE id = '$last'") eq 'failed' }, 60),
+	'the lost last attempt is reaped as failed');
+ok(wait_until('hook after reaping', sub { sql("SELECT count(*) FROM t_job_failed WHERE job_id = '$last'") eq '1' }),
+	'the failure hook ran for it');
+is(sql("SELECT why FROM t_job_failed WHERE job_id = '$last'"), 'the worker was lost during its last attempt',
+	'with why');
+is(sql("SELECT count(*) FROM t_job_effects WHERE job_id = '$last'"), '0', 'and no effect');
+
 # Graceful stop: the worker releases or finishes the job in hand.
 chomp(my $long = `$tool job-add 20000`);
 ok(wait_until('long job running', sub { sql("SELECT state FROM jobs WHERE id = '$long'") eq 'running' }), 'long job running');
-stop('worker2', 'TERM');
+stop('worker3', 'TERM');
 is(sql("SELECT state || ' ' || attempts FROM jobs WHERE id = '$long'"), 'queued 0', 'SIGTERM released the job in hand');
 
 done_testing();

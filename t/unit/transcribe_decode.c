@@ -112,8 +112,8 @@ int main(void)
 	 * with its encoder's padding) at 16 kHz. */
 	char path[PATH_MAX];
 	const char *src = getenv("LECTERN_SRCDIR");
-	snprintf(path, sizeof(path), "%s/t/fuzz/corpus/audio_decode/regression-stereo-then-mono.mp3",
-	         src ? src : ".");
+	snprintf(path, sizeof(path),
+	         "%s/t/fuzz/corpus/audio_decode/regression-stereo-then-mono.mp3", src ? src : ".");
 	static unsigned char joined[4096];
 	FILE *f = fopen(path, "rb");
 	size_t len = f ? fread(joined, 1, sizeof(joined), f) : 0;
