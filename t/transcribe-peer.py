@@ -5,10 +5,15 @@ Transcribe's documented batch calls (JSON 1.1) and a small S3 bucket.
   S3 (signing name s3)   PUT, GET, HEAD and DELETE of /BUCKET/KEY, kept in
                          memory: the audio the test puts, the transcript a
                          finished job writes.
+  --s3-upstream URL      the bucket is the lab's s3rver instead (URL, read
+                         and written unsigned, as aws-peer's s3 mode
+                         forwards): the media and vocabulary tables are
+                         read from it, transcripts written into it, and the
+                         in-memory bucket is not used by the calls below.
   StartTranscriptionJob  TranscriptionJobName ([0-9a-zA-Z._-], 1-200),
                          LanguageCode, MediaFormat (mp3 mp4 wav flac ogg amr
                          webm m4a), Media.MediaFileUri s3://BUCKET/KEY of an
-                         object the peer holds (else BadRequestException),
+                         object the bucket holds (else BadRequestException),
                          OutputBucketName and OutputKey; Settings with
                          ShowSpeakerLabels needs MaxSpeakerLabels 2-30. The
                          name of a job the peer holds is ConflictException.
@@ -18,25 +23,31 @@ Transcribe's documented batch calls (JSON 1.1) and a small S3 bucket.
                          transcript that is not JSON, else COMPLETED with a
                          two-speaker transcript written to
                          OutputBucketName/OutputKey (speaker labels only when
-                         asked for).
+                         asked for); FAILED when it cannot be written there.
   DeleteTranscriptionJob forgets the job (its name may be used again).
   CreateVocabulary       VocabularyName, LanguageCode and VocabularyFileUri
-                         s3://BUCKET/KEY of a table the peer holds (Phrase,
+                         s3://BUCKET/KEY of a table the bucket holds (Phrase,
                          SoundsLike, IPA, DisplayAs; tab-separated; at most
                          50 KB); GetVocabulary is PENDING, then READY, or
                          FAILED with a FailureReason for a table that breaks
                          the rules; DeleteVocabulary, ListVocabularies.
                          StartTranscriptionJob's Settings.VocabularyName must
-                         be READY; the transcript says "Glycolysis" only when
-                         the job's vocabulary has it ("Lycos" otherwise).
+                         be READY; the transcript says "glycolysis" (written
+                         as the table's DisplayAs) only when the job's
+                         vocabulary has it ("Lycos" otherwise).
 
-GET /_peer/jobs lists the jobs the peer holds, one name a line. Options are
-aws-peer's (--mode json is implied). Run it with /usr/bin/python3.
+GET /_peer/jobs and /_peer/vocabularies list the jobs and vocabularies the
+peer holds, one name a line; GET /_peer/attempts?name=OPERATION counts the
+signed calls of a Transcribe operation (StartTranscriptionJob, ...). Options
+are aws-peer's (--mode json is implied) and --s3-upstream. Run it with
+/usr/bin/python3.
 """
+import http.client
 import importlib.util
 import json
 import os
 import re
+import sys
 import threading
 import urllib.parse
 
@@ -116,6 +127,8 @@ def transcript(name, labels, terms):
 
 
 class TranscribePeer(aws_peer.Peer):
+    s3_upstream = ""  # --s3-upstream: the bucket is s3rver's, not the peer's own
+
     def answer(self, doc):
         return self.reply(200, json.dumps(doc).encode(), JSON_TYPE)
 
@@ -134,10 +147,46 @@ class TranscribePeer(aws_peer.Peer):
             return self.s3_error(404, "NoSuchKey", "The specified key does not exist.")
         return self.reply(200, data, "application/octet-stream")
 
-    def peer_info(self, split):
-        if split.path == "/_peer/jobs":
+    def upstream(self, method, path, body=None):
+        """(status, bytes) of an unsigned request for /BUCKET/KEY to
+        --s3-upstream; (0, reason) when it cannot be made."""
+        up = urllib.parse.urlsplit(self.s3_upstream)
+        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+        try:
+            conn.request(method, urllib.parse.quote(path), body=body,
+                         headers={"Content-Type": "application/octet-stream"} if body else {})
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        except OSError as e:
+            return 0, str(e).encode()
+        finally:
+            conn.close()
+
+    def object(self, path):
+        """The bytes of the bucket's /BUCKET/KEY, or None."""
+        if self.s3_upstream:
+            status, data = self.upstream("GET", path)
+            return data if status == 200 else None
+        state = self.server.transcribe
+        with state["lock"]:
+            return state["objects"].get(path)
+
+    def write(self, path, data):
+        """Puts /BUCKET/KEY into the bucket: None, or why it could not."""
+        if not self.s3_upstream:
             with self.server.transcribe["lock"]:
-                text = "".join(name + "\n" for name in sorted(self.server.transcribe["jobs"]))
+                self.server.transcribe["objects"][path] = data
+            return None
+        status, answer = self.upstream("PUT", path, data)
+        if 200 <= status < 300:
+            return None
+        return "S3 answered %d: %s" % (status, answer[:200].decode("utf-8", "replace"))
+
+    def peer_info(self, split):
+        held = {"/_peer/jobs": "jobs", "/_peer/vocabularies": "vocabularies"}.get(split.path)
+        if held:
+            with self.server.transcribe["lock"]:
+                text = "".join(name + "\n" for name in sorted(self.server.transcribe[held]))
             return self.reply(200, text.encode(), "text/plain")
         return super().peer_info(split)
 
@@ -157,6 +206,9 @@ class TranscribePeer(aws_peer.Peer):
             return self.json_error(400, "SerializationException", "body is not an object")
         op = target[len("Transcribe."):]
         state = self.server.transcribe
+        with self.server.state["lock"]:
+            attempts = self.server.state["attempts"]
+            attempts[op] = attempts.get(op, 0) + 1
         if "Vocabular" in op:
             return self.vocabulary(op, doc, state)
         name = doc.get("TranscriptionJobName")
@@ -177,7 +229,7 @@ class TranscribePeer(aws_peer.Peer):
                                    "The requested job couldn't be found.")
         if op != "GetTranscriptionJob":
             return self.json_error(400, "UnknownOperationException", "unknown operation " + op)
-        return self.get(job, name, state)
+        return self.get(job, name)
 
     def start(self, doc, name, state):
         media = doc.get("Media") or {}
@@ -196,13 +248,14 @@ class TranscribePeer(aws_peer.Peer):
                                    "MediaFileUri, OutputBucketName and OutputKey are required")
         media_path = "/" + uri[len("s3://"):]
         vocabulary = settings.get("VocabularyName")
+        held = self.object(media_path) is not None  # before the lock: s3rver may be asked
         with state["lock"]:
             if vocabulary is not None and \
                     state["vocabularies"].get(vocabulary, {}).get("state") != "READY":
                 return self.json_error(400, "BadRequestException",
                                        "The requested vocabulary couldn't be found or is not "
                                        "ready.")
-            if media_path not in state["objects"]:
+            if not held:
                 return self.json_error(400, "BadRequestException",
                                        "The URI that you provided doesn't point to an S3 object "
                                        "that exists.")
@@ -237,10 +290,14 @@ class TranscribePeer(aws_peer.Peer):
         if not isinstance(name, str) or not NAME_RE.match(name):
             return self.json_error(400, "BadRequestException",
                                    "1 validation error detected: VocabularyName")
+        uri = doc.get("VocabularyFileUri")
+        # The table is read before the lock (from s3rver, a network away).
+        table = self.object("/" + uri[len("s3://"):]) if op == "CreateVocabulary" and \
+            isinstance(uri, str) and uri.startswith("s3://") else None
         with state["lock"]:
             vocabulary = state["vocabularies"].get(name)
             if op == "CreateVocabulary":
-                return self.create_vocabulary(doc, name, vocabulary, state)
+                return self.create_vocabulary(doc, name, vocabulary, table, state)
             if vocabulary is None:
                 return self.json_error(400, "NotFoundException",
                                        "The requested vocabulary couldn't be found.")
@@ -259,14 +316,15 @@ class TranscribePeer(aws_peer.Peer):
                 answer["FailureReason"] = vocabulary["why"]
             return self.answer(answer)
 
-    def create_vocabulary(self, doc, name, vocabulary, state):
+    def create_vocabulary(self, doc, name, vocabulary, table, state):
+        """CreateVocabulary under the lock; table: the bytes VocabularyFileUri
+        names, or None."""
         uri = doc.get("VocabularyFileUri")
         if doc.get("LanguageCode") in (None, "") or not isinstance(uri, str) or \
                 not uri.startswith("s3://") or "Phrases" in doc:
             return self.json_error(400, "BadRequestException",
                                    "LanguageCode and a VocabularyFileUri (and no Phrases) are "
                                    "required")
-        table = state["objects"].get("/" + uri[len("s3://"):])
         if table is None:
             return self.json_error(400, "BadRequestException",
                                    "The URI that you provided doesn't point to an S3 object "
@@ -282,7 +340,7 @@ class TranscribePeer(aws_peer.Peer):
         return self.answer({"VocabularyName": name, "LanguageCode": doc["LanguageCode"],
                             "VocabularyState": "PENDING"})
 
-    def get(self, job, name, state):
+    def get(self, job, name):
         summary = {"TranscriptionJobName": name, "LanguageCode": job["language"],
                    "MediaFormat": job["format"], "Media": {"MediaFileUri": "s3:/" + job["media"]}}
         if job["polls"] == 1 or "slow" in job["media"] or \
@@ -296,8 +354,11 @@ class TranscribePeer(aws_peer.Peer):
             return self.answer({"TranscriptionJob": summary})
         text = b"<html>not a transcript</html>" if "junk" in job["media"] else \
             json.dumps(transcript(name, job["labels"], job["terms"])).encode()
-        with state["lock"]:
-            state["objects"][job["out"]] = text
+        why = self.write(job["out"], text)
+        if why:
+            summary["TranscriptionJobStatus"] = "FAILED"
+            summary["FailureReason"] = "The transcript could not be written: " + why
+            return self.answer({"TranscriptionJob": summary})
         summary["TranscriptionJobStatus"] = "COMPLETED"
         summary["Transcript"] = {"TranscriptFileUri": "https://s3.us-east-1.amazonaws.com" +
                                                       job["out"]}
@@ -305,6 +366,10 @@ class TranscribePeer(aws_peer.Peer):
 
 
 def main():
+    if "--s3-upstream" in sys.argv:
+        i = sys.argv.index("--s3-upstream")
+        TranscribePeer.s3_upstream = sys.argv[i + 1]
+        del sys.argv[i:i + 2]
     aws_peer.Server.transcribe = {"lock": threading.Lock(), "objects": {}, "jobs": {},
                                   "vocabularies": {}}
     aws_peer.main(TranscribePeer)

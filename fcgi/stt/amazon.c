@@ -364,17 +364,20 @@ enum err amazon_transcribe(const struct amazon_settings *a, const struct amazon_
 	                                                      job->language, job->vocabulary, pool)
 	                             : NULL;
 	enum err e = start(a, name, job->key, out_key, media, job->language, vocabulary, pool, r);
-	/* A job that may still finish is left for the next attempt, and so is
-	 * its vocabulary. */
-	bool ended = e != ERR_TIMEOUT && e != ERR_UNAVAILABLE;
-	if (e == ERR_OK) {
+	bool started = e == ERR_OK;
+	if (started) {
 		e = wait_job(a, name, pool, r);
 		if (e == ERR_OK)
 			e = read_transcript(a, out_key, job->duration, pool, r);
-		ended = e != ERR_TIMEOUT && e != ERR_UNAVAILABLE;
-		if (ended)
-			clean_up(a, name, out_key, pool);
 	}
+	/* A job that may still finish (or have started: a start that timed
+	 * out) is left for the next attempt, and so is its vocabulary; after
+	 * the last attempt none would reuse them, and an account holds 100
+	 * vocabularies. */
+	bool pending = e == ERR_TIMEOUT || e == ERR_UNAVAILABLE;
+	bool ended = !pending || job->last;
+	if (ended && (started || pending))
+		clean_up(a, name, out_key, pool);
 	if (tuned && ended)
 		amazon_vocabulary_remove(a, name, vocabulary_key, pool);
 	if (e == ERR_OK && vocabulary)

@@ -44,6 +44,7 @@ struct amazon_job {
 	const char *language;   /* "en-US" */
 	const char *vocabulary; /* a vocabulary table (course_terms), NULL or "": none */
 	double duration;        /* the audio's, in seconds, measured before; < 0: unknown */
+	bool last;              /* the task's last attempt: nothing is kept for another */
 };
 
 /* True for a language Transcribe takes ("en-US", "de-DE", ...); the list
@@ -55,7 +56,9 @@ const char *amazon_languages(void);
  * answer's JSON. Errors: ERR_INVALID when Transcribe cannot read the audio
  * (r->error says why, for the user), ERR_TIMEOUT past timeout_ms, else
  * aws_json_call's (ERR_UNAVAILABLE, ERR_FORBIDDEN, ...), r->error set in
- * every case. A vocabulary Transcribe will not take is left out (logged). */
+ * every case. A vocabulary Transcribe will not take is left out (logged).
+ * After ERR_TIMEOUT or ERR_UNAVAILABLE the job, its transcript and its
+ * vocabulary are kept for the next attempt, unless job->last. */
 enum err amazon_transcribe(const struct amazon_settings *a, const struct amazon_job *job,
                            struct pool *pool, struct extract_result *r) MUST_CHECK;
 

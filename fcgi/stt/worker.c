@@ -185,7 +185,7 @@ static enum err fetch(const struct task *t, char *path, struct extract_result *r
  * than LECTERN_STT_MAX_SECONDS, fails before Transcribe is paid for it,
  * and the measured duration is the transcription's. An English course's
  * terms go with the job as its vocabulary. */
-static enum err run_amazon(struct db *db, const struct task *t, struct pool *pool,
+static enum err run_amazon(struct db *db, const struct task *t, bool last, struct pool *pool,
                            struct extract_result *r)
 {
 	char path[STT_PATH_MAX];
@@ -197,7 +197,7 @@ static enum err run_amazon(struct db *db, const struct task *t, struct pool *poo
 	if (e != ERR_OK)
 		return e;
 	struct json_object *probe = http_json_parse(r->text, r->text_len), *d = NULL;
-	struct amazon_job job = {t->id, t->key, t->format, t->language, NULL, -1};
+	struct amazon_job job = {t->id, t->key, t->format, t->language, NULL, -1, last};
 	if (json_object_object_get_ex(probe, "duration", &d))
 		job.duration = json_object_get_double(d);
 	json_object_put(probe);
@@ -216,12 +216,12 @@ static enum err run_amazon(struct db *db, const struct task *t, struct pool *poo
 }
 
 /* Reads the task's audio in the sandbox into r (or has Amazon Transcribe
- * read it from the bucket). */
-static enum err run(struct db *db, const struct task *t, struct pool *pool,
+ * read it from the bucket; last: no attempt follows). */
+static enum err run(struct db *db, const struct task *t, bool last, struct pool *pool,
                     struct extract_result *r)
 {
 	if (stt_cfg.engine == STT_ENGINE_TRANSCRIBE)
-		return run_amazon(db, t, pool, r);
+		return run_amazon(db, t, last, pool, r);
 	char path[STT_PATH_MAX], course[STT_PATH_MAX];
 	enum err e = fetch(t, path, r);
 	if (e != ERR_OK)
@@ -415,10 +415,15 @@ enum err stt_job_transcribe(struct db *db, const struct job *job, struct pool *p
 	if (e != ERR_OK)
 		return e;
 	worker_job_progress(10);
-	struct extract_result r;
-	e = run(db, &t, pool, &r);
-	if (e == ERR_INTERNAL)
-		return e; /* ours, not the file's: retried */
+	bool last = job->attempt >= job->max_attempts;
+	struct extract_result r = {.text = "", .error = ""};
+	e = run(db, &t, last, pool, &r);
+	/* Ours, not the file's: retried; after the last attempt the task fails
+	 * with the reason (else it would say "processing" for ever). */
+	if (e == ERR_INTERNAL && !last)
+		return e;
+	if (e == ERR_INTERNAL && (!r.error || !*r.error))
+		r.error = "the audio could not be transcribed (every attempt failed)";
 	if (e != ERR_OK)
 		e = mark_failed(db, job, &t,
 		                r.error && *r.error ? r.error : "the audio could not be read");

@@ -37,7 +37,7 @@ static const char vocabulary[] = "Phrase\tSoundsLike\tIPA\tDisplayAs\n"
 static enum err run_with(const char *id, const char *key, const char *format, const char *terms,
                          double duration, struct pool *pool, struct extract_result *r)
 {
-	struct amazon_job job = {id, key, format, "en-US", terms, duration};
+	struct amazon_job job = {id, key, format, "en-US", terms, duration, false};
 	return amazon_transcribe(&a, &job, pool, r);
 }
 
@@ -76,6 +76,19 @@ static enum err sink(void *arg, const void *data, size_t len)
 {
 	(void)arg, (void)data, (void)len;
 	return ERR_OK;
+}
+
+/* True when Transcribe holds the job "lectern-ID". */
+static bool job_held(const char *id, struct pool *pool)
+{
+	struct aws_json_request q = {
+	    .service = "transcribe",
+	    .method = "POST",
+	    .path = "/",
+	    .target = "Transcribe.GetTranscriptionJob",
+	    .body = pool_printf(pool, "{\"TranscriptionJobName\": \"lectern-%s\"}", id)};
+	struct json_object *answer = NULL;
+	return aws_json_call(a.aws, &q, pool, &answer) == ERR_OK;
 }
 
 static void test_labelled(void)
@@ -197,6 +210,33 @@ static void test_retry(void)
 	pool_free(pool);
 }
 
+/* A job whose transcript cannot be read (ERR_UNAVAILABLE) is kept, with
+ * its vocabulary and transcript, for the task's next attempt; after the
+ * last attempt there is none, and all of it is removed: vocabularies left
+ * behind would fill the account's 100. */
+static void test_last_attempt(void)
+{
+	struct pool *pool = pool_new();
+	struct extract_result r;
+	const char *key = "stt/u1/junklast/audio";
+	put(key, "x");
+	struct amazon_job job = {"l1", key, "wav", "en-US", vocabulary, -1, false};
+	is_long(amazon_transcribe(&a, &job, pool, &r), ERR_UNAVAILABLE,
+	        "an attempt with an unreadable transcript");
+	ok(job_held("l1", pool), "keeps the job for the next attempt");
+	is_str(vocabularies(pool), "lectern-l1", "and its vocabulary");
+	job.last = true;
+	is_long(amazon_transcribe(&a, &job, pool, &r), ERR_UNAVAILABLE,
+	        "the last attempt: the same transcript");
+	ok(!job_held("l1", pool), "the job is deleted");
+	is_str(vocabularies(pool), "", "and the vocabulary");
+	is_long(store_get(a.store, "stt/u1/junklast/transcript.json", sink, NULL), ERR_NOT_FOUND,
+	        "the transcript is removed from the bucket");
+	is_long(store_get(a.store, "stt/u1/junklast/vocabulary.txt", sink, NULL), ERR_NOT_FOUND,
+	        "and the vocabulary's table");
+	pool_free(pool);
+}
+
 /* A vocabulary Transcribe refuses, or is slow to build, is left out: the
  * job runs without it, and it is deleted all the same. */
 static void test_vocabulary_refused(void)
@@ -278,6 +318,7 @@ int main(void)
 	test_unlabelled();
 	test_failures();
 	test_retry();
+	test_last_attempt();
 	test_vocabulary_refused();
 	test_answer();
 
