@@ -5,6 +5,7 @@ import { signInPage, signUpPage } from './auth.js';
 import { libraryPage } from './library.js';
 import { documentPage } from './document.js';
 import { quizzesPage, newQuizPage, quizPage, quizResultsPage } from './quizzes.js';
+import { cardsPage, cardListPage, cardSettingsPage } from './cards.js';
 import { chatPage } from './chat.js';
 import { speechPage } from './speech.js';
 
@@ -17,6 +18,9 @@ const routes = [
   [/^\/quizzes\/new$/, newQuizPage, true],
   [/^\/quizzes\/([0-9a-f-]{36})$/, quizPage, true],
   [/^\/quizzes\/([0-9a-f-]{36})\/results$/, quizResultsPage, true],
+  [/^\/cards$/, cardsPage, true],
+  [/^\/cards\/list$/, cardListPage, true],
+  [/^\/cards\/settings$/, cardSettingsPage, true],
   [/^\/chat$/, chatPage, true],
   [/^\/chat\/([0-9a-f-]{36})$/, chatPage, true],
   [/^\/speech$/, speechPage, true],

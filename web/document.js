@@ -1,10 +1,11 @@
 // One document: status, study notes, text, download, read aloud, make a
-// quiz, ask about it.
+// quiz or flashcards, ask about it.
 import * as api from './api.js';
 import { h, clear, pageTitle, announce, errorBox, loading, formatSize, formatTime, saveBlob, field } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 import { statusBadge } from './library.js';
 import { voiceSelect, player } from './voices.js';
+import { makeFromDocument, madeMessage } from './cards.js';
 
 export async function documentPage(main, ctx, id) {
   main.append(h('p', h('a', { href: '#/library' }, '← Library')), loading('the document'));
@@ -29,6 +30,7 @@ export async function documentPage(main, ctx, id) {
   }
 
   const ready = doc.status === 'processed';
+  const made = h('div', { 'aria-live': 'polite' });
   const actions = h('div.actions', {},
     h('button', {
       type: 'button',
@@ -41,6 +43,22 @@ export async function documentPage(main, ctx, id) {
       },
     }, 'Download'),
     ready ? h('a.button', { href: `#/quizzes/new?document=${id}` }, 'Make a quiz') : null,
+    ready ? h('button', {
+      type: 'button',
+      onclick: async (e) => {
+        e.target.disabled = true;
+        clear(made);
+        try {
+          const r = await makeFromDocument(id);
+          made.append(h('p.notice', `${madeMessage(r)} `, h('a', { href: '#/cards' }, 'Review them'), ' or ',
+            h('a', { href: '#/cards/list' }, 'see every card'), '.'));
+        } catch (ex) {
+          made.append(errorBox(ex));
+        } finally {
+          e.target.disabled = false;
+        }
+      },
+    }, 'Make flashcards') : null,
     doc.status === 'failed' ? h('button', {
       type: 'button',
       onclick: async () => {
@@ -64,7 +82,7 @@ export async function documentPage(main, ctx, id) {
         }
       },
     }, 'Ask about this document') : null);
-  main.append(actions);
+  main.append(actions, made);
 
   if (ready) main.append(await readAloud(id, doc.filename));
 

@@ -188,6 +188,18 @@ await step('sign up', async () => {
   await axe('empty library');
 });
 
+await step('no cards yet', async () => {
+  await page.getByRole('link', { name: 'Cards', exact: true }).click();
+  await page.getByRole('heading', { name: 'Flashcards' }).waitFor();
+  await page.locator('.review .empty').waitFor();
+  ok(/^No cards yet/.test(await page.locator('.review .empty').innerText()), 'a new learner\'s review says there are no cards yet');
+  await page.locator('nav.subnav').getByRole('link', { name: 'All cards' }).click();
+  await page.locator('#list-h ~ .empty').waitFor();
+  ok(/^No cards yet/.test(await page.locator('#list-h ~ .empty').innerText()), 'and so does the card list');
+  await page.getByRole('link', { name: 'Library', exact: true }).click();
+  await page.getByRole('heading', { name: 'Library' }).waitFor();
+});
+
 await step('sign out and wrong password', async () => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -552,6 +564,230 @@ await step('delete a document', async () => {
   ok(await page.locator('li.doc').count() === 1, 'the document is deleted');
 });
 
+// --- flashcards ------------------------------------------------------------------------------------------
+const importCsv = 'front,back,tags\r\nMitosis,Division of one cell into two identical cells,imported\r\n'
+  + '"Meiosis, in short","Division giving four cells, each with half the chromosomes",imported genetics\r\n';
+const handFront = 'What does the <b>nucleus</b> hold?';
+const statValue = (label) => page.locator('.stats li', { hasText: label }).locator('.stat-value');
+const subnav = (name) => page.locator('nav.subnav').getByRole('link', { name, exact: true });
+
+await step('flashcards from the document', async () => {
+  await page.goto(`${BASE}/#/documents/${docId}`);
+  await page.getByRole('heading', { name: 'cell-biology.pdf' }).waitFor();
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/cards/from-document')),
+    page.getByRole('button', { name: 'Make flashcards' }).click(),
+  ]);
+  const made = await res.json();
+  ok(res.status() === 201 && made.created > 0 && made.created <= 20, `the document gives flashcards (${made.created})`);
+  const note = page.locator('main .notice', { hasText: 'flashcard' });
+  await note.waitFor();
+  ok((await note.innerText()).startsWith(`${made.created} flashcards made.`), 'the page says how many were made', await note.innerText());
+  const [list] = await Promise.all([
+    page.waitForResponse((r) => /\/api\/v1\/cards\?/.test(r.url())),
+    note.getByRole('link', { name: 'see every card' }).click(),
+  ]);
+  await page.getByRole('heading', { name: 'All cards' }).waitFor();
+  await page.locator('li.fc').first().waitFor();
+  const total = Number(list.headers()['x-total-count']);
+  const fronts = await page.locator('li.fc .fc-front').allInnerTexts();
+  ok(made.cards.every((c) => fronts.includes(c.front)), 'the new cards are listed', fronts.join('\n'));
+  ok(await page.locator('#list-count').innerText() === `Cards 1–${Math.min(20, total)} of ${total}`, 'the list counts the cards (X-Total-Count)', await page.locator('#list-count').innerText());
+  // Asked again (here, from the list's document picker), no card is made twice.
+  await page.getByLabel('Document', { exact: true }).selectOption({ label: 'cell-biology.pdf' });
+  await page.getByLabel('At most this many cards').fill('4');
+  const [again] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/cards/from-document')),
+    page.getByRole('button', { name: 'Make cards' }).click(),
+  ]);
+  const twice = await again.json();
+  const said = page.locator('.tools .notice');
+  await said.waitFor();
+  ok(twice.skipped > 0 && (await said.innerText()).includes(String(twice.skipped)), 'asking again says what had been made before', `${JSON.stringify({ created: twice.created, skipped: twice.skipped })} ${await said.innerText()}`);
+  const all = Number(await page.locator('#list-count').innerText().then((t) => t.split(' of ')[1]));
+  if (all > 20) {
+    await page.getByRole('link', { name: 'Next page' }).click();
+    await page.locator('#list-count', { hasText: 'Cards 21–' }).waitFor();
+    ok(await page.locator('#list-count').innerText() === `Cards 21–${Math.min(40, all)} of ${all}`, 'the next page of cards (offset)');
+    ok(await page.getByRole('link', { name: 'Previous page' }).isVisible(), 'with a way back');
+  } else {
+    ok(false, `more than one page of cards to page through (${all})`);
+  }
+});
+
+await step('review a card by keyboard', async () => {
+  await subnav('Review').click();
+  await page.getByRole('heading', { name: 'Flashcards' }).waitFor();
+  await page.locator('.flashcard').waitFor();
+  const before = Number(await statValue('reviewed today').innerText());
+  const front = await page.locator('.flashcard .side-text').first().innerText();
+  ok(!(await page.getByText('Answer', { exact: true }).isVisible()), 'the answer is hidden at first');
+  await shot('16-cards-review');
+  await axe('flashcards review');
+  await page.keyboard.press('Space');
+  const rates = page.getByRole('group', { name: 'How well did you remember it?' });
+  await rates.waitFor();
+  ok(await page.locator('.flashcard .side-text').count() === 2, 'Space shows the answer');
+  const focus = await page.evaluate(() => ({ name: document.activeElement.textContent, outline: getComputedStyle(document.activeElement).outlineStyle }));
+  ok(/Good/.test(focus.name) && focus.outline !== 'none', `then Good has the focus, visibly (${focus.name}, ${focus.outline})`);
+  await shot('17-cards-answer');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => /\/api\/v1\/cards\/[0-9a-f-]{36}\/review$/.test(r.url())),
+    page.keyboard.press('3'),
+  ]);
+  const r = await res.json();
+  ok(res.status() === 200 && r.rating === 3, 'the key 3 rates the card Good');
+  const fb = page.locator('.feedback');
+  await fb.getByText('Good.').waitFor();
+  const said = await fb.innerText();
+  const when = await page.evaluate((s) => new Date(s).toLocaleString(), r.next_due);
+  ok(said.includes(when), 'the next due time is shown', `${said} / ${when}`);
+  const g = Number(r.intervals.good);
+  ok(g >= 1 && g < 31 && said.includes(`comes back in ${Math.round(g)} day`), `the interval Good gave is shown (${g} days)`, said);
+  ok(/Again \d+ minutes?, Hard \d+ (day|hour)s?, Easy \d+ days?/.test(said), 'and what the other ratings would have given', said);
+  await page.waitForFunction((n) => {
+    const li = [...document.querySelectorAll('.stats li')].find((x) => x.textContent.includes('reviewed today'));
+    return li && li.querySelector('.stat-value').textContent === String(n);
+  }, before + 1);
+  ok(true, 'the stats count the review');
+  await page.waitForFunction(() => document.querySelector('.review .empty') || document.querySelectorAll('.flashcard .side-text').length === 1);
+  ok(await page.locator('.flashcard .side-text').first().innerText() !== front, 'the next card follows');
+  ok(await page.evaluate(() => document.activeElement.textContent) === 'Show answer', 'with the focus on "Show answer"');
+  await shot('18-cards-rated');
+});
+
+await step('a card by hand: create, edit, export, delete', async () => {
+  await subnav('All cards').click();
+  await page.getByRole('heading', { name: 'All cards' }).waitFor();
+  await page.locator('li.fc').first().waitFor();
+  await page.getByLabel('Front').fill(handFront);
+  await page.getByLabel('Back').fill("The cell's DNA");
+  await page.getByLabel('Tags', { exact: true }).fill('biology by-hand');
+  await page.getByRole('button', { name: 'Add card' }).click();
+  const made = page.locator('li.fc', { has: page.locator('.fc-front', { hasText: handFront }) });
+  await made.waitFor();
+  const row = page.locator(`li.fc[data-id="${await made.getAttribute('data-id')}"]`);
+  ok(await row.locator('.fc-front').innerText() === handFront, 'a card by hand is listed, its markup as text');
+  ok(await page.locator('main b').count() === 0, 'no element was made from the card');
+  ok(await page.locator('li.fc .fc-front').first().innerText() === handFront, 'newest first');
+  await row.getByRole('button', { name: /^Edit/ }).click();
+  const form = row.locator('form');
+  ok(await form.getByLabel('Front').inputValue() === handFront, 'the edit form holds the card');
+  await form.getByLabel('Back').fill("The cell's DNA, packed in chromosomes");
+  await form.getByRole('button', { name: 'Save card' }).click();
+  await row.locator('.fc-back', { hasText: 'chromosomes' }).waitFor();
+  ok(true, 'the card is edited');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export for Anki' }).click()]);
+  const txtPath = join(work, 'cards.txt');
+  await dl.saveAs(txtPath);
+  const txt = readFileSync(txtPath, 'utf8');
+  ok(dl.suggestedFilename() === 'lectern-cards.txt' && txt.startsWith('#separator:tab\n'), 'the Anki export downloads', txt.slice(0, 200));
+  ok(txt.includes("What does the &lt;b&gt;nucleus&lt;/b&gt; hold?\tThe cell's DNA, packed in chromosomes\tbiology by-hand\n"), 'and holds the card', txt.slice(-400));
+  const [dl2] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export as CSV' }).click()]);
+  const csvPath = join(work, 'cards.csv');
+  await dl2.saveAs(csvPath);
+  const csv = readFileSync(csvPath, 'utf8');
+  ok(dl2.suggestedFilename() === 'lectern-cards.csv' && csv.includes(`${handFront},"The cell's DNA, packed in chromosomes",biology by-hand`), 'the CSV export holds it too', csv.slice(-300));
+  await row.getByRole('button', { name: /^Delete/ }).click();
+  await row.waitFor({ state: 'detached' });
+  ok(true, 'the card is deleted');
+});
+
+await step('import a CSV', async () => {
+  await page.getByLabel('CSV file').setInputFiles({ name: 'cells.csv', mimeType: 'text/csv', buffer: Buffer.from(importCsv) });
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const note = page.locator('.tools .notice', { hasText: 'imported' });
+  await note.waitFor();
+  ok(await note.innerText() === '2 cards imported from cells.csv.', 'the import says how many cards came in', await note.innerText());
+  await page.locator('li.fc a.tag', { hasText: 'genetics' }).first().click();
+  await page.getByRole('heading', { name: 'Cards tagged “genetics”' }).waitFor();
+  await page.locator('li.fc').first().waitFor();
+  ok(await page.locator('li.fc .fc-front').allInnerTexts().then((t) => t.join('|')) === 'Meiosis, in short', 'a tag link filters the list');
+  await page.getByLabel('Tag', { exact: true }).fill('imported');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('heading', { name: 'Cards tagged “imported”' }).waitFor();
+  await page.locator('li.fc').first().waitFor();
+  const fronts = (await page.locator('li.fc .fc-front').allInnerTexts()).sort();
+  ok(fronts.join('|') === 'Meiosis, in short|Mitosis', 'the imported cards are listed', fronts.join('|'));
+  ok(await page.locator('#list-count').innerText() === 'Cards 1–2 of 2', 'the filter counts them');
+  await shot('19-cards-list');
+  await axe('flashcards list');
+});
+
+await step('an invalid CSV is refused with the API\'s message', async () => {
+  const tries = [
+    ['unclosed.csv', 'front,back\n"Osmosis,Water moving across a membrane\n', /^Row 2: /],
+    ['photo.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]), /^Row 1: /],
+  ];
+  for (const [name, body, want] of tries) {
+    await page.getByLabel('CSV file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(body) });
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/v1/cards/import')),
+      page.getByRole('button', { name: 'Import', exact: true }).click(),
+    ]);
+    const answer = await res.json();
+    const err = page.locator('.tools .error');
+    await err.waitFor();
+    const shown = await err.innerText();
+    ok(res.status() === 400 && want.test(answer.message) && shown === `Nothing was imported from ${name}. ${answer.message}`,
+      `${name}: the API's message is shown`, `${res.status()} ${shown}`);
+  }
+  ok(await page.locator('#list-count').innerText() === 'Cards 1–2 of 2', 'nothing was imported and the page still works');
+  await shot('20-cards-import-error');
+});
+
+await step('flashcard settings', async () => {
+  await subnav('Settings').click();
+  await page.getByRole('heading', { name: 'Flashcard settings' }).waitFor();
+  ok(await page.getByLabel('Desired retention (%)').inputValue() === '90', 'the desired retention starts at 90%');
+  await page.getByLabel('Desired retention (%)').fill('85');
+  await page.getByLabel('New cards a day').fill('0');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/cards/settings') && r.request().method() === 'PATCH'),
+    page.getByRole('button', { name: 'Save settings' }).click(),
+  ]);
+  ok(res.status() === 200 && (await res.json()).desired_retention === 0.85, 'the desired retention is saved as 0.85');
+  await page.getByText('Settings saved.').first().waitFor();
+  await shot('21-cards-settings');
+  await axe('flashcard settings');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Flashcard settings' }).waitFor();
+  ok(await page.getByLabel('Desired retention (%)').inputValue() === '85', 'and kept');
+  // No new card a day: the one card reviewed is not due, so nothing is.
+  await subnav('Review').click();
+  await page.locator('.review .empty').waitFor();
+  ok(/^No cards due/.test(await page.locator('.review .empty').innerText()), 'with nothing due, the review says so');
+  await subnav('Settings').click();
+  await page.getByLabel('New cards a day').fill('20');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved.').first().waitFor();
+});
+
+await step('cards: 503 and a small screen', async () => {
+  await page.route('**/api/v1/cards/due*', (route) => route.fulfill({
+    status: 503, contentType: 'application/json',
+    body: JSON.stringify({ error: 'unavailable', message: 'The service is not running.', request_id: 'x' }),
+  }));
+  await page.goto(`${BASE}/#/library`);
+  await page.goto(`${BASE}/#/cards`);
+  await page.locator('.review').getByText('not available yet').waitFor();
+  ok(await page.locator('.stats').isVisible(), 'a 503 of the queue shows "not available yet" and the stats still show');
+  await page.unroute('**/api/v1/cards/due*');
+  await page.setViewportSize({ width: 360, height: 760 });
+  await page.goto(`${BASE}/#/library`);
+  await page.goto(`${BASE}/#/cards`);
+  await page.locator('.flashcard').waitFor();
+  await page.keyboard.press('Space');
+  await page.getByRole('group', { name: 'How well did you remember it?' }).waitFor();
+  ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 360, 'the review fits 360 px');
+  await shot('22-cards-360');
+  await subnav('All cards').click();
+  await page.locator('li.fc').first().waitFor();
+  ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 360, 'the card list fits 360 px');
+  await shot('23-cards-list-360');
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
 await step('too many failed sign-ins', async () => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -565,7 +801,7 @@ await step('too many failed sign-ins', async () => {
     text = await page.getByRole('alert').first().innerText();
   }
   ok(/Try again in \d+ seconds/.test(text), 'the failed-login limit says when to try again', text);
-  await shot('16-rate-limited');
+  await shot('24-rate-limited');
 });
 
 ok(pageErrors.length === 0, 'no uncaught script error', pageErrors.join('\n'));
