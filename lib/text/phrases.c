@@ -73,28 +73,31 @@ bool phrases_is_generic(const char *lower)
 
 /* ---- counting tables ---- */
 
+/* 32-bit counts and offsets: a text is at most a few MiB, and with up to
+ * 64 Ki words and 64 Ki candidates tracked these tables are most of the
+ * notes' memory (t/fuzz/notes: 232 bytes an entry made 30 MB of 60). */
 struct form {
 	const char *text; /* inside a phrase view or sentence (scratch pool) */
-	size_t len;
-	long count;
+	uint32_t len;
+	int32_t count;
 };
 
 struct entry {
 	const char *key;
-	int words;
-	long count;   /* a candidate's occurrences; a word's frequency */
-	long degree;  /* a word's: summed lengths of the candidates it is in */
-	long verb;    /* a word's: times written after "to" or a modal ("to release") */
-	long noun;    /* a word's: times written after a determiner */
-	bool heading; /* seen in a heading */
-	size_t block; /* first seen in */
-	struct form forms[PHRASES_FORMS_MAX]; /* mid-sentence forms */
-	struct form initial;                  /* the first form at a sentence start */
 	const char *definition;
-	int strength; /* of the definition's pattern */
-	size_t def_block;
 	const char *alias;
 	double score;
+	struct form forms[PHRASES_FORMS_MAX]; /* mid-sentence forms */
+	struct form initial;                  /* the first form at a sentence start */
+	int32_t count;                        /* a candidate's occurrences; a word's frequency */
+	int32_t degree;     /* a word's: summed lengths of the candidates it is in */
+	int32_t verb;       /* a word's: times written after "to" or a modal ("to release") */
+	int32_t noun;       /* a word's: times written after a determiner */
+	uint32_t block;     /* first seen in */
+	uint32_t def_block; /* where its definition is */
+	int16_t words;
+	int16_t strength; /* of the definition's pattern */
+	bool heading;     /* seen in a heading */
 	bool dropped;
 };
 
