@@ -331,33 +331,29 @@ static struct json_object *message_event(const struct http_req *req, const char 
 	return ev;
 }
 
-/* Stores the question, the reply and chat.message in one transaction: the
- * outbox first, then the session's count and title and both messages in
- * one statement (a session deleted meanwhile inserts nothing: 404, and the
- * event is rolled back with it). The session's row stays locked only from
- * that statement to the commit, which matters when several replies of one
- * session are stored at once. *created_at gets the time of both. */
+/* Stores the question, the reply and chat.message in one statement, one
+ * round trip: the session's count and title, both messages and the event,
+ * all or nothing (a session deleted meanwhile inserts nothing: 404). The
+ * session's row stays locked only while the statement commits, which
+ * matters when several replies of one session are stored at once.
+ * *created_at gets the time of both. */
 static enum err store(struct http_req *req, const char *session_id, const char *question,
                       const char *docs, const char *ids[2], struct reply *r,
                       const char **created_at)
 {
-	struct db *db = service_db();
-	const char *sources = http_json_text(r->sources, NULL);
-	const char *p[] = {session_id, req->user_id, auto_title(req->pool, question),
-	                   ids[0],     question,     ids[1],
-	                   r->content, sources};
-	enum err e = db_begin(db);
+	const char *p[8 + OUTBOX_PARAMS] = {
+	    session_id, req->user_id, auto_title(req->pool, question), ids[0], question,
+	    ids[1],     r->content,   http_json_text(r->sources, NULL)};
+	enum err e =
+	    outbox_event_params("chat.message", "chat", req->user_id,
+	                        message_event(req, session_id, docs, ids), req->pool, p + 8);
 	if (e != ERR_OK)
 		return e;
-	e = outbox_record(db, "chat.message", "chat", req->user_id,
-	                  message_event(req, session_id, docs, ids));
-	if (e != ERR_OK)
-		return db_end(db, e);
 	/* VALUES rows are inserted in their order, so the question's seq comes
 	 * before the reply's. */
 	PGresult *res = NULL;
 	e = db_exec_prepared(
-	    db, "chat_store",
+	    service_db(), "chat_store",
 	    "WITH s AS (UPDATE sessions SET message_count = message_count + 2, "
 	    "updated_at = now(), title = CASE WHEN title_auto THEN $3 ELSE title END, "
 	    "title_auto = false WHERE id = $1 AND user_id = $2 RETURNING id), "
@@ -365,9 +361,10 @@ static enum err store(struct http_req *req, const char *session_id, const char *
 	    "SELECT x.id, s.id, x.role, x.content, x.sources FROM s, (VALUES "
 	    "($4::uuid, 'user', $5::text, '[]'::jsonb, 1), "
 	    "($6::uuid, 'assistant', $7::text, $8::jsonb, 2)) "
-	    "AS x(id, role, content, sources, n) ORDER BY x.n RETURNING created_at) "
-	    "SELECT " CHAT_SQL_TIME("created_at") " FROM m LIMIT 1",
-	    8, p, &res);
+	    "AS x(id, role, content, sources, n) ORDER BY x.n RETURNING created_at), "
+	    "o AS (" OUTBOX_INSERT " SELECT $9::uuid, $10, $11, $12 FROM s) "
+	    "SELECT " CHAT_SQL_TIME("created_at") ", " OUTBOX_NOTIFY " FROM m LIMIT 1",
+	    8 + OUTBOX_PARAMS, p, &res);
 	if (e == ERR_OK && PQntuples(res) == 1)
 		*created_at = pool_strdup(req->pool, db_value(res, 0, 0));
 	else if (e == ERR_OK)
@@ -375,7 +372,7 @@ static enum err store(struct http_req *req, const char *session_id, const char *
 	PQclear(res);
 	if (e == ERR_NOT_FOUND)
 		e = http_error(req, ERR_NOT_FOUND, "Not found.");
-	return db_end(db, e);
+	return e;
 }
 
 static bool wants_stream(const struct http_req *req)

@@ -35,7 +35,7 @@ struct outbox_relay {
 	struct outbox_relay_stats stats;
 };
 
-enum err outbox_add(struct db *db, const struct event *ev)
+enum err outbox_params(const struct event *ev, struct pool *pool, const char *out[OUTBOX_PARAMS])
 {
 	char key[EVENT_KEY_MAX];
 	struct buf body;
@@ -44,17 +44,41 @@ enum err outbox_add(struct db *db, const struct event *ev)
 		return e;
 	buf_init(&body);
 	e = event_encode(ev, &body);
-	if (e)
-		goto out;
-	const char *params[] = {ev->id, ev->type, key, body.data};
+	if (e == ERR_OK) {
+		out[0] = pool_strdup(pool, ev->id);
+		out[1] = pool_strdup(pool, ev->type);
+		out[2] = pool_strdup(pool, key);
+		out[3] = pool_strndup(pool, body.data, body.len);
+	}
+	buf_clear(&body);
+	return e;
+}
+
+enum err outbox_event_params(const char *type, const char *producer, const char *user_id,
+                             struct json_object *payload, struct pool *pool,
+                             const char *out[OUTBOX_PARAMS])
+{
+	struct event ev;
+	enum err e = event_init(&ev, type, producer, user_id, payload);
+	if (e == ERR_OK)
+		e = outbox_params(&ev, pool, out);
+	event_clear(&ev);
+	return e;
+}
+
+enum err outbox_add(struct db *db, const struct event *ev)
+{
+	struct pool *pool = pool_new();
+	const char *params[OUTBOX_PARAMS];
+	enum err e = outbox_params(ev, pool, params);
 	/* One round trip: the row and the relay's wake-up, which Postgres
 	 * delivers at commit only, once per transaction however many events. */
-	e = db_exec_prepared(db, "outbox_add",
-	                     "WITH added AS (INSERT INTO outbox (event_id, topic, msg_key, body) "
-	                     "VALUES ($1, $2, $3, $4)) SELECT pg_notify('" OUTBOX_CHANNEL "', '')",
-	                     4, params, NULL);
-out:
-	buf_clear(&body);
+	if (e == ERR_OK)
+		e = db_exec_prepared(db, "outbox_add",
+		                     "WITH added AS (" OUTBOX_INSERT " VALUES ($1, $2, $3, $4)) "
+		                     "SELECT " OUTBOX_NOTIFY,
+		                     OUTBOX_PARAMS, params, NULL);
+	pool_free(pool);
 	return e;
 }
 

@@ -46,6 +46,22 @@ enum err outbox_add(struct db *db, const struct event *ev) MUST_CHECK;
 enum err outbox_record(struct db *db, const char *type, const char *producer, const char *user_id,
                        struct json_object *payload) MUST_CHECK;
 
+/* For a statement that records its own event: one round trip instead of a
+ * transaction around two statements. The statement inserts with
+ * OUTBOX_INSERT " SELECT $A::uuid, $B, $C, $D FROM <its rows>" from the four
+ * parameters outbox_params gives (event id, topic, key, envelope; in pool)
+ * and selects OUTBOX_NOTIFY once; a statement that changes no row then
+ * records nothing. Errors as outbox_add. */
+enum { OUTBOX_PARAMS = 4 };
+#define OUTBOX_INSERT "INSERT INTO outbox (event_id, topic, msg_key, body)"
+#define OUTBOX_NOTIFY "pg_notify('" OUTBOX_CHANNEL "', '')"
+enum err outbox_params(const struct event *ev, struct pool *pool,
+                       const char *out[OUTBOX_PARAMS]) MUST_CHECK;
+/* outbox_params of a new event (event_init; payload is taken even on error). */
+enum err outbox_event_params(const char *type, const char *producer, const char *user_id,
+                             struct json_object *payload, struct pool *pool,
+                             const char *out[OUTBOX_PARAMS]) MUST_CHECK;
+
 struct outbox_relay_opts {
 	long batch;          /* rows per batch (1..OUTBOX_BATCH_MAX) */
 	long idle_ms;        /* look again this often without a notification */
