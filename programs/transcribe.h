@@ -37,6 +37,10 @@ enum err transcribe_decode(int fd, const struct extract_limits *l, struct transc
 /* The recogniser (transcribe_recogniser.c): the general model, its log
  * silenced; NULL when the model cannot be loaded. */
 ps_decoder_t *transcribe_recogniser(void);
+/* pocketsphinx's name for the search of the -lm model (PS_DEFAULT_SEARCH,
+ * which its public headers do not give; ps_get_search would, but leaks its
+ * hash iterator at every call). */
+#define TRANSCRIBE_DEFAULT_SEARCH "_default"
 
 /* Tunes ps to the course files at prefix (transcribe_course.c), weight
  * (0-1) being the course model's share of the interpolation: the number

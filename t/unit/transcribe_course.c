@@ -3,7 +3,9 @@
  * model is a set over the whole dictionary; interpolated as it was, every
  * dictionary word counted as known and 62 000 words the general model
  * lacks entered the search tree, half again the CPU (bench/stt). Also: the
- * course's words are added and known, and the search is the course's. */
+ * course's words are added and known (transcribe_course answers -1 unless
+ * the course search is set), and under the sanitizers nothing leaks (the
+ * set retains its models: an extra reference leaked 32 MB). */
 #include <pocketsphinx.h>
 #include <sphinxbase/ngram_model.h>
 #include <stdio.h>
@@ -41,12 +43,14 @@ int main(void)
 	ps_decoder_t *ps = transcribe_recogniser();
 	if (!ok(ps != NULL, "the recogniser loads"))
 		return tap_done();
-	long general = known_words(ps_get_lm(ps, ps_get_search(ps)));
+	ngram_model_t *decoders = ps_get_lm(ps, TRANSCRIBE_DEFAULT_SEARCH);
+	if (!ok(decoders != NULL, "the decoder's search is " TRANSCRIBE_DEFAULT_SEARCH))
+		return tap_done();
+	long general = known_words(decoders);
 	ok(general > 50000, "the general search knows the general model's words (%ld)", general);
 
 	long added = transcribe_course(ps, prefix, 0.7);
 	ok(added >= 1, "the course's unknown words are added to the dictionary (%ld)", added);
-	ok(strcmp(ps_get_search(ps), "course") == 0, "the search is the course's");
 	ngram_model_t *course = ps_get_lm(ps, "course");
 	if (ok(course != NULL, "with its model")) {
 		long known = known_words(course);
