@@ -36,6 +36,11 @@ function ok(cond, name, extra) {
   }
   return cond;
 }
+// Whether the locator shows within a few seconds: a page may still be
+// loading what it says, and isVisible() looks only once.
+async function shows(locator, ms = 15000) {
+  return locator.waitFor({ state: 'visible', timeout: ms }).then(() => true, () => false);
+}
 async function step(name, fn) {
   try {
     await fn();
@@ -160,7 +165,7 @@ await step('first page', async () => {
   }
   const api = await page.request.get(`${BASE}/api/v1/documents`);
   ok(/default-src 'none'/.test(api.headers()['content-security-policy'] || ''), 'the API keeps its deny-all CSP');
-  ok(await page.getByRole('heading', { name: 'Sign in' }).isVisible(), 'signed out: the sign-in page');
+  ok(await shows(page.getByRole('heading', { name: 'Sign in' })), 'signed out: the sign-in page');
   await shot('01-sign-in');
   await axe('sign in');
 });
@@ -183,7 +188,7 @@ await step('sign up', async () => {
   ok(await page.locator('.who').innerText() === 'Ada <b>Learner</b>', 'the name is shown as text');
   const stored = await page.evaluate(() => JSON.stringify(localStorage) + Object.values(sessionStorage).join(' '));
   ok(!/eyJ/.test(stored), 'no access token in localStorage or sessionStorage', stored);
-  ok(await page.getByText('No documents yet').isVisible(), 'the empty library says so');
+  ok(await shows(page.getByText('No documents yet')), 'the empty library says so');
   await shot('03-library-empty');
   await axe('empty library');
 });
@@ -357,7 +362,7 @@ await step('expired access token is renewed', async () => {
   await page.unroute('**/api/v1/documents?*');
   await page.reload();
   await page.locator('li.doc').first().waitFor();
-  ok(await page.locator('.who').isVisible(), 'a reload resumes the session from the refresh token');
+  ok(await shows(page.locator('.who')), 'a reload resumes the session from the refresh token');
 });
 
 // --- quizzes ---------------------------------------------------------------------------
@@ -428,7 +433,7 @@ await step('a quiz from a file', async () => {
   ok(await page.locator('fieldset.question:visible').count() === 1, 'one question shows at first');
   await page.getByLabel('Show all questions on one page').check();
   ok(await page.locator('fieldset.question:visible').count() === 3, 'or all of them on one page');
-  ok(await page.getByRole('button', { name: 'Submit answers' }).isVisible(), 'with the submit button');
+  ok(await shows(page.getByRole('button', { name: 'Submit answers' })), 'with the submit button');
 });
 
 // --- chat ---------------------------------------------------------------------------------
@@ -512,7 +517,7 @@ await step('503 shows not available', async () => {
   await page.goto(`${BASE}/#/speech`);
   await page.getByText('not available yet').first().waitFor();
   ok(true, 'a 503 shows "not available yet" without breaking the page');
-  ok(await page.getByRole('heading', { name: 'Text to speech' }).isVisible(), 'the rest of the page still works');
+  ok(await shows(page.getByRole('heading', { name: 'Text to speech' })), 'the rest of the page still works');
   await page.unroute('**/api/v1/stt/transcriptions*');
 });
 
@@ -609,7 +614,7 @@ await step('flashcards from the document', async () => {
     await page.getByRole('link', { name: 'Next page' }).click();
     await page.locator('#list-count', { hasText: 'Cards 21–' }).waitFor();
     ok(await page.locator('#list-count').innerText() === `Cards 21–${Math.min(40, all)} of ${all}`, 'the next page of cards (offset)');
-    ok(await page.getByRole('link', { name: 'Previous page' }).isVisible(), 'with a way back');
+    ok(await shows(page.getByRole('link', { name: 'Previous page' })), 'with a way back');
   } else {
     ok(false, `more than one page of cards to page through (${all})`);
   }
@@ -771,7 +776,7 @@ await step('cards: 503 and a small screen', async () => {
   await page.goto(`${BASE}/#/library`);
   await page.goto(`${BASE}/#/cards`);
   await page.locator('.review').getByText('not available yet').waitFor();
-  ok(await page.locator('.stats').isVisible(), 'a 503 of the queue shows "not available yet" and the stats still show');
+  ok(await shows(page.locator('.stats')), 'a 503 of the queue shows "not available yet" and the stats still show');
   await page.unroute('**/api/v1/cards/due*');
   await page.setViewportSize({ width: 360, height: 760 });
   await page.goto(`${BASE}/#/library`);
