@@ -120,10 +120,15 @@ enum err quiz_answer_made(struct http_req *req, const char *id);
  * in one transaction, then a wait of up to `wait` seconds for the worker:
  * 201 with the quiz, the failure (404, 422), or 202 with a status URL. */
 enum err quiz_generate_job(struct http_req *req, const char *id, const struct quiz_ask *a);
-/* The caller's request id that has no quiz yet: *answered is set when it
- * exists and its state was sent (202 while it runs, 200 with the error
- * when it failed). */
-enum err quiz_request_get(struct http_req *req, const char *id, bool *answered) MUST_CHECK;
+/* What quiz_request_get found for an id with no quiz. */
+enum quiz_request_found {
+	QUIZ_REQUEST_NONE,     /* no request of the caller's: 404 */
+	QUIZ_REQUEST_MADE,     /* completed: its quiz is there now, or was deleted */
+	QUIZ_REQUEST_ANSWERED, /* its state was sent: 202 while it runs, 200 failed */
+};
+/* The caller's request id that had no quiz when asked. */
+enum err quiz_request_get(struct http_req *req, const char *id,
+                          enum quiz_request_found *found) MUST_CHECK;
 /* Deletes the caller's request id; *deleted says whether there was one. */
 enum err quiz_request_delete(struct http_req *req, const char *id, bool *deleted) MUST_CHECK;
 /* The worker's job: makes the quiz of a stored request. */

@@ -112,12 +112,17 @@ enum err quiz_list(struct http_req *req)
 enum err quiz_get(struct http_req *req)
 {
 	PGresult *res = NULL;
-	enum err e = quiz_load(req, http_param(req, "id"), &res);
+	const char *id = http_param(req, "id");
+	enum err e = quiz_load(req, id, &res);
 	if (e == ERR_NOT_FOUND) {
-		/* A quiz still being made answers with its request's state. */
-		bool answered = false;
-		enum err r = quiz_request_get(req, http_param(req, "id"), &answered);
-		return r != ERR_OK || answered ? r : e;
+		/* A quiz still being made answers with its request's state. One
+		 * made between the two reads is read again (404 if deleted since). */
+		enum quiz_request_found found;
+		enum err r = quiz_request_get(req, id, &found);
+		if (r != ERR_OK || found == QUIZ_REQUEST_ANSWERED)
+			return r;
+		if (found == QUIZ_REQUEST_MADE)
+			e = quiz_load(req, id, &res);
 	}
 	if (e != ERR_OK)
 		return e;
@@ -131,17 +136,22 @@ enum err quiz_delete(struct http_req *req)
 {
 	const char *id = http_param(req, "id");
 	const char *params[] = {id, req->user_id};
-	PGresult *res = NULL;
-	enum err e =
-	    db_exec_prepared(service_db(), "quiz_delete",
-	                     "DELETE FROM quizzes WHERE id = $1 AND user_id = $2", 2, params, &res);
-	if (e != ERR_OK)
-		return e;
-	long n = db_affected(res);
-	PQclear(res);
-	/* Its request goes too (a quiz still being made is never made). */
+	struct db *db = service_db();
+	/* Its request first (a quiz still being made is never made): the
+	 * worker claims the request before it stores the quiz, so a quiz made
+	 * meanwhile is committed before the second statement looks. */
 	bool request = false;
-	e = quiz_request_delete(req, id, &request);
+	PGresult *res = NULL;
+	enum err e = db_begin(db);
+	if (e == ERR_OK)
+		e = quiz_request_delete(req, id, &request);
+	if (e == ERR_OK)
+		e = db_exec_prepared(db, "quiz_delete",
+		                     "DELETE FROM quizzes WHERE id = $1 AND user_id = $2", 2,
+		                     params, &res);
+	long n = e == ERR_OK ? db_affected(res) : 0;
+	PQclear(res);
+	e = db_end(db, e);
 	if (e != ERR_OK)
 		return e;
 	if (n != 1 && !request)

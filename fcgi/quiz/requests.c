@@ -112,19 +112,20 @@ enum err quiz_generate_job(struct http_req *req, const char *id, const struct qu
 	return http_error(req, ERR_UNAVAILABLE, "%s", QUIZ_NOT_MADE);
 }
 
-enum err quiz_request_get(struct http_req *req, const char *id, bool *answered)
+enum err quiz_request_get(struct http_req *req, const char *id, enum quiz_request_found *found)
 {
-	*answered = false;
+	*found = QUIZ_REQUEST_NONE;
 	const char *v[4];
 	enum err e = load_request(req, id, v);
 	if (e == ERR_NOT_FOUND)
 		return ERR_OK;
 	if (e != ERR_OK)
 		return e;
-	/* "completed" with no quiz: the quiz was deleted since (404 then). */
-	if (strcmp(v[0], "completed") == 0)
+	if (strcmp(v[0], "completed") == 0) {
+		*found = QUIZ_REQUEST_MADE;
 		return ERR_OK;
-	*answered = true;
+	}
+	*found = QUIZ_REQUEST_ANSWERED;
 	if (strcmp(v[0], "failed") == 0)
 		return answer_state(req, id, "failed", v[1]);
 	/* Still queued here: the job says whether it runs or gave up. */
@@ -251,18 +252,29 @@ static enum err generate(struct db *db, const struct job *job, struct pool *pool
 		                    quiz_too_short(pool, a.q.count, made));
 	if (e != ERR_OK)
 		return e;
+	/* The request is claimed first: its row lock orders this with a delete
+	 * (quiz_delete removes the request, then the quiz), and a request deleted
+	 * while its quiz was made leaves no quiz behind. */
+	PGresult *res = NULL;
 	e = db_begin(db);
-	if (e == ERR_OK)
-		e = quiz_record_generated(db, pool, user_id, id, &a, questions, made, generator);
 	if (e == ERR_OK)
 		e = db_exec_prepared(db, "quiz_request_done",
 		                     "UPDATE quiz_requests SET status = 'completed', text = NULL "
-		                     "WHERE id = $1",
-		                     1, p, NULL);
+		                     "WHERE id = $1 AND status = 'queued'",
+		                     1, p, &res);
+	if (e == ERR_OK && db_affected(res) != 1)
+		e = ERR_NOT_FOUND;
+	PQclear(res);
+	if (e == ERR_OK)
+		e = quiz_record_generated(db, pool, user_id, id, &a, questions, made, generator);
 	if (e == ERR_OK)
 		e = job_complete(db, job, NULL);
 	e = db_end(db, e);
 	json_object_put(questions);
+	if (e == ERR_NOT_FOUND) {
+		log_info("quiz %s: deleted while it was made; nothing kept", id);
+		return ERR_OK;
+	}
 	if (e == ERR_OK)
 		log_info("quiz %s: %zu questions (%s, %s)", id, made,
 		         difficulty_names[a.q.difficulty], generator);

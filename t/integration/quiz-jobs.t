@@ -3,7 +3,8 @@
 # adds) leaves its request "failed" with a sentence for the learner and
 # quiz.generated "failed"; and finished requests are removed by the worker
 # once older than LECTERN_QUIZ_REQUEST_RETENTION_HOURS (0 here: at the next
-# job), while the quizzes they made stay.
+# job), while the quizzes they made stay; and a quiz deleted while its job
+# stores it leaves nothing behind.
 use strict;
 use warnings;
 
@@ -120,6 +121,26 @@ is($st, 200, 'a quiz made by a removed request stays');
 is($body->{id}, $made_id, 'the same quiz');
 ($st) = get($failed_id);
 is($st, 404, 'a removed failed request answers 404');
+
+# --- deleted while its job stores it: nothing is left ----------------------------
+# A trigger holds the worker inside its INSERT of the quiz; the delete comes
+# then, and must remove the quiz the worker commits (or keep it from being made).
+sql(q{CREATE FUNCTION quiz_test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+	IF NEW.title = 'Slow to store' THEN PERFORM pg_sleep(3); END IF; RETURN NEW; END $$});
+sql('CREATE TRIGGER quiz_test_slow BEFORE INSERT ON quizzes FOR EACH ROW EXECUTE FUNCTION quiz_test_slow()');
+($st, $body) = generate('Slow to store', 0);
+is($st, 202, 'a slow quiz is queued (202)');
+my $slow = $body->{id} // '';
+ok(wait_until(sub { sql(q{SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'}) eq '1' }, 240),
+	'its worker is storing the quiz');
+($st) = $stack->request(DELETE => "$base/$slow", auth($token));
+is($st, 200, 'the quiz being stored is deleted');
+ok(wait_until(sub { sql("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')") eq '0' }, 60),
+	'its job is over');
+($st) = get($slow);
+is($st, 404, 'the deleted quiz answers 404 after its job');
+is(sql("SELECT count(*) FROM quizzes WHERE id = '$slow'"), '0', 'no quiz row is left behind');
+sql('DROP TRIGGER quiz_test_slow ON quizzes');
 
 $stack->stop;
 done_testing();
