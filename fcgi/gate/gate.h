@@ -69,10 +69,35 @@ struct gate_config {
 	struct db *db;
 };
 
+/* What a check came to, for metrics: finer than X-Auth-Error, which keeps
+ * the contract's reasons (each of these has one status and one reason). */
+enum gate_outcome {
+	GATE_ALLOWED,       /* 204 */
+	GATE_MISSING,       /* 401 missing: no bearer token */
+	GATE_MALFORMED,     /* 401 invalid: not a token of our form */
+	GATE_ALGORITHM,     /* 401 invalid: alg is not HS256 (none, RS256, ...) */
+	GATE_UNKNOWN_KID,   /* 401 invalid: a kid the keyring does not hold */
+	GATE_SIGNATURE,     /* 401 invalid: forged, or signed with another key */
+	GATE_ISSUER,        /* 401 invalid: another iss */
+	GATE_AUDIENCE,      /* 401 invalid: another aud */
+	GATE_NOT_YET_VALID, /* 401 invalid: nbf or iat in the future */
+	GATE_EXPIRED,       /* 401 expired */
+	GATE_REVOKED,       /* 401 revoked */
+	GATE_RATE_LIMITED,  /* 403 rate_limited (the client gets 429) */
+	GATE_UNAVAILABLE,   /* 503: Redis, or the revocation cache and Postgres */
+	GATE_ERROR,         /* 500: a bug or an impossible batch */
+	GATE_OUTCOMES
+};
+
+/* The outcome's label ("signature") and the status it answers. */
+const char *gate_outcome_name(enum gate_outcome o);
+int gate_outcome_status(enum gate_outcome o);
+
 /* The decision for one check. */
 struct gate_verdict {
 	int status;                 /* 204, 401, 403, 500 or 503 */
 	const char *reason;         /* X-Auth-Error value, or NULL */
+	enum gate_outcome outcome;  /* what status and reason come from */
 	struct token_claims claims; /* valid when the token verified */
 	bool counted;               /* rl holds the rate-limit figures */
 	struct ratelimit_result rl;
