@@ -24,10 +24,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "app/metrics.h"
 #include "data/cache.h"
 #include "core/mem.h"
 #include "identity/ratelimit.h"
 #include "identity/token.h"
+#include "web/fcgi_mux.h"
 
 enum {
 	GATE_BATCH_MAX = 256,  /* checks decided together */
@@ -111,5 +113,31 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 
 /* Writes the CGI answer of v (status line, headers, empty body) into b. */
 void gate_format(const struct gate_verdict *v, struct buf *b);
+
+/* --- Figures for GET /api/v1/gate/metrics (figures.c) ---------------------
+ * Kept in the pool's shared metrics segment (app/metrics.h), which the
+ * parent maps before it forks (service_def.metrics_counters), so that any
+ * process answers for all of them. */
+
+enum {
+	GATE_WORKERS_MAX = 64,    /* processes in one gate */
+	GATE_LATENCY_BOUNDS = 13, /* buckets of the check latency (+Inf aside) */
+	GATE_BATCH_BOUNDS = 9,    /* buckets of the batch size (+Inf aside) */
+	/* Counters: per outcome, the two histograms, four connection
+	 * counters, and each process's open connections. */
+	GATE_FIGURES = GATE_OUTCOMES + METRICS_HISTOGRAM(GATE_LATENCY_BOUNDS) +
+	               METRICS_HISTOGRAM(GATE_BATCH_BOUNDS) + 4 + GATE_WORKERS_MAX
+};
+
+/* Counts a batch of n checks whose answers were ready elapsed_us after it
+ * began: each one's outcome and latency, and the batch's size. */
+void gate_figures_batch(const struct gate_verdict *v, size_t n, long elapsed_us);
+/* Adds what the loop's connections did since *seen (its figures when last
+ * added; zero at first) and stores its open connections as process slot's
+ * (prefork_slot; outside 0 .. GATE_WORKERS_MAX - 1 it keeps none).
+ * *seen becomes *now. */
+void gate_figures_mux(long slot, const struct fcgi_mux_stats *now, struct fcgi_mux_stats *seen);
+/* Writes every figure of the gate as Prometheus text into out. */
+void gate_figures_write(struct buf *out);
 
 #endif

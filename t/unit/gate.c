@@ -3,11 +3,16 @@
  * the contract, a batch across several script runs counting in order, the
  * batch agreeing with ratelimit_hit, revocation, the memo of verified
  * tokens (and its expiry), and Redis going away (503). Then the outcome
- * each kind of refused token gets. */
+ * each kind of refused token gets, and the figures (figures.c): counted
+ * by the processes of a pool into one shared segment, written out. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "app/metrics.h"
 #include "core/base64.h"
 #include "data/cache.h"
 #include "gate.h"
@@ -323,6 +328,120 @@ static void test_outcomes(struct gate_config *cfg, const struct token_keyring *k
 	pool_free(p);
 }
 
+/* The value of the sample whose line starts with prefix, or -1. */
+static double sample(const char *text, const char *prefix)
+{
+	for (const char *line = text; line && *line;) {
+		if (strncmp(line, prefix, strlen(prefix)) == 0 && line[strlen(prefix)] == ' ')
+			return strtod(line + strlen(prefix) + 1, NULL);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	return -1;
+}
+
+static struct gate_verdict verdict(enum gate_outcome o)
+{
+	struct gate_verdict v;
+	memset(&v, 0, sizeof(v));
+	v.outcome = o;
+	v.status = gate_outcome_status(o);
+	return v;
+}
+
+/* Figures counted by several processes (forked after metrics_init, as the
+ * gate's are), read by another. */
+static void test_figures(void)
+{
+	if (!ok(metrics_init(0, GATE_FIGURES) == ERR_OK, "the shared segment is mapped"))
+		return;
+	struct gate_verdict batch[4] = {verdict(GATE_ALLOWED), verdict(GATE_ALLOWED),
+	                                verdict(GATE_SIGNATURE), verdict(GATE_RATE_LIMITED)};
+	for (int k = 0; k < 2; k++) {
+		pid_t kid = fork();
+		if (kid == 0) {
+			/* Two batches per process: 4 checks in 300 us, 1 in 2 ms. */
+			gate_figures_batch(batch, 4, 300);
+			gate_figures_batch(batch + 2, 1, 2000);
+			struct fcgi_mux_stats seen = {0},
+			                      now = {.accepted = 5, .open = 3, .dropped = 1};
+			gate_figures_mux(k, &now, &seen);
+			now.accepted = 7;
+			now.open = 2;
+			now.timed_out = 1;
+			gate_figures_mux(k, &now, &seen);
+			_exit(seen.accepted == 7 ? 0 : 1);
+		}
+		int st = 0;
+		waitpid(kid, &st, 0);
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "process %d counted", k);
+	}
+	gate_figures_batch(batch, 0, 5); /* an empty batch counts nothing */
+	struct buf out;
+	buf_init(&out);
+	gate_figures_write(&out);
+	const char *t = out.data;
+	struct {
+		const char *series;
+		double want;
+	} want[] = {
+	    {"lectern_gate_checks_total{service=\"gate\",reason=\"allowed\",status=\"204\"}", 4},
+	    {"lectern_gate_checks_total{service=\"gate\",reason=\"signature\",status=\"401\"}", 4},
+	    {"lectern_gate_checks_total{service=\"gate\",reason=\"rate_limited\",status=\"403\"}",
+	     2},
+	    {"lectern_gate_checks_total{service=\"gate\",reason=\"expired\",status=\"401\"}", 0},
+	    {"lectern_gate_checks_total{service=\"gate\",reason=\"unavailable\",status=\"503\"}",
+	     0},
+	    {"lectern_gate_check_duration_seconds_bucket{service=\"gate\",le=\"0.00005\"}", 0},
+	    {"lectern_gate_check_duration_seconds_bucket{service=\"gate\",le=\"0.00025\"}", 0},
+	    {"lectern_gate_check_duration_seconds_bucket{service=\"gate\",le=\"0.0005\"}", 8},
+	    {"lectern_gate_check_duration_seconds_bucket{service=\"gate\",le=\"0.0025\"}", 10},
+	    {"lectern_gate_check_duration_seconds_bucket{service=\"gate\",le=\"+Inf\"}", 10},
+	    {"lectern_gate_check_duration_seconds_sum{service=\"gate\"}", 0.0064},
+	    {"lectern_gate_check_duration_seconds_count{service=\"gate\"}", 10},
+	    {"lectern_gate_batch_size_bucket{service=\"gate\",le=\"1\"}", 2},
+	    {"lectern_gate_batch_size_bucket{service=\"gate\",le=\"2\"}", 2},
+	    {"lectern_gate_batch_size_bucket{service=\"gate\",le=\"4\"}", 4},
+	    {"lectern_gate_batch_size_bucket{service=\"gate\",le=\"256\"}", 4},
+	    {"lectern_gate_batch_size_sum{service=\"gate\"}", 10},
+	    {"lectern_gate_batch_size_count{service=\"gate\"}", 4},
+	    {"lectern_gate_connections_accepted_total{service=\"gate\"}", 14},
+	    {"lectern_gate_connections_dropped_total{service=\"gate\"}", 2},
+	    {"lectern_gate_connections_timed_out_total{service=\"gate\"}", 2},
+	    {"lectern_gate_connections_refused_total{service=\"gate\"}", 0},
+	    {"lectern_gate_connections_open{service=\"gate\"}", 4},
+	    {"lectern_redis_errors_total{service=\"gate\"}", 0},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		double got = sample(t, want[i].series);
+		ok(got > want[i].want - 1e-9 && got < want[i].want + 1e-9, "%s is %g (got %g)",
+		   want[i].series, want[i].want, got);
+	}
+	ok(strstr(t, "# TYPE lectern_gate_checks_total counter\n") &&
+	       strstr(t, "# TYPE lectern_gate_check_duration_seconds histogram\n") &&
+	       strstr(t, "# TYPE lectern_gate_batch_size histogram\n") &&
+	       strstr(t, "# TYPE lectern_gate_connections_open gauge\n"),
+	   "each figure says its type");
+	/* A process that replaces one takes its slot: its figure, not the sum. */
+	struct fcgi_mux_stats seen = {0}, now = {0};
+	gate_figures_mux(1, &now, &seen);
+	gate_figures_mux(GATE_WORKERS_MAX, &now, &seen); /* no slot: not counted */
+	gate_figures_mux(-1, &now, &seen);
+	out.len = 0;
+	gate_figures_write(&out);
+	ok(sample(out.data, "lectern_gate_connections_open{service=\"gate\"}") == 2,
+	   "a new process in slot 1 overwrites the open connections its predecessor left");
+	/* This process failed Redis commands (test_redis_down): added once. */
+	metrics_errors();
+	metrics_errors();
+	out.len = 0;
+	gate_figures_write(&out);
+	double redis = sample(out.data, "lectern_redis_errors_total{service=\"gate\"}");
+	ok(redis > 0 && redis == (double)cache_error_count(),
+	   "this process's Redis errors are added, once (%g)", redis);
+	buf_clear(&out);
+}
+
 int main(void)
 {
 	struct testenv_redis r;
@@ -354,6 +473,7 @@ int main(void)
 	test_memo(&cfg, kr);
 	test_outcomes(&cfg, kr, other, k2);
 	test_redis_down(&cfg, kr, &r);
+	test_figures();
 out:
 	cache_close(c);
 	testenv_redis_stop(&r);
