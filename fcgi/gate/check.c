@@ -28,10 +28,67 @@ static bool header_safe(const char *s)
 	return true;
 }
 
-static void refuse(struct gate_verdict *v, int status, const char *reason)
+static const struct {
+	const char *name;   /* the metrics label */
+	int status;         /* the answer */
+	const char *reason; /* X-Auth-Error, or NULL */
+} outcomes[GATE_OUTCOMES] = {
+    [GATE_ALLOWED] = {"allowed", 204, NULL},
+    [GATE_MISSING] = {"missing", 401, "missing"},
+    [GATE_MALFORMED] = {"malformed", 401, "invalid"},
+    [GATE_ALGORITHM] = {"algorithm", 401, "invalid"},
+    [GATE_UNKNOWN_KID] = {"unknown_kid", 401, "invalid"},
+    [GATE_SIGNATURE] = {"signature", 401, "invalid"},
+    [GATE_ISSUER] = {"issuer", 401, "invalid"},
+    [GATE_AUDIENCE] = {"audience", 401, "invalid"},
+    [GATE_NOT_YET_VALID] = {"not_yet_valid", 401, "invalid"},
+    [GATE_EXPIRED] = {"expired", 401, "expired"},
+    [GATE_REVOKED] = {"revoked", 401, "revoked"},
+    [GATE_RATE_LIMITED] = {"rate_limited", 403, "rate_limited"},
+    [GATE_UNAVAILABLE] = {"unavailable", 503, NULL},
+    [GATE_ERROR] = {"error", 500, NULL},
+};
+
+const char *gate_outcome_name(enum gate_outcome o)
 {
-	v->status = status;
-	v->reason = reason;
+	return o < GATE_OUTCOMES ? outcomes[o].name : "error";
+}
+
+int gate_outcome_status(enum gate_outcome o)
+{
+	return o < GATE_OUTCOMES ? outcomes[o].status : 500;
+}
+
+static void decide(struct gate_verdict *v, enum gate_outcome o)
+{
+	v->outcome = o;
+	v->status = outcomes[o].status;
+	v->reason = outcomes[o].reason;
+}
+
+/* The outcome of a token token_verify_detail refused, from its detail (its
+ * own words; t/unit/gate.c makes each of these happen). Any other detail
+ * is about the token's form. */
+static enum gate_outcome refused(const char *why, const char *detail)
+{
+	static const struct {
+		const char *detail;
+		enum gate_outcome outcome;
+	} known[] = {
+	    {"algorithm not HS256", GATE_ALGORITHM},
+	    {"unknown kid", GATE_UNKNOWN_KID},
+	    {"bad signature", GATE_SIGNATURE},
+	    {"wrong issuer", GATE_ISSUER},
+	    {"wrong audience", GATE_AUDIENCE},
+	    {"not yet valid", GATE_NOT_YET_VALID},
+	    {"issued in the future", GATE_NOT_YET_VALID},
+	};
+	if (why && strcmp(why, "expired") == 0)
+		return GATE_EXPIRED;
+	for (size_t i = 0; detail && i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(detail, known[i].detail) == 0)
+			return known[i].outcome;
+	return GATE_MALFORMED;
 }
 
 void gate_decide(const struct gate_config *cfg, const char *const *authorization, size_t n,
@@ -47,7 +104,7 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 		          GATE_BATCH_MAX);
 		for (size_t i = GATE_BATCH_MAX; i < n; i++) {
 			memset(&out[i], 0, sizeof(out[i]));
-			refuse(&out[i], 500, NULL);
+			decide(&out[i], GATE_ERROR);
 		}
 		n = GATE_BATCH_MAX;
 	}
@@ -56,7 +113,7 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 		memset(v, 0, sizeof(*v));
 		const char *jwt = token_bearer(authorization[i]);
 		if (!jwt) {
-			refuse(v, 401, "missing");
+			decide(v, GATE_MISSING);
 			continue;
 		}
 		unsigned char digest[GATE_DIGEST_LEN];
@@ -65,12 +122,11 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 		            EVP_Digest(jwt, strlen(jwt), digest, &dlen, EVP_sha256(), NULL) &&
 		            dlen == GATE_DIGEST_LEN;
 		if (!memo || !gate_memo_get(cfg->memo, digest, now, pool, &v->claims)) {
-			const char *why = NULL;
-			if (token_verify(cfg->keys, jwt, cfg->issuer, cfg->audience, now, pool,
-			                 &v->claims, &why) != ERR_OK) {
-				log_info("gate refused a token: %s", why ? why : "invalid");
-				refuse(v, 401,
-				       why && strcmp(why, "expired") == 0 ? "expired" : "invalid");
+			const char *why = NULL, *detail = NULL;
+			if (token_verify_detail(cfg->keys, jwt, cfg->issuer, cfg->audience, now,
+			                        pool, &v->claims, &why, &detail) != ERR_OK) {
+				log_info("gate refused a token: %s", detail ? detail : "invalid");
+				decide(v, refused(why, detail));
 				continue;
 			}
 			if (memo)
@@ -83,7 +139,7 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 		    !header_safe(v->claims.role)) {
 			/* Only a token we signed gets here: a bug, not an attack. */
 			log_error("gate: a verified token has claims that cannot be used");
-			refuse(v, 500, NULL);
+			decide(v, GATE_ERROR);
 			continue;
 		}
 		items[nitems].key = key;
@@ -108,19 +164,17 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 	for (size_t k = 0; k < nitems; k++) {
 		struct gate_verdict *v = &out[which[k]];
 		if (e != ERR_OK) {
-			refuse(v, e == ERR_UNAVAILABLE || e == ERR_TIMEOUT ? 503 : 500, NULL);
+			decide(v, e == ERR_UNAVAILABLE || e == ERR_TIMEOUT ? GATE_UNAVAILABLE
+			                                                   : GATE_ERROR);
 			continue;
 		}
 		v->rl = results[k];
 		if (v->rl.blocked) {
-			refuse(v, 401, "revoked");
+			decide(v, GATE_REVOKED);
 			continue;
 		}
 		v->counted = true;
-		if (!v->rl.allowed)
-			refuse(v, 403, "rate_limited");
-		else
-			v->status = 204;
+		decide(v, v->rl.allowed ? GATE_ALLOWED : GATE_RATE_LIMITED);
 	}
 }
 

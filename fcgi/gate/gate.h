@@ -24,10 +24,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "app/metrics.h"
 #include "data/cache.h"
 #include "core/mem.h"
 #include "identity/ratelimit.h"
 #include "identity/token.h"
+#include "web/fcgi_mux.h"
 
 enum {
 	GATE_BATCH_MAX = 256,  /* checks decided together */
@@ -69,10 +71,35 @@ struct gate_config {
 	struct db *db;
 };
 
+/* What a check came to, for metrics: finer than X-Auth-Error, which keeps
+ * the contract's reasons (each of these has one status and one reason). */
+enum gate_outcome {
+	GATE_ALLOWED,       /* 204 */
+	GATE_MISSING,       /* 401 missing: no bearer token */
+	GATE_MALFORMED,     /* 401 invalid: not a token of our form */
+	GATE_ALGORITHM,     /* 401 invalid: alg is not HS256 (none, RS256, ...) */
+	GATE_UNKNOWN_KID,   /* 401 invalid: a kid the keyring does not hold */
+	GATE_SIGNATURE,     /* 401 invalid: forged, or signed with another key */
+	GATE_ISSUER,        /* 401 invalid: another iss */
+	GATE_AUDIENCE,      /* 401 invalid: another aud */
+	GATE_NOT_YET_VALID, /* 401 invalid: nbf or iat in the future */
+	GATE_EXPIRED,       /* 401 expired */
+	GATE_REVOKED,       /* 401 revoked */
+	GATE_RATE_LIMITED,  /* 403 rate_limited (the client gets 429) */
+	GATE_UNAVAILABLE,   /* 503: Redis, or the revocation cache and Postgres */
+	GATE_ERROR,         /* 500: a bug or an impossible batch */
+	GATE_OUTCOMES
+};
+
+/* The outcome's label ("signature") and the status it answers. */
+const char *gate_outcome_name(enum gate_outcome o);
+int gate_outcome_status(enum gate_outcome o);
+
 /* The decision for one check. */
 struct gate_verdict {
 	int status;                 /* 204, 401, 403, 500 or 503 */
 	const char *reason;         /* X-Auth-Error value, or NULL */
+	enum gate_outcome outcome;  /* what status and reason come from */
 	struct token_claims claims; /* valid when the token verified */
 	bool counted;               /* rl holds the rate-limit figures */
 	struct ratelimit_result rl;
@@ -86,5 +113,31 @@ void gate_decide(const struct gate_config *cfg, const char *const *authorization
 
 /* Writes the CGI answer of v (status line, headers, empty body) into b. */
 void gate_format(const struct gate_verdict *v, struct buf *b);
+
+/* --- Figures for GET /api/v1/gate/metrics (figures.c) ---------------------
+ * Kept in the pool's shared metrics segment (app/metrics.h), which the
+ * parent maps before it forks (service_def.metrics_counters), so that any
+ * process answers for all of them. */
+
+enum {
+	GATE_WORKERS_MAX = 64,    /* processes in one gate */
+	GATE_LATENCY_BOUNDS = 13, /* buckets of the check latency (+Inf aside) */
+	GATE_BATCH_BOUNDS = 9,    /* buckets of the batch size (+Inf aside) */
+	/* Counters: per outcome, the two histograms, four connection
+	 * counters, and each process's open connections. */
+	GATE_FIGURES = GATE_OUTCOMES + METRICS_HISTOGRAM(GATE_LATENCY_BOUNDS) +
+	               METRICS_HISTOGRAM(GATE_BATCH_BOUNDS) + 4 + GATE_WORKERS_MAX
+};
+
+/* Counts a batch of n checks whose answers were ready elapsed_us after it
+ * began: each one's outcome and latency, and the batch's size. */
+void gate_figures_batch(const struct gate_verdict *v, size_t n, long elapsed_us);
+/* Adds what the loop's connections did since *seen (its figures when last
+ * added; zero at first) and stores its open connections as process slot's
+ * (prefork_slot; outside 0 .. GATE_WORKERS_MAX - 1 it keeps none).
+ * *seen becomes *now. */
+void gate_figures_mux(long slot, const struct fcgi_mux_stats *now, struct fcgi_mux_stats *seen);
+/* Writes every figure of the gate as Prometheus text into out. */
+void gate_figures_write(struct buf *out);
 
 #endif

@@ -14,7 +14,7 @@
 /* Upper bounds of the latency buckets, in microseconds (+Inf follows). */
 static const long bucket_us[] = {1000,   5000,   10000,   25000,   50000,   100000,
                                  250000, 500000, 1000000, 2500000, 5000000, 10000000};
-enum { BUCKETS = sizeof(bucket_us) / sizeof(bucket_us[0]) + 1 };
+enum { BOUNDS = sizeof(bucket_us) / sizeof(bucket_us[0]), BUCKETS = BOUNDS + 1 };
 
 struct route_figures {
 	unsigned long status_code[METRICS_STATUSES]; /* 0: a free slot */
@@ -27,28 +27,46 @@ struct route_figures {
 struct figures {
 	unsigned long db_errors, redis_errors;
 	struct route_figures route[METRICS_ROUTES_MAX + 1]; /* the last: unmatched */
+	unsigned long own[];                                /* the program's counters */
 };
 
 static struct figures *F;                 /* the shared segment */
 static size_t F_routes;                   /* routes counted */
+static size_t F_counters;                 /* the program's own counters */
 static unsigned long seen_db, seen_redis; /* this process's errors already added */
 
-enum err metrics_init(size_t nroutes)
+enum err metrics_init(size_t nroutes, size_t ncounters)
 {
-	void *p = mmap(NULL, sizeof(struct figures), PROT_READ | PROT_WRITE,
-	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	size_t size = sizeof(struct figures) + ncounters * sizeof(unsigned long);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		log_error("metrics: cannot map shared memory: %s", strerror(errno));
 		return ERR_INTERNAL;
 	}
 	F = p; /* zero-filled */
 	F_routes = nroutes < METRICS_ROUTES_MAX ? nroutes : METRICS_ROUTES_MAX;
+	F_counters = ncounters;
 	return ERR_OK;
 }
 
 static void add(unsigned long *at, unsigned long n)
 {
 	__atomic_fetch_add(at, n, __ATOMIC_RELAXED);
+}
+
+static unsigned long load(const unsigned long *at)
+{
+	return __atomic_load_n(at, __ATOMIC_RELAXED);
+}
+
+/* The bucket value falls in: the first bound it does not exceed, else
+ * nbounds (+Inf). */
+static size_t bucket_of(const long *bounds, size_t nbounds, long value)
+{
+	size_t b = 0;
+	while (b < nbounds && value > bounds[b])
+		b++;
+	return b;
 }
 
 /* The route's slot for status: found, or claimed when free. */
@@ -76,17 +94,48 @@ void metrics_request(size_t route, int status, long elapsed_us)
 		return;
 	struct route_figures *r = &F->route[route < F_routes ? route : METRICS_ROUTES_MAX];
 	add(status_slot(r, status), 1);
-	size_t b = 0;
-	while (b < BUCKETS - 1 && elapsed_us > bucket_us[b])
-		b++;
-	add(&r->bucket[b], 1);
+	add(&r->bucket[bucket_of(bucket_us, BOUNDS, elapsed_us)], 1);
 	add(&r->sum_us, elapsed_us > 0 ? (unsigned long)elapsed_us : 0);
 	add(&r->count, 1);
+	metrics_errors();
+}
+
+void metrics_errors(void)
+{
+	if (!F)
+		return;
 	unsigned long db = db_error_count(), redis = cache_error_count();
-	add(&F->db_errors, db - seen_db);
-	add(&F->redis_errors, redis - seen_redis);
+	if (db != seen_db)
+		add(&F->db_errors, db - seen_db);
+	if (redis != seen_redis)
+		add(&F->redis_errors, redis - seen_redis);
 	seen_db = db;
 	seen_redis = redis;
+}
+
+void metrics_add(size_t counter, unsigned long n)
+{
+	if (F && counter < F_counters)
+		add(&F->own[counter], n);
+}
+
+void metrics_set(size_t counter, unsigned long v)
+{
+	if (F && counter < F_counters)
+		__atomic_store_n(&F->own[counter], v, __ATOMIC_RELAXED);
+}
+
+unsigned long metrics_get(size_t counter)
+{
+	return F && counter < F_counters ? load(&F->own[counter]) : 0;
+}
+
+void metrics_observe(size_t first, const long *bounds, size_t nbounds, long value, unsigned long n)
+{
+	if (!F || n == 0 || first + METRICS_HISTOGRAM(nbounds) > F_counters)
+		return;
+	add(&F->own[first + bucket_of(bounds, nbounds, value)], n);
+	add(&F->own[first + nbounds + 1], n * (value > 0 ? (unsigned long)value : 0));
 }
 
 bool metrics_local(const char *addr)
@@ -115,9 +164,43 @@ static void route_labels(struct buf *out, const char *service, const char *route
 	buf_putc(out, '"');
 }
 
-static unsigned long load(const unsigned long *at)
+/* v / unit with at most six decimals and no trailing zeros: "0.00005",
+ * "2.5", "10". */
+static void put_scaled(struct buf *out, long v, double unit)
 {
-	return __atomic_load_n(at, __ATOMIC_RELAXED);
+	char s[64];
+	int n = snprintf(s, sizeof(s), "%.6f", (double)v / unit);
+	if (n <= 0 || (size_t)n >= sizeof(s))
+		return;
+	while (n > 1 && s[n - 1] == '0')
+		n--;
+	if (s[n - 1] == '.')
+		n--;
+	s[n] = '\0';
+	buf_puts(out, s);
+}
+
+/* One histogram's series: bucket[0 .. nbounds] counts per bucket (the last
+ * +Inf); the count is their total, so it always equals the +Inf bucket. */
+static void write_histogram(struct buf *out, const char *name, const char *labels,
+                            const unsigned long *bucket, const long *bounds, size_t nbounds,
+                            unsigned long sum, double unit)
+{
+	unsigned long cumulative = 0;
+	for (size_t b = 0; b <= nbounds; b++) {
+		cumulative += load(&bucket[b]);
+		buf_printf(out, "%s_bucket{%s,le=\"", name, labels);
+		if (b < nbounds)
+			put_scaled(out, bounds[b], unit);
+		else
+			buf_puts(out, "+Inf");
+		buf_printf(out, "\"} %lu\n", cumulative);
+	}
+	if (unit == 1)
+		buf_printf(out, "%s_sum{%s} %lu\n", name, labels, sum);
+	else
+		buf_printf(out, "%s_sum{%s} %.6f\n", name, labels, (double)sum / unit);
+	buf_printf(out, "%s_count{%s} %lu\n", name, labels, cumulative);
 }
 
 static void write_requests(struct buf *out, const char *service, const char *const *names)
@@ -153,23 +236,12 @@ static void write_requests(struct buf *out, const char *service, const char *con
 		const char *name = i < F_routes ? names[i] : "unmatched";
 		if (load(&r->count) == 0)
 			continue; /* a series appears once it has something to say */
-		unsigned long cumulative = 0;
-		for (size_t b = 0; b < BUCKETS; b++) {
-			cumulative += load(&r->bucket[b]);
-			buf_puts(out, "lectern_http_request_duration_seconds_bucket{");
-			route_labels(out, service, name);
-			if (b < BUCKETS - 1)
-				buf_printf(out, ",le=\"%g\"} %lu\n", (double)bucket_us[b] / 1e6,
-				           cumulative);
-			else
-				buf_printf(out, ",le=\"+Inf\"} %lu\n", cumulative);
-		}
-		buf_puts(out, "lectern_http_request_duration_seconds_sum{");
-		route_labels(out, service, name);
-		buf_printf(out, "} %.6f\n", (double)load(&r->sum_us) / 1e6);
-		buf_puts(out, "lectern_http_request_duration_seconds_count{");
-		route_labels(out, service, name);
-		buf_printf(out, "} %lu\n", load(&r->count));
+		struct buf labels;
+		buf_init(&labels);
+		route_labels(&labels, service, name);
+		write_histogram(out, "lectern_http_request_duration_seconds", labels.data,
+		                r->bucket, bucket_us, BOUNDS, load(&r->sum_us), 1e6);
+		buf_clear(&labels);
 	}
 }
 
@@ -237,6 +309,25 @@ void metrics_write(struct buf *out, const char *service, const char *const *name
 	if (!F)
 		return;
 	write_requests(out, service, names);
+	metrics_write_errors(out, service);
+	write_queues(out, service, db);
+}
+
+void metrics_write_histogram(struct buf *out, const char *name, const char *help,
+                             const char *labels, size_t first, const long *bounds, size_t nbounds,
+                             double unit)
+{
+	if (!F || first + METRICS_HISTOGRAM(nbounds) > F_counters)
+		return;
+	buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	write_histogram(out, name, labels, &F->own[first], bounds, nbounds,
+	                load(&F->own[first + nbounds + 1]), unit);
+}
+
+void metrics_write_errors(struct buf *out, const char *service)
+{
+	if (!F)
+		return;
 	buf_printf(out,
 	           "# HELP lectern_db_errors_total Failed database connects and statements.\n"
 	           "# TYPE lectern_db_errors_total counter\n"
@@ -245,5 +336,4 @@ void metrics_write(struct buf *out, const char *service, const char *const *name
 	           "# TYPE lectern_redis_errors_total counter\n"
 	           "lectern_redis_errors_total{service=\"%s\"} %lu\n",
 	           service, load(&F->db_errors), service, load(&F->redis_errors));
-	write_queues(out, service, db);
 }

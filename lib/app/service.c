@@ -554,6 +554,9 @@ static int run_pool(const struct service_def *def)
 	};
 	if (def->serve) {
 		signal(SIGPIPE, SIG_IGN);
+		/* Mapped here, in the parent, so that every process shares it. */
+		if (metrics_init(0, def->metrics_counters) != ERR_OK)
+			return 1;
 		const char *unix_path = NULL;
 		int fd = serve_socket(&opts, &unix_path);
 		if (fd < 0)
@@ -583,7 +586,7 @@ static int run_pool(const struct service_def *def)
 		snprintf(name, len, "%s %s", routes[i].method, routes[i].pattern);
 		route_names[i] = name; /* for the life of the program */
 	}
-	if (metrics_init(pool_nroutes) != ERR_OK)
+	if (metrics_init(pool_nroutes, 0) != ERR_OK)
 		return 1;
 	static char api_prefix[SERVICE_NAME_MAX + 16];
 	static const char *prefixes[2];

@@ -68,6 +68,9 @@ struct service_def {
 	/* Instead of routes: the process's own loop over the listening socket
 	 * (the gate's event loop); returns the process's exit status. */
 	int (*serve)(int listen_fd);
+	/* Counters of the serve loop's own in the pool's shared metrics
+	 * segment (app/metrics.h: metrics_add), mapped before the fork. */
+	size_t metrics_counters;
 	long workers_max; /* ceiling of LECTERN_WORKERS for this pool (0: 256) */
 	/* In each process, after lib's clients are open / before they close. */
 	enum err (*process_init)(void);

@@ -6,6 +6,8 @@
 
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
 long long clock_ms(void);
+/* The same in microseconds. */
+long long clock_us(void);
 
 /* Sleeps ms milliseconds (nothing for ms <= 0), resuming after signals. */
 void clock_sleep_ms(long ms);

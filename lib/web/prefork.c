@@ -27,6 +27,13 @@ struct prefork_slot {
 	long backoff_ms;         /* current delay after a quick death */
 };
 
+static long my_slot = -1; /* set in each child */
+
+long prefork_slot(void)
+{
+	return my_slot;
+}
+
 static long ms_between(const struct timespec *a, const struct timespec *b)
 {
 	return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
@@ -81,6 +88,7 @@ static long fork_due(struct prefork_slot *slots, long n, const struct timespec *
 		}
 		if (pid == 0) {
 			free(slots);
+			my_slot = i;
 			_exit(child(arg));
 		}
 		s->pid = pid;

@@ -16,4 +16,9 @@ enum { PREFORK_CHILDREN_MAX = 256 /* children of one parent */ };
  * cleanly after a stop signal, 1 otherwise (also for a bad count). */
 int prefork_run(const char *name, long children, int (*child)(void *arg), void *arg);
 
+/* In a child: its slot, 0 .. children - 1, which the child that replaces
+ * it takes again (for figures kept per process in shared memory). -1 in a
+ * process prefork_run did not fork. */
+long prefork_slot(void);
+
 #endif

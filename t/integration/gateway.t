@@ -255,10 +255,21 @@ SKIP: {
 # Last, since it stops the stack's Redis.
 SKIP: {
 	my ($status, $session) = $stack->login('gateway-test@example.com', 'correct horse battery');
-	skip_unless($status == 200 && ref $session eq 'HASH', "lectern-auth is not running (login answered $status)", 7);
+	skip_unless($status == 200 && ref $session eq 'HASH', "lectern-auth is not running (login answered $status)", 9);
+	# The gate counts it as unavailable, and the failed Redis commands.
+	my $unavailable = sub {
+		my (undef, undef, undef, $t) = $stack->request(GET => '/api/v1/gate/metrics');
+		my ($n) = ($t // '') =~ /^lectern_gate_checks_total\{service="gate",reason="unavailable",status="503"\} (\d+)$/m;
+		my ($e) = ($t // '') =~ /^lectern_redis_errors_total\{service="gate"\} (\d+)$/m;
+		return ($n, $e);
+	};
+	my ($n0, $e0) = $unavailable->();
 	system(src_dir() . '/tools/lab-redis', 'stop', $stack->dir . '/redis');
 	my @r = $stack->request(GET => '/api/v1/auth/me', { Authorization => "Bearer $session->{token}" });
 	is_json_error(@r, 503, 'unavailable', 'Redis down: a valid token gets a JSON 503');
+	my ($n1, $e1) = $unavailable->();
+	is(defined $n0 && defined $n1 ? $n1 - $n0 : undef, 1, 'the gate\'s metrics count one check unavailable');
+	ok(defined $e0 && defined $e1 && $e1 > $e0, 'and its Redis errors (' . ($e0 // 'none') . ' -> ' . ($e1 // 'none') . ')');
 }
 
 done_testing();

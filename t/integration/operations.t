@@ -2,16 +2,22 @@
 # service's health (503 when one is down); each pool's /health checks every
 # dependency it uses, Kafka included; GET /api/v1/<service>/metrics answers
 # Prometheus text to the host only, with counts that match a known amount
-# of traffic spread over the pool's processes.
+# of traffic spread over the pool's processes; the gate's metrics count its
+# checks by outcome and its connections, over its processes.
 use strict;
 use warnings;
 use Test::More;
+use Digest::SHA qw(hmac_sha256);
 use IO::Socket::INET;
+use IO::Socket::UNIX;
+use JSON::PP;
+use MIME::Base64 qw(encode_base64url);
 use POSIX ();
-use Lectern::Test qw(start_stack build_dir);
+use Lectern::Test qw(start_stack build_dir wait_until);
 
-# A limit the tests below reach, in a window they cannot outlast.
-my $s = start_stack(env => { LAB_RATE_LIMIT => 30, LAB_RATE_WINDOW => 86400 });
+# A limit the tests below reach, in a window they cannot outlast; two gate
+# processes, whose figures add up.
+my $s = start_stack(env => { LAB_RATE_LIMIT => 30, LAB_RATE_WINDOW => 86400, LAB_GATE_WORKERS => 2 });
 my $dir = $s->dir;
 
 # --- /ready and each service's health -------------------------------------
@@ -102,6 +108,206 @@ for my $svc (qw(quizzes chat tts stt)) {
 		"$svc: its health calls from /ready are counted");
 }
 
+# --- the gate's metrics ---------------------------------------------------
+# Every kind of check through nginx, counted exactly by outcome: tokens
+# signed with the lab's key but wrong in one way, one signed with another
+# key, alg=none, none at all, a user's whole limit and two more, a revoked
+# token.
+my $json = JSON::PP->new->canonical;
+sub b64j { return encode_base64url($json->encode($_[0])) }
+sub forge {
+	my ($header, $claims, $key) = @_;
+	my $input = b64j($header) . '.' . b64j($claims);
+	return "$input." . encode_base64url(hmac_sha256($input, $key));
+}
+my $auth_env = $s->slurp("$dir/etc/auth.env") // '';
+my ($keys_file) = $auth_env =~ /^LECTERN_JWT_KEYS_FILE=(.*)$/m;
+my $keys_text = $keys_file ? $s->slurp($keys_file) : ($auth_env =~ /^LECTERN_JWT_KEYS=(.*)$/m)[0];
+my ($kid, $secret) = ($keys_text // '') =~ /^\s*([A-Za-z0-9._-]+)\s+(\S+)/m;
+ok($kid && $secret, 'the lab keyring is readable by the test');
+
+my %gate = (service => 'gate');
+sub checks { my ($t, $reason) = @_; return sample($t, 'lectern_gate_checks_total', %gate, reason => $reason) }
+my @reasons = qw(allowed missing malformed algorithm unknown_kid signature issuer audience
+	not_yet_valid expired revoked rate_limited unavailable error);
+
+my $gemail = 'gate-' . time() . "-$$\@example.com";
+$s->register($gemail, $password, 'Gate Ops');
+my (undef, $gl) = $s->login($gemail, $password);
+my $gtoken = $gl->{token} // '';
+my $now = time;
+my %claims = (sub => $gl->{user}{id} // '', email => $gemail, role => 'user', iat => $now, nbf => $now,
+	exp => $now + 600, iss => 'lectern', aud => 'lectern-api', jti => '0b3c3a52-5a57-4b8e-9d7e-0f3b7c1d2e3f');
+my $hdr = { alg => 'HS256', typ => 'JWT', kid => $kid };
+my $none = b64j({ alg => 'none', typ => 'JWT', kid => $kid }) . '.' . b64j(\%claims);
+my @refused = (
+	# [what, Authorization, reason, how many]
+	[ 'no token', undef, 'missing', 2 ],
+	[ 'signed with another key', 'Bearer ' . forge($hdr, \%claims, 'x' x 64), 'signature', 4 ],
+	[ 'alg=none, no signature', "Bearer $none.", 'malformed', 3 ],
+	[ 'alg=none, a signature', "Bearer $none." . ('A' x 43), 'algorithm', 1 ],
+	[ 'expired', 'Bearer ' . forge($hdr, { %claims, iat => $now - 7200, nbf => $now - 7200, exp => $now - 3600 }, $secret), 'expired', 1 ],
+	[ 'another issuer', 'Bearer ' . forge($hdr, { %claims, iss => 'evil' }, $secret), 'issuer', 1 ],
+	[ 'another audience', 'Bearer ' . forge($hdr, { %claims, aud => 'other-api' }, $secret), 'audience', 1 ],
+	[ 'an unknown kid', 'Bearer ' . forge({ %$hdr, kid => 'nope' }, \%claims, $secret), 'unknown_kid', 1 ],
+);
+my ($gc, $gh, $g0) = scrape('gate');
+is($gc, 200, 'gate metrics answer 200 to the host');
+like($gh->{'content-type'} // '', qr{^text/plain; version=0\.0\.4}, 'gate metrics: Prometheus text');
+like($g0, qr/^# TYPE lectern_gate_checks_total counter$/m, 'gate: checks are a counter');
+like($g0, qr/^# TYPE lectern_gate_check_duration_seconds histogram$/m, 'gate: latency is a histogram');
+like($g0, qr/^# TYPE lectern_gate_batch_size histogram$/m, 'gate: batch sizes are a histogram');
+like($g0, qr/^lectern_gate_checks_total\{service="gate",reason="$_",status="\d{3}"\} \d+$/m,
+	"gate: the $_ series is there from the start") for @reasons;
+my %c0 = map { $_ => checks($g0, $_) } @reasons;
+my $lat0 = sample($g0, 'lectern_gate_check_duration_seconds_count', %gate);
+my $batch0 = sample($g0, 'lectern_gate_batch_size_sum', %gate);
+my $batches0 = sample($g0, 'lectern_gate_batch_size_count', %gate);
+
+my $made = 0;
+for my $r (@refused) {
+	my ($what, $authz, $reason, $n) = @$r;
+	for (1 .. $n) {
+		my ($c, undef, $body) = $s->request(GET => '/api/v1/auth/me', $authz ? { Authorization => $authz } : {});
+		$made++;
+		$c == 401 or diag("$what answered $c");
+	}
+}
+my %codes;
+for (1 .. 32) {
+	my ($c) = $s->request(GET => '/api/v1/auth/me', { Authorization => "Bearer $gtoken" });
+	$codes{$c}++;
+	$made++;
+}
+is($codes{200}, 30, 'a user\'s 30 checks pass (the limit)');
+is($codes{429}, 2, '... and two more are refused (429)');
+# A revoked token: its logout is one more allowed check.
+$s->register("gate2-$$\@example.com", $password, 'Gate Two');
+my (undef, $gl2) = $s->login("gate2-$$\@example.com", $password);
+my ($lo) = $s->request(POST => '/api/v1/auth/logout', { Authorization => "Bearer $gl2->{token}" },
+	{ refresh_token => $gl2->{refresh_token} });
+is($lo, 204, 'a second user logs out');
+my ($rv) = $s->request(GET => '/api/v1/auth/me', { Authorization => "Bearer $gl2->{token}" });
+is($rv, 401, '... and its token is refused');
+$made += 2;
+
+(undef, undef, my $g1) = scrape('gate');
+my %want = (allowed => 31, rate_limited => 2, revoked => 1, unavailable => 0, error => 0, not_yet_valid => 0);
+$want{ $_->[2] } += $_->[3] for @refused;
+is(checks($g1, $_) - $c0{$_}, $want{$_}, "gate: $want{$_} checks counted as $_") for @reasons;
+is(sample($g1, 'lectern_gate_checks_total', %gate, reason => 'rate_limited', status => '403'), checks($g1, 'rate_limited'),
+	'gate: rate_limited is the gate\'s 403');
+is(sample($g1, 'lectern_gate_checks_total', %gate, reason => 'signature', status => '401'), checks($g1, 'signature'),
+	'gate: a bad signature is a 401');
+my $lat = sample($g1, 'lectern_gate_check_duration_seconds_count', %gate);
+is($lat - $lat0, $made, "gate: the latency histogram counted the $made checks");
+is(sample($g1, 'lectern_gate_check_duration_seconds_bucket', %gate, le => '+Inf'), $lat, 'gate: its +Inf bucket is its count');
+ok(sample($g1, 'lectern_gate_check_duration_seconds_sum', %gate) > 0, 'gate: and its sum is some time');
+is(sample($g1, 'lectern_gate_batch_size_sum', %gate) - $batch0, $made, 'gate: the batch sizes add up to the checks');
+my $batches = sample($g1, 'lectern_gate_batch_size_count', %gate) - $batches0;
+ok($batches >= 1 && $batches <= $made, "gate: in $batches batches");
+ok(sample($g1, 'lectern_gate_connections_open', %gate) >= 1, 'gate: nginx\'s connections are open');
+ok(sample($g1, 'lectern_gate_connections_accepted_total', %gate) >= 1, 'gate: and were accepted');
+like($g1, qr/^lectern_redis_errors_total\{service="gate"\} \d+$/m, 'gate: Redis errors');
+like($g1, qr/^lectern_db_errors_total\{service="gate"\} \d+$/m, 'gate: database errors');
+unlike($g1, qr/lectern_http_requests_total|lectern_outbox_backlog/, 'gate: no pool figures');
+# nginx sends one URI whatever the client asked (the query is dropped).
+my ($gq, undef, undef, $gqt) = $s->request(GET => '/api/v1/gate/metrics?x=1');
+is($gq, 200, 'gate metrics with a query: still the figures');
+like($gqt // '', qr/^lectern_gate_checks_total/m, '... as text');
+
+# Straight to the gate's socket: who asked is X-Real-IP (nginx's), or
+# REMOTE_ADDR for a FastCGI client, which comes first.
+my $gsock = "$dir/run/gate.sock";
+sub gate_http {
+	my (@args) = @_;
+	my $out = `curl -s --unix-socket '$gsock' -w '\n%{http_code}' @args http://gate/api/v1/gate/metrics`;
+	my ($body, $code) = $out =~ /^(.*)\n(\d+)$/s;
+	return ($code // 0, $body // '');
+}
+my ($hc, $hb) = gate_http("-H 'X-Real-IP: 203.0.113.9' -H 'X-Request-ID: scrape-test-1'");
+is($hc, 403, 'the gate refuses metrics to another address (X-Real-IP)');
+my $err = eval { decode_json($hb) } // {};
+is($err->{error}, 'forbidden', '... with the JSON error');
+is($err->{request_id}, 'scrape-test-1', '... and the request id');
+unlike($hb, qr/lectern_gate/, '... and shows no figures');
+($hc, $hb) = gate_http("-H 'X-Real-IP: 127.0.0.1'");
+is($hc, 200, 'the gate answers X-Real-IP 127.0.0.1');
+like($hb, qr/^lectern_gate_checks_total/m, '... with the figures');
+($hc, $hb) = gate_http("-H 'X-Real-IP: ::1'");
+is($hc, 200, '... and ::1');
+($hc) = gate_http("-X POST -H 'Content-Length: 0'");
+is($hc, 405, 'POST is not a scrape: 405');
+my $gf = `REQUEST_METHOD=GET REQUEST_URI=/api/v1/gate/metrics REMOTE_ADDR=203.0.113.9 HTTP_X_REAL_IP=127.0.0.1 cgi-fcgi -bind -connect '$gsock' 2>&1`;
+like($gf, qr/^Status: 403/m, 'FastCGI: REMOTE_ADDR outranks an X-Real-IP a client could send');
+unlike($gf, qr/lectern_gate_checks_total/, '... and shows none');
+$gf = `REQUEST_METHOD=GET REQUEST_URI=/api/v1/gate/metrics REMOTE_ADDR=127.0.0.1 cgi-fcgi -bind -connect '$gsock' 2>&1`;
+like($gf, qr/lectern_gate_checks_total/, 'FastCGI: the host is answered');
+
+# Connections: one that sends what is neither HTTP nor FastCGI is dropped,
+# one that begins a request and stalls is timed out
+# (LECTERN_GATE_READ_TIMEOUT_MS, 5 s).
+(undef, undef, my $g2) = scrape('gate');
+my $dropped0 = sample($g2, 'lectern_gate_connections_dropped_total', %gate);
+my $timed0 = sample($g2, 'lectern_gate_connections_timed_out_total', %gate);
+my $acc0 = sample($g2, 'lectern_gate_connections_accepted_total', %gate);
+# closed_by_peer(SOCKET, SECONDS): whether the other end closes it in time.
+sub closed_by_peer {
+	my ($sock, $secs) = @_;
+	my $end = time + $secs;
+	while (time < $end) {
+		my $bits = '';
+		vec($bits, fileno($sock), 1) = 1;
+		next unless select($bits, undef, undef, 0.5);
+		my $n = sysread($sock, my $buf, 4096);
+		return 1 if defined $n && $n == 0;
+	}
+	return 0;
+}
+sub gate_conn {
+	my ($bytes) = @_;
+	my $c = IO::Socket::UNIX->new(Peer => $gsock) or die "gate.sock: $!";
+	syswrite($c, $bytes);
+	return $c;
+}
+my $bad = gate_conn("\x00 not a request\r\n\r\n");
+ok(closed_by_peer($bad, 10), 'a connection that speaks neither protocol is closed');
+close $bad;
+my $t0 = time;
+my $slow = gate_conn("GET /_lectern/gate HTTP/1.1\r\nHost: gate\r\n");
+ok(closed_by_peer($slow, 20) && time - $t0 >= 4,
+	'a request begun and never ended is closed after the read timeout (' . (time - $t0) . ' s)');
+close $slow;
+(undef, undef, my $g3) = scrape('gate');
+is(sample($g3, 'lectern_gate_connections_dropped_total', %gate) - $dropped0, 1, 'gate: one connection dropped');
+is(sample($g3, 'lectern_gate_connections_timed_out_total', %gate) - $timed0, 1, 'gate: one connection timed out');
+ok(sample($g3, 'lectern_gate_connections_accepted_total', %gate) - $acc0 >= 2, 'gate: both were accepted');
+my $all = 0;
+$all += checks($g3, $_) - checks($g1, $_) for @reasons;
+is($all, 0, 'gate: no scrape and no broken connection was a check');
+
+# Any process answers for all: with Redis frozen, a check holds the process
+# that takes it (the one that took the traffic above: an idle gate's first
+# process is woken first), so the next scrape is the other's, and it must
+# say the same.
+my ($rpid) = ($s->slurp("$dir/redis/redis.pid") // '') =~ /(\d+)/;
+ok($rpid && kill('STOP', $rpid), 'Redis frozen');
+my $held = fork() // die "fork: $!";
+if ($held == 0) {
+	exec('curl', '-s', '-o', '/dev/null', '--unix-socket', $gsock, '-H', "Authorization: Bearer $gtoken",
+		'http://gate/_lectern/gate') or POSIX::_exit(127);
+}
+select(undef, undef, undef, 0.3);
+my ($oc, $other) = gate_http('');
+kill 'CONT', $rpid if $rpid;
+waitpid($held, 0);
+is($oc, 200, 'a scrape while one gate process waits on Redis');
+is(checks($other, $_), checks($g3, $_), "... sees the same $_ checks") for @reasons;
+is(sample($other, 'lectern_gate_check_duration_seconds_count', %gate),
+	sample($g3, 'lectern_gate_check_duration_seconds_count', %gate), '... and the same latency count');
+is(sample($other, 'lectern_gate_connections_dropped_total', %gate), sample($g3, 'lectern_gate_connections_dropped_total', %gate),
+	'... and the same dropped connections');
+
 # --- consumer lag: events the worker has not applied --------------------
 # The quiz worker is stopped (SIGSTOP); a document processed meanwhile
 # leaves document.processed events it has not read; once it runs again the
@@ -146,7 +352,7 @@ my $ip = $probe ? $probe->sockhost : undef;
 ok($ip, "a non-loopback address of this host ($ip)") or diag('no global IPv4 address');
 if ($ip) {
 	my $port = $s->port('http') // ($s->http_url =~ /:(\d+)$/)[0];
-	for my $path ('/api/v1/auth/metrics', '/api/v1/documents/metrics') {
+	for my $path ('/api/v1/auth/metrics', '/api/v1/documents/metrics', '/api/v1/gate/metrics') {
 		my $out = `curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 127.0.0.1' 'http://$ip:$port$path'`;
 		is($out, '403', "$path from $ip (claiming 127.0.0.1) is refused");
 	}
@@ -168,7 +374,8 @@ close $ef;
 my $gate_prog = build_dir() . '/lectern-gate';
 my $gate2 = fork() // die "fork: $!";
 if ($gate2 == 0) {
-	%ENV = (%env, PATH => $ENV{PATH}, LECTERN_LISTEN => "unix:$dir/run/gate2.sock", LECTERN_WORKERS => 1);
+	%ENV = (%env, PATH => $ENV{PATH}, LECTERN_LISTEN => "unix:$dir/run/gate2.sock", LECTERN_WORKERS => 1,
+		LECTERN_GATE_CONNECTIONS => 3);
 	open(STDOUT, '>>', "$dir/log/gate2.log");
 	open(STDERR, '>&', \*STDOUT);
 	exec($gate_prog) or POSIX::_exit(127);
@@ -207,6 +414,22 @@ my (undef, undef, $why1) = check("$dir/run/gate.sock", $l3->{token});
 my (undef, undef, $why2) = check("$dir/run/gate2.sock", $l3->{token});
 is($why1, 'revoked', 'the first gate refuses its token at once');
 is($why2, 'revoked', 'the second gate too, with no delay');
+# The second gate's own figures (its own segment): its half of the checks,
+# and a connection over its ceiling of 3 refused.
+my @held = map { IO::Socket::UNIX->new(Peer => "$dir/run/gate2.sock") or die "gate2.sock: $!" } 1 .. 3;
+select(undef, undef, undef, 0.5);
+my $over = IO::Socket::UNIX->new(Peer => "$dir/run/gate2.sock") or die "gate2.sock: $!";
+ok(closed_by_peer($over, 10), 'a connection over the second gate\'s ceiling is closed at once');
+close $_ for $over, @held;
+select(undef, undef, undef, 0.5); # the gate sees them closed before the scrape comes
+my $g2t = wait_until(sub {
+	my $t = `curl -s --unix-socket '$dir/run/gate2.sock' http://gate/api/v1/gate/metrics`;
+	return $t =~ /^lectern_gate_connections_refused_total/m ? $t : undef;
+}, 10) // '';
+is(sample($g2t, 'lectern_gate_connections_refused_total', %gate), 1, 'gate2: one connection refused');
+is(checks($g2t, 'allowed'), 16, 'gate2: 16 checks allowed (15 of the 30, one new session)');
+is(checks($g2t, 'rate_limited'), 3, 'gate2: 3 rate-limited');
+is(checks($g2t, 'revoked'), 1, 'gate2: 1 revoked');
 kill 'TERM', $gate2;
 waitpid($gate2, 0);
 

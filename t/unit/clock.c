@@ -1,4 +1,4 @@
-/* Unit tests for clock and fdio: monotonic milliseconds, a sleep that
+/* Unit tests for clock and fdio: monotonic milli- and microseconds, a sleep that
  * lasts, and whole writes through a pipe (also one larger than its buffer,
  * so the writes come out short) and to a closed reader. */
 #include <errno.h>
@@ -14,11 +14,13 @@
 
 static void test_clock(void)
 {
-	long long t0 = clock_ms();
+	long long t0 = clock_ms(), u0 = clock_us();
 	ok(t0 > 0, "clock_ms counts");
 	clock_sleep_ms(30);
-	long long t1 = clock_ms();
+	long long t1 = clock_ms(), u1 = clock_us();
 	ok(t1 - t0 >= 30, "clock_sleep_ms(30) sleeps at least 30 ms");
+	ok(u1 - u0 >= 30000 && u1 / 1000 - t1 <= 1 && t1 - u1 / 1000 <= 1,
+	   "clock_us counts the same time in microseconds");
 	clock_sleep_ms(0);
 	clock_sleep_ms(-5);
 	ok(clock_ms() >= t1, "a sleep of 0 or less returns and time does not go back");
