@@ -302,8 +302,12 @@ my ($oc, $other) = gate_http('');
 kill 'CONT', $rpid if $rpid;
 waitpid($held, 0);
 is($oc, 200, 'a scrape while one gate process waits on Redis');
-is(checks($other, $_), checks($g3, $_), "... sees the same $_ checks") for @reasons;
-is(sample($other, 'lectern_gate_check_duration_seconds_count', %gate),
+# On a loaded machine the held check may reach its Redis timeout (1 s)
+# before the scrape: then it is one more "unavailable", and nothing else.
+my $late = checks($other, 'unavailable') - checks($g3, 'unavailable');
+ok($late == 0 || $late == 1, "... the held check is not counted, or counted unavailable ($late)");
+is(checks($other, $_), checks($g3, $_), "... sees the same $_ checks") for grep { $_ ne 'unavailable' } @reasons;
+is(sample($other, 'lectern_gate_check_duration_seconds_count', %gate) - $late,
 	sample($g3, 'lectern_gate_check_duration_seconds_count', %gate), '... and the same latency count');
 is(sample($other, 'lectern_gate_connections_dropped_total', %gate), sample($g3, 'lectern_gate_connections_dropped_total', %gate),
 	'... and the same dropped connections');
