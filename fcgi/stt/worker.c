@@ -232,6 +232,18 @@ static enum err run(struct db *db, const struct task *t, bool last, struct pool 
 	                                      (double)course_weight / 100, course)
 	                        : t->language;
 	e = extract_run("lectern-transcribe", arg, path, "the audio", &limits, pool, r);
+	/* The recogniser tuned to a course sometimes crashes inside the n-gram
+	 * library on a course word the general model lacks (docs/design.md,
+	 * "Speech to text"): the general model alone then reads the audio, so a
+	 * good recording is not called malformed. A malformed one fails again,
+	 * at once, in the decoder. */
+	if (tuned && e == ERR_INVALID) {
+		log_warn("transcription %s: the recogniser failed with the course (%s); again "
+		         "without it",
+		         t->id, r->error);
+		e = extract_run("lectern-transcribe", t->language, path, "the audio", &limits, pool,
+		                r);
+	}
 	if (tuned)
 		course_remove(course);
 	unlink(path);
